@@ -1,0 +1,160 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// Dependencies only point down: CallTrackCore (pure domain) <- AMI (pure protocol) <-
+// adapters (AMIClient, Store, PostgresSink, HTTPAPI) <- CallTrackApp (wiring) <- calltrackd.
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "calltrackd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "calltrackd", targets: ["calltrackd"]),
+        .executable(name: "calltrackd-bench", targets: ["Benchmarks"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["YAML"]),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // Pure domain: numbers, pools, leases, sessions, sources, matching. No I/O, clock passed in.
+        .target(
+            name: "CallTrackCore",
+            dependencies: [
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
+        // Pure AMI protocol: messages, codec with caps, client state machine, call assembler.
+        .target(
+            name: "AMI",
+            dependencies: [
+                "CallTrackCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // SwiftNIO adapter: the TCP connection to Asterisk, run as a Service.
+        .target(
+            name: "AMIClient",
+            dependencies: [
+                "AMI", "CallTrackCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // SQLite (GRDB) state store: sessions, leases, visitors, outbox. Append-only migrations.
+        .target(
+            name: "Store",
+            dependencies: [
+                "CallTrackCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
+        // The system libpq, for the PostgreSQL lead sink.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        // Lead delivery to PostgreSQL through libpq: schema, upsert, NOTIFY, outbox drain.
+        .target(
+            name: "PostgresSink",
+            dependencies: [
+                "CallTrackCore", "CLibPQ", "Store",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // HTTP adapter: public API, admin API, snippet, metrics.
+        .target(
+            name: "HTTPAPI",
+            dependencies: [
+                "CallTrackCore", "Store",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            resources: [.copy("Snippet")],
+            swiftSettings: strict
+        ),
+        // Wiring: config -> services. Used by the executable and by tests.
+        .target(
+            name: "CallTrackApp",
+            dependencies: [
+                "CallTrackCore", "AMI", "AMIClient", "Store", "PostgresSink", "HTTPAPI",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "calltrackd",
+            dependencies: [
+                "CallTrackApp",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        // Release-mode benchmarks: `swift run -c release calltrackd-bench --help`.
+        .executableTarget(
+            name: "Benchmarks",
+            dependencies: [
+                "CallTrackCore", "AMI", "Store", "PostgresSink", "CallTrackApp",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // Test helpers: manual clock, fixtures, fake Asterisk over TCP, throwaway PostgreSQL, daemon process.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "CallTrackCore", "AMI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/TestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(name: "CallTrackCoreTests", dependencies: ["CallTrackCore", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "AMITests", dependencies: ["AMI", "AMIClient", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "PostgresSinkTests", dependencies: ["PostgresSink", "Store", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "HTTPAPITests",
+            dependencies: [
+                "HTTPAPI", "CallTrackApp", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "DaemonTests", dependencies: ["CallTrackApp", "TestSupport"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,1 @@
+// AMI: see Package.swift for what this target holds.

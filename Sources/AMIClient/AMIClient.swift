@@ -1,0 +1,1 @@
+// AMIClient: see Package.swift for what this target holds.

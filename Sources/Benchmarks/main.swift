@@ -1,0 +1,1 @@
+print("calltrackd-bench: not yet")

@@ -1,0 +1,1 @@
+// CallTrackApp: see Package.swift for what this target holds.

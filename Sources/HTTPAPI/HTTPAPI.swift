@@ -1,0 +1,1 @@
+// HTTPAPI: see Package.swift for what this target holds.

@@ -1,0 +1,1 @@
+// PostgresSink: see Package.swift for what this target holds.

@@ -1,0 +1,1 @@
+print("calltrackd: not yet")
