@@ -1,0 +1,35 @@
+/// How a site writes its numbers: each `X` takes one digit from the end of the number.
+///
+/// ```
+/// DisplayMask("+7 (XXX) XXX-XX-XX").format(+74950000001) == "+7 (495) 000-00-01"
+/// DisplayMask("8 (XXX) XXX-XX-XX").format(+74950000001)  == "8 (495) 000-00-01"
+/// ```
+/// A number with fewer digits than the mask has `X`s is shown in plain E.164.
+public struct DisplayMask: Hashable, Sendable, Codable, CustomStringConvertible {
+    public let pattern: String
+    public init(_ pattern: String) { self.pattern = pattern }
+    public var description: String { pattern }
+
+    public var placeholderCount: Int { pattern.reduce(0) { $1 == "X" ? $0 + 1 : $0 } }
+
+    public func format(_ number: PhoneNumber) -> String {
+        let count = placeholderCount
+        guard count > 0, number.digits.count >= count else { return number.e164 }
+        var digits = number.digits.suffix(count).makeIterator()
+        var out = ""
+        out.reserveCapacity(pattern.utf8.count)
+        for character in pattern {
+            if character == "X", let digit = digits.next() { out.append(digit) } else { out.append(character) }
+        }
+        return out
+    }
+
+    public init(from decoder: any Decoder) throws {
+        pattern = try decoder.singleValueContainer().decode(String.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(pattern)
+    }
+}

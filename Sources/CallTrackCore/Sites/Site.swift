@@ -1,0 +1,66 @@
+/// One website: its pools, its default number, who may call the API, how numbers are shown.
+public struct Site: Hashable, Sendable, Codable, Identifiable {
+    public var id: String
+    /// Shown when no tracking number applies (bots, floods, exhaustion, segment misses).
+    public var defaultNumber: PhoneNumber
+    /// The site's own numbers as written on its pages: the snippet finds and swaps them.
+    public var pageNumbers: [PhoneNumber]
+    /// Browser origins allowed to call the API, e.g. `https://acme.example`. `*` allows any.
+    public var allowedOrigins: [String]
+    public var displayMask: DisplayMask
+    /// CSS selectors of elements that hold the number (hidden until swapped).
+    public var selectors: [String]
+    /// Honour Do-Not-Track / Global Privacy Control: default number, no ids stored.
+    public var respectDoNotTrack: Bool
+    /// Pools in order of preference: a session takes the first whose segment admits it.
+    public var pools: [Pool]
+    public var staticNumbers: [StaticNumber]
+    /// A static number for traffic no pool admits (instead of the default number).
+    public var unsegmentedNumber: PhoneNumber?
+
+    public init(
+        id: String, defaultNumber: PhoneNumber, pageNumbers: [PhoneNumber] = [], allowedOrigins: [String] = [],
+        displayMask: DisplayMask = DisplayMask("+X XXX XXX-XX-XX"), selectors: [String] = [],
+        respectDoNotTrack: Bool = false, pools: [Pool] = [], staticNumbers: [StaticNumber] = [],
+        unsegmentedNumber: PhoneNumber? = nil
+    ) {
+        self.id = id
+        self.defaultNumber = defaultNumber
+        self.pageNumbers = pageNumbers.isEmpty ? [defaultNumber] : pageNumbers
+        self.allowedOrigins = allowedOrigins
+        self.displayMask = displayMask
+        self.selectors = selectors
+        self.respectDoNotTrack = respectDoNotTrack
+        self.pools = pools
+        self.staticNumbers = staticNumbers
+        self.unsegmentedNumber = unsegmentedNumber
+    }
+
+    public func allows(origin: String) -> Bool {
+        allowedOrigins.contains("*") || allowedOrigins.contains(origin)
+    }
+}
+
+/// A set of dynamic numbers of one site, leased to sessions under one policy.
+public struct Pool: Hashable, Sendable, Codable, Identifiable {
+    public var id: String
+    public var numbers: [PhoneNumber]
+    public var policy: PoolPolicy
+
+    public init(id: String, numbers: [PhoneNumber], policy: PoolPolicy = PoolPolicy()) {
+        self.id = id
+        self.numbers = numbers
+        self.policy = policy
+    }
+}
+
+/// A number that is never leased: every call to it is attributed to its fixed source.
+public struct StaticNumber: Hashable, Sendable, Codable {
+    public var number: PhoneNumber
+    public var source: MarketingSource
+
+    public init(number: PhoneNumber, source: MarketingSource) {
+        self.number = number
+        self.source = source
+    }
+}
