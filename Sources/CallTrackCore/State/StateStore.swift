@@ -1,0 +1,43 @@
+/// One change to durable state, applied with others in one transaction.
+public enum StateWrite: Hashable, Sendable {
+    /// Insert or update a session (last activity, current number).
+    case session(SessionRecord)
+    /// Insert a new lease or update a live one (touch), keyed by session, number and start.
+    case lease(Lease)
+    /// A site's definition; `fromAdmin` when changed through the admin API, which then outranks
+    /// the config file at the next start.
+    case site(Site, fromAdmin: Bool)
+}
+
+/// What the pool needs back after a restart.
+public struct PoolRecovery: Sendable {
+    public var liveLeases: [Lease]
+    public var lastReleases: [PhoneNumber: (at: Timestamp, visitor: VisitorID)]
+
+    public init(liveLeases: [Lease], lastReleases: [PhoneNumber: (at: Timestamp, visitor: VisitorID)]) {
+        self.liveLeases = liveLeases
+        self.lastReleases = lastReleases
+    }
+}
+
+/// Why the store could not do what was asked; the API answers 503 with `description`.
+public struct StoreUnavailable: Error, Hashable, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The durable state behind the lease book: SQLite by default, PostgreSQL when several daemons share it.
+///
+/// `apply` returns only once the writes are durable; an implementation may group writes of
+/// concurrent callers into one transaction (group commit).
+public protocol StateStore: Sendable {
+    func apply(_ writes: [StateWrite]) async throws(StoreUnavailable)
+    func session(_ id: SessionID) async throws(StoreUnavailable) -> SessionRecord?
+    /// The number a visitor held last, for stickiness.
+    func previousNumber(of visitor: VisitorID, site: String) async throws(StoreUnavailable) -> PhoneNumber?
+    func recovery(pool: String, numbers: [PhoneNumber], at now: Timestamp, cooldown: Duration) async throws(StoreUnavailable) -> PoolRecovery
+    /// Leases on `number` that overlap [from, to], newest first: the candidates for a call.
+    func leases(on number: PhoneNumber, from: Timestamp, to: Timestamp) async throws(StoreUnavailable) -> [Lease]
+    /// Stored site definitions, with whether the admin API changed them last.
+    func sites() async throws(StoreUnavailable) -> [(site: Site, fromAdmin: Bool)]
+}

@@ -1,1 +1,0 @@
-// HTTPAPI: see Package.swift for what this target holds.

@@ -1,0 +1,125 @@
+import CallTrackCore
+import Foundation
+import Logging
+
+/// Allocation with durability: asks the lease book, stores the result, and only then answers.
+/// If the store refuses, the assignment is undone, so no visitor ever sees an unstored lease.
+public struct SessionDesk: Sendable {
+    public let book: LeaseBook
+    public let store: any StateStore
+    public let clock: any WallClock
+    public let metrics: APIMetrics
+    let logger: Logger
+
+    public init(book: LeaseBook, store: any StateStore, clock: any WallClock, metrics: APIMetrics, logger: Logger) {
+        self.book = book
+        self.store = store
+        self.clock = clock
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    struct Visit {
+        var siteID: String
+        var sessionID: SessionID
+        var visitorID: VisitorID
+        var source: MarketingSource
+        var userAgent: String?
+        var clientIP: String?
+        var interacted: Bool
+        var doNotTrack: Bool
+        var gaClientID: String?
+        var ymUID: String?
+    }
+
+    /// Allocates or touches; returns the assignment that is now durable.
+    func allocate(_ visit: Visit) async throws -> Assignment {
+        let now = clock.now()
+        do {
+            if let touched = try await book.touch(siteID: visit.siteID, session: visit.sessionID, at: now) {
+                try await persist(touched, visit, at: now)
+                return touched
+            }
+            let previous = try await store.previousNumber(of: visit.visitorID, site: visit.siteID)
+            let request = AllocationRequest(
+                siteID: visit.siteID, sessionID: visit.sessionID, visitorID: visit.visitorID, source: visit.source,
+                userAgent: visit.userAgent, clientIP: visit.clientIP, interacted: visit.interacted,
+                doNotTrack: visit.doNotTrack, previousNumber: previous)
+            let assignment = try await book.assign(request, at: now)
+            do {
+                try await persist(assignment, visit, at: now)
+            } catch {
+                await book.undo(assignment)
+                throw error
+            }
+            metrics.record(assignment)
+            log(assignment, visit)
+            return assignment
+        } catch let failure as LeaseBook.Failure {
+            switch failure {
+            case .unknownSite(let id): throw APIError(.notFound, "unknown site '\(id)': add it to the config file or through the admin API")
+            default: throw APIError(.badRequest, "\(failure)")
+            }
+        } catch let failure as StoreUnavailable {
+            metrics.storeFailures.increment()
+            logger.warning("allocation not stored", metadata: ["error": "\(failure.description)"])
+            throw APIError(.serviceUnavailable, "the state store cannot take writes right now (\(failure.description)); the page keeps its own number")
+        }
+    }
+
+    /// Bots, floods and DNT visitors leave no trace in the store; everything else is history.
+    private func persist(_ assignment: Assignment, _ visit: Visit, at now: Timestamp) async throws {
+        if let reason = assignment.reason, [.bot, .rateLimited, .doNotTrack].contains(reason) { return }
+        var writes: [StateWrite] = [.session(SessionRecord(
+            id: visit.sessionID, visitorID: visit.visitorID, siteID: visit.siteID, startedAt: now, lastActivityAt: now,
+            source: visit.source, userAgent: visit.userAgent.map { String($0.prefix(SessionRecord.maxUserAgentLength)) },
+            clientNetwork: visit.clientIP.map(ClientNetwork.truncate), gaClientID: visit.gaClientID, ymUID: visit.ymUID,
+            number: assignment.number, kind: assignment.kind, reason: assignment.reason))]
+        if let lease = assignment.lease { writes.append(.lease(lease)) }
+        try await store.apply(writes)
+    }
+
+    private func log(_ assignment: Assignment, _ visit: Visit) {
+        guard logger.logLevel <= .debug else { return }
+        logger.debug("session assigned", metadata: [
+            "site": "\(visit.siteID)", "session": "\(visit.sessionID)", "number": "\(assignment.number)",
+            "kind": "\(assignment.kind.rawValue)", "reason": "\(assignment.reason?.rawValue ?? "-")",
+        ])
+    }
+}
+
+/// IP addresses are stored truncated to their network (SPEC §Privacy).
+enum ClientNetwork {
+    static func truncate(_ ip: String) -> String {
+        if ip.contains(":") {
+            let groups = ip.split(separator: ":", omittingEmptySubsequences: false).prefix(3)
+            return groups.joined(separator: ":") + "::/48"
+        }
+        let octets = ip.split(separator: ".")
+        guard octets.count == 4 else { return "?" }
+        return octets.prefix(3).joined(separator: ".") + ".0/24"
+    }
+}
+
+/// Visitor and session ids: what the snippet sends if it looks like ours, else a fresh random one.
+enum Identifier {
+    static func accept(_ candidate: String?, prefix: String) -> String {
+        if let candidate, (8...64).contains(candidate.utf8.count),
+           candidate.utf8.allSatisfy({ isAllowed($0) }) {
+            return candidate
+        }
+        return fresh(prefix: prefix)
+    }
+
+    static func fresh(prefix: String) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
+        var bytes = Array(prefix.utf8) + [UInt8(ascii: "_")]
+        for _ in 0..<22 { bytes.append(alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))]) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func isAllowed(_ byte: UInt8) -> Bool {
+        (48...57).contains(byte) || (65...90).contains(byte) || (97...122).contains(byte) || byte == 95 || byte == 45 || byte == 46
+    }
+}

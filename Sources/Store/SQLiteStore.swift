@@ -1,0 +1,127 @@
+import CallTrackCore
+import GRDB
+import Logging
+
+/// The embedded state store: one SQLite file in WAL mode, migrated at open, written by group commit.
+public final class SQLiteStore: StateStore {
+    let database: DatabasePool
+    let committer: GroupCommitter
+
+    public struct Options: Sendable {
+        /// `FULL` survives power loss; `NORMAL` survives a killed process. Either way only acknowledged writes count.
+        public var synchronousFull: Bool
+        /// Stop growing past this size (a full disk answers 503 before the disk is really full). Nil: no cap.
+        public var maxSizeBytes: Int64?
+        public var busyTimeoutSeconds: Double
+
+        public init(synchronousFull: Bool = true, maxSizeBytes: Int64? = nil, busyTimeoutSeconds: Double = 2) {
+            self.synchronousFull = synchronousFull
+            self.maxSizeBytes = maxSizeBytes
+            self.busyTimeoutSeconds = busyTimeoutSeconds
+        }
+    }
+
+    public init(path: String, options: Options = Options(), logger: Logger) throws(StoreUnavailable) {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(options.busyTimeoutSeconds)
+        let synchronous = options.synchronousFull ? "FULL" : "NORMAL"
+        let maxSize = options.maxSizeBytes
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            if let maxSize {
+                let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+                try db.execute(sql: "PRAGMA max_page_count = \(max(16, maxSize / pageSize))")
+            }
+        }
+        do {
+            database = try DatabasePool(path: path, configuration: configuration)
+            try Schema.migrator().migrate(database)
+        } catch {
+            throw StoreUnavailable("cannot open the state database at \(path): \(Self.explain(error)); check that the data folder exists and is writable")
+        }
+        committer = GroupCommitter(database: database, logger: logger)
+    }
+
+    /// Runs the group-commit writer until cancelled; the daemon runs it as a service.
+    public func run() async { await committer.run() }
+
+    public func apply(_ writes: [StateWrite]) async throws(StoreUnavailable) {
+        try await committer.commit(writes)
+    }
+
+    public func session(_ id: SessionID) async throws(StoreUnavailable) -> SessionRecord? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM session WHERE id = ?", arguments: [id]).map(Rows.session)
+        }
+    }
+
+    public func previousNumber(of visitor: VisitorID, site: String) async throws(StoreUnavailable) -> PhoneNumber? {
+        try await read { db in
+            let raw = try String.fetchOne(db, sql: """
+                SELECT lease.number FROM lease JOIN session ON session.id = lease.session_id
+                WHERE lease.visitor_id = ? AND session.site_id = ? ORDER BY lease.started_at DESC LIMIT 1
+                """, arguments: [visitor, site])
+            return raw.flatMap { try? PhoneNumber.e164($0) }
+        }
+    }
+
+    public func recovery(pool: String, numbers: [PhoneNumber], at now: Timestamp, cooldown: Duration) async throws(StoreUnavailable) -> PoolRecovery {
+        try await read { db in
+            let nowMicros = now.microsecondsSinceEpoch
+            let live = try Row.fetchAll(db, sql: """
+                SELECT * FROM lease WHERE pool_id = ? AND expires_at > ? AND (ended_at IS NULL OR ended_at > ?2)
+                """, arguments: [pool, nowMicros]).map(Rows.lease)
+            var releases: [PhoneNumber: (at: Timestamp, visitor: VisitorID)] = [:]
+            // The last end of each number, and who held it: the LRU order and the stickiness survive a restart.
+            let last = try db.cachedStatement(sql: """
+                SELECT visitor_id, COALESCE(MIN(ended_at, expires_at), expires_at) AS released
+                FROM lease WHERE number = ? ORDER BY expires_at DESC LIMIT 1
+                """)
+            for number in numbers {
+                guard let row = try Row.fetchOne(last, arguments: [number.e164]) else { continue }
+                releases[number] = (Timestamp(microsecondsSinceEpoch: row["released"]), row["visitor_id"])
+            }
+            return PoolRecovery(liveLeases: live, lastReleases: releases)
+        }
+    }
+
+    public func leases(on number: PhoneNumber, from: Timestamp, to: Timestamp) async throws(StoreUnavailable) -> [Lease] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM lease WHERE number = ? AND expires_at >= ? AND started_at <= ?
+                ORDER BY started_at DESC
+                """, arguments: [number.e164, from.microsecondsSinceEpoch, to.microsecondsSinceEpoch]).map(Rows.lease)
+        }
+    }
+
+    public func sites() async throws(StoreUnavailable) -> [(site: Site, fromAdmin: Bool)] {
+        let rows = try await read { db in
+            try Row.fetchAll(db, sql: "SELECT definition, from_admin FROM site ORDER BY id")
+                .map { (definition: $0["definition"] as String, fromAdmin: $0["from_admin"] as Bool) }
+        }
+        return rows.compactMap { row in Rows.site(row.definition).map { (site: $0, fromAdmin: row.fromAdmin) } }
+    }
+
+    /// Counts rows, for tests and `calltrackd stats`.
+    public func count(_ table: String) async throws(StoreUnavailable) -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \"\(table)\"") ?? 0 }
+    }
+
+    private func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(StoreUnavailable) -> T {
+        do { return try await database.read(body) } catch {
+            throw StoreUnavailable("state database read failed: \(Self.explain(error))")
+        }
+    }
+
+    static func explain(_ error: any Error) -> String {
+        guard let error = error as? DatabaseError else { return "\(error)" }
+        switch error.resultCode {
+        case .SQLITE_FULL: return "the disk (or the configured storage.max_size_mb) is full"
+        case .SQLITE_BUSY, .SQLITE_LOCKED: return "the database is locked by another process"
+        case .SQLITE_READONLY: return "the database file is read-only"
+        case .SQLITE_IOERR: return "an I/O error (disk failing or full)"
+        case .SQLITE_CANTOPEN: return "the file cannot be opened"
+        default: return error.message ?? "\(error.resultCode)"
+        }
+    }
+}

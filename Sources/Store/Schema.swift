@@ -1,0 +1,51 @@
+import GRDB
+
+/// The SQLite schema, as history: a shipped migration is never edited, only followed by new ones.
+enum Schema {
+    static func migrator() -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-sessions-leases") { db in
+            try db.execute(sql: """
+                CREATE TABLE site (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    definition TEXT NOT NULL,          -- JSON of the Site, as last changed by config or admin API
+                    from_admin INTEGER NOT NULL DEFAULT 0, -- 1: the admin API changed it last; it outranks the config file
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE TABLE session (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    visitor_id TEXT NOT NULL,
+                    site_id TEXT NOT NULL,
+                    started_at INTEGER NOT NULL,       -- µs since epoch
+                    last_activity_at INTEGER NOT NULL,
+                    utm_source TEXT, utm_medium TEXT, utm_campaign TEXT, utm_content TEXT, utm_term TEXT,
+                    gclid TEXT, yclid TEXT, fbclid TEXT, msclkid TEXT,
+                    referrer TEXT, landing_url TEXT,
+                    channel TEXT NOT NULL,
+                    user_agent TEXT, client_network TEXT, ga_client_id TEXT, ym_uid TEXT,
+                    number TEXT NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('pool', 'static', 'fallback')),
+                    reason TEXT
+                );
+                CREATE INDEX session_by_visitor ON session(visitor_id, started_at);
+                CREATE TABLE lease (
+                    id INTEGER PRIMARY KEY,
+                    pool_id TEXT NOT NULL,
+                    number TEXT NOT NULL,
+                    session_id TEXT NOT NULL,
+                    visitor_id TEXT NOT NULL,
+                    started_at INTEGER NOT NULL,
+                    last_activity_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    ended_at INTEGER,
+                    shared INTEGER NOT NULL DEFAULT 0,
+                    UNIQUE (session_id, number, started_at)
+                );
+                CREATE INDEX lease_by_number ON lease(number, expires_at);
+                CREATE INDEX lease_by_visitor ON lease(visitor_id, started_at);
+                CREATE INDEX lease_by_pool ON lease(pool_id, expires_at);
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,99 @@
+import CallTrackCore
+import Foundation
+import GRDB
+
+/// Turns `StateWrite`s into SQL, with cached statements (the hot path of every allocation).
+enum StateWriter {
+    static func apply(_ writes: [StateWrite], in db: Database) throws {
+        for write in writes {
+            switch write {
+            case .session(let session): try upsert(session, db)
+            case .lease(let lease): try upsert(lease, db)
+            case .site(let site, let fromAdmin): try upsert(site, fromAdmin: fromAdmin, db)
+            }
+        }
+    }
+
+    static func upsert(_ s: SessionRecord, _ db: Database) throws {
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO session (id, visitor_id, site_id, started_at, last_activity_at,
+                utm_source, utm_medium, utm_campaign, utm_content, utm_term, gclid, yclid, fbclid, msclkid,
+                referrer, landing_url, channel, user_agent, client_network, ga_client_id, ym_uid, number, kind, reason)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET last_activity_at = MAX(last_activity_at, excluded.last_activity_at),
+                number = excluded.number, kind = excluded.kind, reason = excluded.reason
+            """)
+        let src = s.source
+        try statement.execute(arguments: [
+            s.id, s.visitorID, s.siteID, s.startedAt.microsecondsSinceEpoch, s.lastActivityAt.microsecondsSinceEpoch,
+            src.utmSource, src.utmMedium, src.utmCampaign, src.utmContent, src.utmTerm,
+            src.clickIDs.gclid, src.clickIDs.yclid, src.clickIDs.fbclid, src.clickIDs.msclkid,
+            src.referrer, src.landingURL, src.channel.rawValue, s.userAgent, s.clientNetwork, s.gaClientID, s.ymUID,
+            s.number.e164, s.kind.rawValue, s.reason?.rawValue,
+        ])
+    }
+
+    static func upsert(_ l: Lease, _ db: Database) throws {
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO lease (pool_id, number, session_id, visitor_id, started_at, last_activity_at, expires_at, ended_at, shared)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (session_id, number, started_at) DO UPDATE SET
+                last_activity_at = MAX(last_activity_at, excluded.last_activity_at),
+                expires_at = MAX(expires_at, excluded.expires_at),
+                ended_at = COALESCE(excluded.ended_at, ended_at)
+            """)
+        try statement.execute(arguments: [
+            l.poolID, l.number.e164, l.sessionID, l.visitorID, l.startedAt.microsecondsSinceEpoch,
+            l.lastActivityAt.microsecondsSinceEpoch, l.expiresAt.microsecondsSinceEpoch,
+            l.endedAt?.microsecondsSinceEpoch, l.shared,
+        ])
+    }
+
+    static func upsert(_ site: Site, fromAdmin: Bool, _ db: Database) throws {
+        let json = String(decoding: try JSONEncoder().encode(site), as: UTF8.self)
+        try db.execute(sql: """
+            INSERT INTO site (id, definition, from_admin, updated_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET definition = excluded.definition, from_admin = excluded.from_admin,
+                updated_at = excluded.updated_at
+            """, arguments: [site.id, json, fromAdmin, Int64(Date().timeIntervalSince1970 * 1_000_000)])
+    }
+}
+
+/// Rows back to domain values.
+enum Rows {
+    static func lease(_ row: Row) -> Lease {
+        Lease(
+            poolID: row["pool_id"], number: (try? PhoneNumber.e164(row["number"] as String)) ?? fallbackNumber,
+            sessionID: row["session_id"], visitorID: row["visitor_id"],
+            startedAt: Timestamp(microsecondsSinceEpoch: row["started_at"]),
+            lastActivityAt: Timestamp(microsecondsSinceEpoch: row["last_activity_at"]),
+            expiresAt: Timestamp(microsecondsSinceEpoch: row["expires_at"]),
+            endedAt: (row["ended_at"] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)),
+            shared: row["shared"])
+    }
+
+    static func session(_ row: Row) -> SessionRecord {
+        let source = MarketingSource(
+            utmSource: row["utm_source"], utmMedium: row["utm_medium"], utmCampaign: row["utm_campaign"],
+            utmContent: row["utm_content"], utmTerm: row["utm_term"],
+            clickIDs: ClickIDs(gclid: row["gclid"], yclid: row["yclid"], fbclid: row["fbclid"], msclkid: row["msclkid"]),
+            referrer: row["referrer"], landingURL: row["landing_url"],
+            channel: Channel(rawValue: row["channel"]) ?? .direct)
+        return SessionRecord(
+            id: row["id"], visitorID: row["visitor_id"], siteID: row["site_id"],
+            startedAt: Timestamp(microsecondsSinceEpoch: row["started_at"]),
+            lastActivityAt: Timestamp(microsecondsSinceEpoch: row["last_activity_at"]),
+            source: source, userAgent: row["user_agent"], clientNetwork: row["client_network"],
+            gaClientID: row["ga_client_id"], ymUID: row["ym_uid"],
+            number: (try? PhoneNumber.e164(row["number"] as String)) ?? fallbackNumber,
+            kind: Assignment.Kind(rawValue: row["kind"]) ?? .fallback,
+            reason: (row["reason"] as String?).flatMap(Assignment.FallbackReason.init(rawValue:)))
+    }
+
+    static func site(_ json: String) -> Site? {
+        try? JSONDecoder().decode(Site.self, from: Data(json.utf8))
+    }
+
+    /// Only ever seen if someone edits the file by hand: every stored number was validated on the way in.
+    static let fallbackNumber = try! PhoneNumber.e164("+10000000000")
+}
