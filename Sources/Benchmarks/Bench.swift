@@ -1,0 +1,13 @@
+import ArgumentParser
+
+/// `swift run -c release calltrackd-bench <benchmark>`: each benchmark prints figures a reviewer can compare.
+/// Add a benchmark as its own file with an `AsyncParsableCommand` and list it here.
+@main
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calltrackd-bench",
+        abstract: "Release-mode benchmarks of calltrackd; each prints its figures and the target it is held to.",
+        subcommands: [
+        ]
+    )
+}

@@ -1,1 +1,0 @@
-print("calltrackd-bench: not yet")
