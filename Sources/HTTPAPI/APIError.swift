@@ -37,7 +37,7 @@ public struct APIError: HTTPResponseError, Sendable {
 
 /// Reads a request body up to `limit` bytes and decodes it as JSON, whatever the content type
 /// (the snippet sends `text/plain` to stay a CORS simple request).
-func decodeBody<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
+func decodeBody<T: Decodable>(_ type: T.Type, from request: Request, limit: Int, decoder: JSONDecoder = JSONDecoder()) async throws -> T {
     let buffer: ByteBuffer
     do {
         buffer = try await request.body.collect(upTo: limit)
@@ -45,17 +45,17 @@ func decodeBody<T: Decodable>(_ type: T.Type, from request: Request, limit: Int)
         throw APIError(.contentTooLarge, "the body is larger than \(limit) bytes")
     }
     do {
-        return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        return try decoder.decode(T.self, from: Data(buffer.readableBytesView))
     } catch {
         throw APIError.badJSON(error)
     }
 }
 
 /// A JSON response with the given status.
-func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
+func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:], encoder: JSONEncoder = .api) throws -> Response {
     var fields = headers
     fields[.contentType] = "application/json; charset=utf-8"
-    let data = try JSONEncoder.api.encode(value)
+    let data = try encoder.encode(value)
     return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
 }
 

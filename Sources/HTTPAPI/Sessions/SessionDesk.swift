@@ -55,15 +55,37 @@ public struct SessionDesk: Sendable {
             metrics.record(assignment)
             log(assignment, visit)
             return assignment
-        } catch let failure as LeaseBook.Failure {
-            switch failure {
-            case .unknownSite(let id): throw APIError(.notFound, "unknown site '\(id)': add it to the config file or through the admin API")
-            default: throw APIError(.badRequest, "\(failure)")
-            }
-        } catch let failure as StoreUnavailable {
+        } catch {
+            throw answerable(error)
+        }
+    }
+
+    /// Keeps a live lease alive (the snippet's keepalive); nil when the session holds none.
+    func ping(siteID: String, sessionID: SessionID) async throws -> Assignment? {
+        let now = clock.now()
+        do {
+            guard let touched = try await book.touch(siteID: siteID, session: sessionID, at: now) else { return nil }
+            if let lease = touched.lease { try await store.apply([.lease(lease)]) }
+            metrics.touches.increment()
+            return touched
+        } catch {
+            throw answerable(error)
+        }
+    }
+
+    /// Domain and store failures as the API answers them.
+    private func answerable(_ error: any Error) -> any Error {
+        switch error {
+        case LeaseBook.Failure.unknownSite(let id):
+            return APIError(.notFound, "unknown site '\(id)': add it to the config file or through the admin API")
+        case let failure as LeaseBook.Failure:
+            return APIError(.badRequest, "\(failure)")
+        case let failure as StoreUnavailable:
             metrics.storeFailures.increment()
             logger.warning("allocation not stored", metadata: ["error": "\(failure.description)"])
-            throw APIError(.serviceUnavailable, "the state store cannot take writes right now (\(failure.description)); the page keeps its own number")
+            return APIError(.serviceUnavailable, "the state store cannot take writes right now (\(failure.description)); the page keeps its own number")
+        default:
+            return error
         }
     }
 

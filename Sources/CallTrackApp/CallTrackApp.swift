@@ -1,1 +1,0 @@
-// CallTrackApp: see Package.swift for what this target holds.

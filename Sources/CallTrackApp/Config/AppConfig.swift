@@ -1,0 +1,45 @@
+import CallTrackCore
+import HTTPAPI
+import Store
+
+/// Everything the daemon reads from its config file and `CALLTRACKD_…` environment overrides, validated.
+public struct AppConfig: Sendable {
+    public var httpHost = "127.0.0.1"
+    public var httpPort = 8080
+    public var dataDirectory = "./data"
+    public var storage = SQLiteStore.Options()
+    public var logLevel = "info"
+    public var logFormat = LogFormat.text
+    public var country = Country.ru
+    public var api = APISettings()
+    public var perIP = FloodGuard.Limit(burst: 30, perMinute: 20)
+    public var perVisitor = FloodGuard.Limit(burst: 10, perMinute: 5)
+    /// How often expired leases are swept from memory and pool gauges refreshed.
+    public var sweepInterval: Duration = .seconds(5)
+    public var sites: [Site] = []
+
+    public enum LogFormat: String, Sendable, CaseIterable {
+        case text, json
+    }
+
+    public init() {}
+
+    public var databasePath: String { dataDirectory.hasSuffix("/") ? dataDirectory + "state.sqlite" : dataDirectory + "/state.sqlite" }
+}
+
+/// A config value that is wrong: the key as written in the file, the env variable that overrides it, and what to do.
+public struct ConfigProblem: Error, Sendable, CustomStringConvertible {
+    public var key: String
+    public var message: String
+
+    public init(key: String, _ message: String) {
+        self.key = key
+        self.message = message
+    }
+
+    public var environmentVariable: String {
+        "CALLTRACKD_" + String(key.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
+    }
+
+    public var description: String { "config key \(key) (env \(environmentVariable)): \(message)" }
+}

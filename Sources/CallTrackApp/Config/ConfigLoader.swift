@@ -1,0 +1,199 @@
+import CallTrackCore
+import Configuration
+import HTTPAPI
+import SystemPackage
+
+/// Reads `AppConfig` from a YAML file with environment overrides (`http.port` ← `CALLTRACKD_HTTP_PORT`).
+///
+/// Values are read as text and converted here, so a wrong value names its key and says what to write;
+/// the library's own typed getters would silently fall back to a default.
+///
+/// Sites are written as id lists plus keyed sections, which environment variables can override too:
+/// ```yaml
+/// sites: [acme]
+/// site:
+///   acme: { default_number: "+74950000000", pools: [acme-main] }
+/// pool:
+///   acme-main: { numbers: ["+74950000001"], idle_ttl: 20m }
+/// ```
+public enum ConfigLoader {
+    public static func load(file: String?, environment: [String: String]) async throws -> AppConfig {
+        var providers: [any ConfigProvider] = [
+            EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: "calltrackd")
+        ]
+        if let file {
+            do {
+                providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(file)))
+            } catch {
+                throw ConfigProblem(key: "--config", "cannot read \(file): \(error); check the path and the YAML syntax")
+            }
+        }
+        return try read(ConfigReader(providers: providers))
+    }
+
+    static func read(_ reader: ConfigReader) throws(ConfigProblem) -> AppConfig {
+        let keys = Keys(reader: reader)
+        var config = AppConfig()
+        config.httpHost = keys.string("http.host") ?? config.httpHost
+        config.httpPort = try keys.int("http.port", in: 0...65535) ?? config.httpPort
+        config.api.maxBodyBytes = try keys.int("http.max_body_bytes", in: 1024...(1 << 24)) ?? config.api.maxBodyBytes
+        config.dataDirectory = keys.string("data.dir") ?? config.dataDirectory
+        switch keys.string("storage.synchronous") {
+        case nil, "full": config.storage.synchronousFull = true
+        case "normal": config.storage.synchronousFull = false
+        case let other?: throw ConfigProblem(key: "storage.synchronous", "'\(other)' is not a mode: write full (survives power loss) or normal (survives a crash)")
+        }
+        if let megabytes = try keys.int("storage.max_size_mb", in: 0...(1 << 30)), megabytes > 0 {
+            config.storage.maxSizeBytes = Int64(megabytes) << 20
+        }
+        config.logLevel = try keys.oneOf("log.level", ["trace", "debug", "info", "notice", "warning", "error", "critical"]) ?? config.logLevel
+        config.logFormat = try keys.oneOf("log.format", AppConfig.LogFormat.allCases.map(\.rawValue)).flatMap(AppConfig.LogFormat.init) ?? .text
+        config.api.adminToken = keys.string("admin.token")
+        if let token = config.api.adminToken, token.utf8.count < 16 {
+            throw ConfigProblem(key: "admin.token", "too short to be safe: use at least 16 random characters (e.g. openssl rand -hex 24)")
+        }
+        config.api.benchEcho = try keys.bool("bench.echo_route") ?? false
+        config.api.pingIntervalSeconds = try keys.int("snippet.ping_interval_s", in: 5...3600) ?? config.api.pingIntervalSeconds
+        config.api.hideTimeoutMilliseconds = try keys.int("snippet.hide_timeout_ms", in: 0...10_000) ?? config.api.hideTimeoutMilliseconds
+        if let code = keys.string("country") {
+            guard let country = Country.known.first(where: { $0.isoCode == code.uppercased() }) else {
+                throw ConfigProblem(key: "country", "'\(code)' is not a supported country: write one of \(Country.known.map(\.isoCode).joined(separator: ", "))")
+            }
+            config.country = country
+        }
+        config.perIP = try limit(keys, "limits.per_ip", default: config.perIP)
+        config.perVisitor = try limit(keys, "limits.per_visitor", default: config.perVisitor)
+        if let sweep = try keys.duration("leases.sweep_interval") { config.sweepInterval = sweep }
+        config.sites = try sites(keys, country: config.country)
+        return config
+    }
+
+    private static func limit(_ keys: Keys, _ prefix: String, default value: FloodGuard.Limit) throws(ConfigProblem) -> FloodGuard.Limit {
+        let burst = try keys.int("\(prefix).burst", in: 1...1_000_000).map(Double.init) ?? value.burst
+        let perMinute = try keys.int("\(prefix).per_minute", in: 1...10_000_000).map(Double.init) ?? value.perMinute
+        return FloodGuard.Limit(burst: burst, perMinute: perMinute)
+    }
+
+    private static func sites(_ keys: Keys, country: Country) throws(ConfigProblem) -> [Site] {
+        var sites: [Site] = []
+        for id in keys.list("sites") ?? [] {
+            let prefix = "site.\(id)"
+            guard let defaultNumber = keys.string("\(prefix).default_number") else {
+                throw ConfigProblem(key: "\(prefix).default_number", "missing: every site needs the number shown when no tracking number applies")
+            }
+            var pools: [PoolDefinition] = []
+            for poolID in keys.list("\(prefix).pools") ?? [] {
+                let p = "pool.\(poolID)"
+                guard let numbers = keys.list("\(p).numbers"), !numbers.isEmpty else {
+                    throw ConfigProblem(key: "\(p).numbers", "missing: list the pool's tracking numbers, or remove '\(poolID)' from \(prefix).pools")
+                }
+                pools.append(PoolDefinition(
+                    id: poolID, numbers: numbers, idleTtl: keys.string("\(p).idle_ttl"), maxAge: keys.string("\(p).max_age"),
+                    cooldown: keys.string("\(p).cooldown"), onExhaustion: keys.string("\(p).on_exhaustion"),
+                    segment: keys.string("\(p).segment"), leaseOn: keys.string("\(p).lease_on"),
+                    interactionSeconds: try keys.int("\(p).interaction_seconds", in: 0...3600)))
+            }
+            var statics: [StaticNumberDefinition] = []
+            for name in keys.list("\(prefix).static_numbers") ?? [] {
+                let s = "static.\(name)"
+                guard let number = keys.string("\(s).number") else {
+                    throw ConfigProblem(key: "\(s).number", "missing: a static number needs its number and source")
+                }
+                statics.append(StaticNumberDefinition(
+                    number: number, utmSource: keys.string("\(s).utm_source"), utmMedium: keys.string("\(s).utm_medium"),
+                    utmCampaign: keys.string("\(s).utm_campaign"), channel: keys.string("\(s).channel")))
+            }
+            do {
+                // Checked under the keys the user wrote (`pool.<id>…`, `static.<name>…`), before the site as a whole.
+                for pool in pools { _ = try pool.resolve(country: country, keyPrefix: "pool.\(pool.id)") }
+                for (name, item) in zip(keys.list("\(prefix).static_numbers") ?? [], statics) {
+                    _ = try item.resolve(country: country, keyPrefix: "static.\(name)")
+                }
+            } catch {
+                throw ConfigProblem(key: error.key, error.message)
+            }
+            let definition = SiteDefinition(
+                id: id, defaultNumber: defaultNumber, pageNumbers: keys.list("\(prefix).page_numbers"),
+                origins: keys.list("\(prefix).origins"), mask: keys.string("\(prefix).mask"),
+                selectors: keys.list("\(prefix).selectors"), respectDnt: try keys.bool("\(prefix).respect_dnt"),
+                pools: pools, staticNumbers: statics, unsegmentedNumber: keys.string("\(prefix).unsegmented_number"))
+            do {
+                sites.append(try definition.resolve(country: country, keyPrefix: prefix))
+            } catch {
+                throw ConfigProblem(key: error.key, error.message)
+            }
+        }
+        try checkNumbersUnique(sites)
+        return sites
+    }
+
+    private static func checkNumbersUnique(_ sites: [Site]) throws(ConfigProblem) {
+        var owner: [PhoneNumber: String] = [:]
+        for site in sites {
+            for pool in site.pools {
+                for number in pool.numbers {
+                    if let other = owner[number], other != pool.id {
+                        throw ConfigProblem(key: "pool.\(pool.id).numbers", "\(number) is also in pool '\(other)': a number belongs to at most one pool")
+                    }
+                    owner[number] = pool.id
+                }
+            }
+        }
+    }
+}
+
+/// Text lookups with conversions that report the key.
+struct Keys {
+    let reader: ConfigReader
+
+    func key(_ dotted: String) -> ConfigKey { ConfigKey(dotted.split(separator: ".").map(String.init)) }
+
+    func string(_ dotted: String) -> String? {
+        reader.string(forKey: key(dotted)).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// A YAML list, or a comma-separated string (how environment variables write lists).
+    func list(_ dotted: String) -> [String]? {
+        if let array = reader.stringArray(forKey: key(dotted)) { return array }
+        return string(dotted).map { $0.split(separator: ",").map { String($0).trimmingSpaces } }
+    }
+
+    func int(_ dotted: String, in range: ClosedRange<Int>) throws(ConfigProblem) -> Int? {
+        guard let text = string(dotted) else { return nil }
+        guard let value = Int(text.trimmingSpaces), range.contains(value) else {
+            throw ConfigProblem(key: dotted, "'\(text)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    func bool(_ dotted: String) throws(ConfigProblem) -> Bool? {
+        guard let text = string(dotted) else { return nil }
+        switch text.lowercased() {
+        case "true", "yes", "on", "1": return true
+        case "false", "no", "off", "0": return false
+        default: throw ConfigProblem(key: dotted, "'\(text)' is not true or false")
+        }
+    }
+
+    func oneOf(_ dotted: String, _ choices: [String]) throws(ConfigProblem) -> String? {
+        guard let text = string(dotted) else { return nil }
+        guard choices.contains(text.lowercased()) else {
+            throw ConfigProblem(key: dotted, "'\(text)' is not allowed: write one of \(choices.joined(separator: ", "))")
+        }
+        return text.lowercased()
+    }
+
+    func duration(_ dotted: String) throws(ConfigProblem) -> Duration? {
+        guard let text = string(dotted) else { return nil }
+        guard let value = DurationText.parse(text), value > .zero else {
+            throw ConfigProblem(key: dotted, "'\(text)' is not a duration: write e.g. 5s, 20m or 8h")
+        }
+        return value
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+    }
+}

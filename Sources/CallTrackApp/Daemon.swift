@@ -1,0 +1,82 @@
+import CallTrackCore
+import Foundation
+import HTTPAPI
+import Hummingbird
+import Logging
+import Prometheus
+import ServiceLifecycle
+import Store
+
+/// The running daemon: state store, lease book recovered from it, HTTP API, and the services around them.
+public struct Daemon: Sendable {
+    public let config: AppConfig
+    public let store: SQLiteStore
+    public let book: LeaseBook
+    public let desk: SessionDesk
+    let registry: PrometheusCollectorRegistry
+    let logger: Logger
+
+    /// Opens the store, settles which site definitions apply, and restores every pool's leases and cooldowns.
+    public static func open(
+        config: AppConfig, registry: PrometheusCollectorRegistry, clock: any WallClock = SystemClock(), logger: Logger
+    ) async throws -> Daemon {
+        do {
+            try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw ConfigProblem(key: "data.dir", "cannot create \(config.dataDirectory): \(error.localizedDescription); choose a writable folder")
+        }
+        let store = try SQLiteStore(path: config.databasePath, options: config.storage, logger: logger)
+        let sites = try await SiteOrigins.settle(configured: config.sites, stored: await store.sites(), logger: logger)
+        let book = LeaseBook(sites: sites, flood: FloodGuard(perIP: config.perIP, perVisitor: config.perVisitor))
+        let now = clock.now()
+        var restored = 0
+        for site in sites {
+            for pool in site.pools {
+                let recovery = try await store.recovery(pool: pool.id, numbers: pool.numbers, at: now, cooldown: pool.policy.cooldown)
+                await book.restore(pool: pool.id, liveLeases: recovery.liveLeases, lastReleases: recovery.lastReleases)
+                restored += recovery.liveLeases.count
+            }
+        }
+        logger.info("state recovered", metadata: [
+            "database": "\(config.databasePath)", "sites": "\(sites.count)", "live_leases": "\(restored)",
+        ])
+        let desk = SessionDesk(book: book, store: store, clock: clock, metrics: APIMetrics(), logger: logger)
+        return Daemon(config: config, store: store, book: book, desk: desk, registry: registry, logger: logger)
+    }
+
+    /// The HTTP application; `onListening` gets the bound port (useful with `http.port: 0`).
+    public func application(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let router = APIRouter.make(desk: desk, settings: config.api, country: config.country, registry: registry)
+        let logger = self.logger
+        let host = config.httpHost
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: config.httpPort), serverName: "calltrackd"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                logger.notice("calltrackd listening", metadata: ["address": "http://\(host):\(port)"])
+                await onListening(port)
+            },
+            logger: logger)
+    }
+
+    /// Runs until SIGTERM/SIGINT: in-flight requests finish, queued writes are committed, then it returns.
+    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let group = ServiceGroup(
+            services: [
+                StoreService(store: store),
+                LeaseSweeper(book: book, clock: desk.clock, interval: config.sweepInterval),
+                application(onListening: onListening),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        try await group.run()
+        logger.notice("calltrackd stopped")
+    }
+}
+
+/// The system clock, in the domain's units.
+public struct SystemClock: WallClock {
+    public init() {}
+    public func now() -> Timestamp { Timestamp(secondsSinceEpoch: Date().timeIntervalSince1970) }
+}

@@ -1,0 +1,19 @@
+import CallTrackCore
+import Hummingbird
+import Prometheus
+
+/// Every route of the daemon on one router: snippet API, snippet file, ops, admin, and (for benchmarks) echo.
+public enum APIRouter {
+    public static func make(
+        desk: SessionDesk, settings: APISettings, country: Country, registry: PrometheusCollectorRegistry
+    ) -> Router<APIContext> {
+        let router = Router(context: APIContext.self)
+        let sessions = SessionRoutes(desk: desk, settings: settings)
+        sessions.register(on: router)
+        SnippetRoute().register(on: router)
+        OpsRoutes(desk: desk, registry: registry).register(on: router)
+        AdminRoutes(desk: desk, settings: settings, country: country).register(on: router)
+        if settings.benchEcho { EchoRoute(sessions: sessions).register(on: router) }
+        return router
+    }
+}

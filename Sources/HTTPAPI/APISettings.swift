@@ -1,0 +1,23 @@
+/// The HTTP adapter's knobs, read from the config file by the app.
+public struct APISettings: Sendable {
+    /// Bodies above this answer 413: a session body is well under 4 KB even with long URLs.
+    public var maxBodyBytes: Int
+    /// Bearer token of the admin API; nil disables `/v1/admin/`.
+    public var adminToken: String?
+    /// Serve `POST /v1/bench/echo` (decode + same-sized answer, no pool, no store): benchmarks only.
+    public var benchEcho: Bool
+    public var pingIntervalSeconds: Int
+    /// How long the snippet keeps marked numbers hidden waiting for an answer.
+    public var hideTimeoutMilliseconds: Int
+
+    public init(
+        maxBodyBytes: Int = 16 * 1024, adminToken: String? = nil, benchEcho: Bool = false,
+        pingIntervalSeconds: Int = 60, hideTimeoutMilliseconds: Int = 1500
+    ) {
+        self.maxBodyBytes = maxBodyBytes
+        self.adminToken = adminToken
+        self.benchEcho = benchEcho
+        self.pingIntervalSeconds = pingIntervalSeconds
+        self.hideTimeoutMilliseconds = hideTimeoutMilliseconds
+    }
+}

@@ -1,0 +1,129 @@
+import CallTrackCore
+import Foundation
+import Hummingbird
+
+/// `/v1/admin/…`: sites, pools and numbers changed without a restart. Every change is applied to the
+/// lease book, then stored (marked as an admin change, which outranks the config file at the next start);
+/// if the store refuses, the book is put back and the answer is 503.
+struct AdminRoutes {
+    let desk: SessionDesk
+    let settings: APISettings
+    let country: Country
+
+    func register(on router: Router<APIContext>) {
+        let admin = router.group("/v1/admin").add(middleware: AdminAuth(token: settings.adminToken))
+        admin.get("/sites") { _, _ in try jsonResponse(await desk.book.allSites.map(SiteDefinition.init), encoder: .admin) }
+        admin.get("/sites/{site}") { _, context in
+            try jsonResponse(SiteDefinition(try await site(context.parameters.require("site"))), encoder: .admin)
+        }
+        admin.put("/sites/{site}") { request, context in
+            var definition = try await decodeBody(SiteDefinition.self, from: request, limit: settings.maxBodyBytes * 64, decoder: .admin)
+            definition.id = try context.parameters.require("site")
+            let new = try resolve { () throws(DefinitionError) in try definition.resolve(country: country, keyPrefix: "site") }
+            return try await change(from: await desk.book.site(definition.id), to: new)
+        }
+        admin.get("/pools") { _, _ in
+            try jsonResponse(await desk.book.snapshot(at: desk.clock.now()).map(PoolStatus.init), encoder: .admin)
+        }
+        admin.put("/sites/{site}/pools/{pool}") { request, context in
+            var definition = try await decodeBody(PoolDefinition.self, from: request, limit: settings.maxBodyBytes * 64, decoder: .admin)
+            definition.id = try context.parameters.require("pool")
+            let pool = try resolve { () throws(DefinitionError) in try definition.resolve(country: country, keyPrefix: "pool") }
+            let old = try await site(context.parameters.require("site"))
+            var new = old
+            if let index = new.pools.firstIndex(where: { $0.id == pool.id }) { new.pools[index] = pool } else { new.pools.append(pool) }
+            return try await change(from: old, to: new)
+        }
+        admin.delete("/sites/{site}/pools/{pool}") { _, context in
+            let old = try await site(context.parameters.require("site"))
+            let poolID = try context.parameters.require("pool")
+            guard old.pools.contains(where: { $0.id == poolID }) else { throw APIError(.notFound, "site '\(old.id)' has no pool '\(poolID)'") }
+            var new = old
+            new.pools.removeAll { $0.id == poolID }
+            return try await change(from: old, to: new)
+        }
+        admin.post("/pools/{pool}/numbers") { request, context in
+            struct Body: Decodable { var number: String }
+            let body = try await decodeBody(Body.self, from: request, limit: settings.maxBodyBytes)
+            let number = try resolve { () throws(DefinitionError) in try DefinitionError.number(body.number, key: "number", country: country) }
+            let (old, index) = try await owner(ofPool: context.parameters.require("pool"))
+            var new = old
+            if !new.pools[index].numbers.contains(number) { new.pools[index].numbers.append(number) }
+            return try await change(from: old, to: new)
+        }
+        admin.delete("/pools/{pool}/numbers/{number}") { _, context in
+            let raw = try context.parameters.require("number")
+            let number = try resolve { () throws(DefinitionError) in try DefinitionError.number(raw, key: "number", country: country) }
+            let (old, index) = try await owner(ofPool: context.parameters.require("pool"))
+            guard old.pools[index].numbers.contains(number) else {
+                throw APIError(.notFound, "pool '\(old.pools[index].id)' has no number \(number)")
+            }
+            var new = old
+            new.pools[index].numbers.removeAll { $0 == number }
+            return try await change(from: old, to: new)
+        }
+    }
+
+    private func change(from old: Site?, to new: Site) async throws -> Response {
+        do {
+            try await desk.book.upsert(new)
+        } catch {
+            throw APIError(.conflict, "\(error): a number belongs to at most one pool; retire it there first")
+        }
+        do {
+            try await desk.store.apply([.site(new, fromAdmin: true)])
+        } catch {
+            if let old { try? await desk.book.upsert(old) }
+            throw APIError(.serviceUnavailable, "the change was not stored (\(error)); nothing changed, try again")
+        }
+        desk.logger.notice("site changed through the admin API", metadata: ["site": "\(new.id)"])
+        return try jsonResponse(SiteDefinition(await desk.book.site(new.id) ?? new), encoder: .admin)
+    }
+
+    private func site(_ id: String) async throws -> Site {
+        guard let site = await desk.book.site(id) else { throw APIError(.notFound, "unknown site '\(id)'") }
+        return site
+    }
+
+    private func owner(ofPool poolID: String) async throws -> (Site, Int) {
+        for site in await desk.book.allSites {
+            if let index = site.pools.firstIndex(where: { $0.id == poolID }) { return (site, index) }
+        }
+        throw APIError(.notFound, "unknown pool '\(poolID)'")
+    }
+
+    private func resolve<T>(_ body: () throws(DefinitionError) -> T) throws -> T {
+        do { return try body() } catch { throw APIError(.badRequest, error.description) }
+    }
+}
+
+/// A pool as ops see it in `GET /v1/admin/pools`.
+struct PoolStatus: Encodable {
+    var siteID: String
+    var poolID: String
+    var size: Int
+    var live: Int
+    var free: Int
+
+    init(_ snapshot: LeaseBook.PoolSnapshot) {
+        (siteID, poolID, size, live, free) = (snapshot.siteID, snapshot.poolID, snapshot.size, snapshot.live, snapshot.free)
+    }
+}
+
+extension JSONEncoder {
+    /// snake_case keys, like the config file.
+    static let admin: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return encoder
+    }()
+}
+
+extension JSONDecoder {
+    static let admin: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }()
+}

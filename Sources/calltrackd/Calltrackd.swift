@@ -1,0 +1,78 @@
+import ArgumentParser
+import CallTrackApp
+import Foundation
+
+@main
+struct Calltrackd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calltrackd",
+        abstract: "Call tracking for your own Asterisk: leases tracking numbers to website visits and tells which visit and advert brought each call.",
+        discussion: """
+            Start with `calltrackd serve --config deploy/calltrackd.example.yaml`: SQLite state in ./data, HTTP on 127.0.0.1:8080.
+            Every config key can be overridden by an environment variable: http.port -> CALLTRACKD_HTTP_PORT.
+            """,
+        version: CalltrackdVersion.current,
+        subcommands: [Serve.self, CheckConfig.self, Version.self],
+        defaultSubcommand: nil
+    )
+}
+
+struct ConfigOption: ParsableArguments {
+    @Option(name: .shortAndLong, help: "The YAML config file (default: $CALLTRACKD_CONFIG).")
+    var config: String?
+
+    var file: String? { config ?? ProcessInfo.processInfo.environment["CALLTRACKD_CONFIG"] }
+
+    func load() async throws -> AppConfig {
+        do {
+            return try await ConfigLoader.load(file: file, environment: ProcessInfo.processInfo.environment)
+        } catch let problem as ConfigProblem {
+            throw ValidationError(problem.description)
+        }
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the daemon until SIGTERM or SIGINT (finishes in-flight requests and flushes the store first).")
+
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let config = try await options.load()
+        let (logger, registry) = ProcessSetup.bootstrap(format: config.logFormat, level: config.logLevel)
+        if config.sites.isEmpty {
+            logger.warning("no site configured: the API answers 404 until you add one to the config file or through the admin API")
+        }
+        do {
+            let daemon = try await Daemon.open(config: config, registry: registry, logger: logger)
+            try await daemon.run()
+        } catch {
+            logger.critical("calltrackd cannot run", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct CheckConfig: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Validate the config file and environment overrides without starting; prints a summary.")
+
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let config = try await options.load()
+        print("config OK: \(config.sites.count) site(s), HTTP on \(config.httpHost):\(config.httpPort), state in \(config.databasePath)")
+        for site in config.sites {
+            let pools = site.pools.map { "\($0.id) (\($0.numbers.count) numbers, \($0.policy.onExhaustion.rawValue) when full)" }
+            print("  site \(site.id): default \(site.defaultNumber), pools: \(pools.isEmpty ? "none" : pools.joined(separator: ", ")), static numbers: \(site.staticNumbers.count)")
+        }
+    }
+}
+
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the version.")
+    func run() { print(CalltrackdVersion.current) }
+}
+
