@@ -43,6 +43,8 @@ func decodeBody<T: Decodable>(_ type: T.Type, from request: Request, limit: Int,
         buffer = try await request.body.collect(upTo: limit)
     } catch let error as HTTPError where error.status == .contentTooLarge {
         throw APIError(.contentTooLarge, "the body is larger than \(limit) bytes")
+    } catch is NIOTooManyBytesError {
+        throw APIError(.contentTooLarge, "the body is larger than \(limit) bytes")
     }
     do {
         return try decoder.decode(T.self, from: Data(buffer.readableBytesView))

@@ -31,6 +31,22 @@ public struct SiteDefinition: Hashable, Sendable, Codable {
         self.unsegmentedNumber = unsegmentedNumber
     }
 
+    /// `id` may be left out of a body whose URL names the site.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try c.decodeIfPresent(String.self, forKey: .id) ?? "",
+            defaultNumber: try c.decode(String.self, forKey: .defaultNumber),
+            pageNumbers: try c.decodeIfPresent([String].self, forKey: .pageNumbers),
+            origins: try c.decodeIfPresent([String].self, forKey: .origins),
+            mask: try c.decodeIfPresent(String.self, forKey: .mask),
+            selectors: try c.decodeIfPresent([String].self, forKey: .selectors),
+            respectDnt: try c.decodeIfPresent(Bool.self, forKey: .respectDnt),
+            pools: try c.decodeIfPresent([PoolDefinition].self, forKey: .pools),
+            staticNumbers: try c.decodeIfPresent([StaticNumberDefinition].self, forKey: .staticNumbers),
+            unsegmentedNumber: try c.decodeIfPresent(String.self, forKey: .unsegmentedNumber))
+    }
+
     /// The definition of an existing site (what the admin API lists).
     public init(_ site: Site) {
         self.init(
@@ -115,6 +131,21 @@ public struct PoolDefinition: Hashable, Sendable, Codable {
         self.segment = segment
         self.leaseOn = leaseOn
         self.interactionSeconds = interactionSeconds
+    }
+
+    /// `id` may be left out of a body whose URL names the pool.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try c.decodeIfPresent(String.self, forKey: .id) ?? "",
+            numbers: try c.decode([String].self, forKey: .numbers),
+            idleTtl: try c.decodeIfPresent(String.self, forKey: .idleTtl),
+            maxAge: try c.decodeIfPresent(String.self, forKey: .maxAge),
+            cooldown: try c.decodeIfPresent(String.self, forKey: .cooldown),
+            onExhaustion: try c.decodeIfPresent(String.self, forKey: .onExhaustion),
+            segment: try c.decodeIfPresent(String.self, forKey: .segment),
+            leaseOn: try c.decodeIfPresent(String.self, forKey: .leaseOn),
+            interactionSeconds: try c.decodeIfPresent(Int.self, forKey: .interactionSeconds))
     }
 
     public init(_ pool: Pool) {

@@ -1,0 +1,105 @@
+import CallTrackApp
+import CallTrackCore
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+import TestSupport
+
+@Suite("Admin API: numbers and pools change without a restart, and the change survives one")
+struct AdminAPITests {
+    static let token = "test-admin-token-0123456789"
+    static let auth: HTTPFields = [.authorization: "Bearer \(token)"]
+
+    @Test("no token configured: 403; wrong token: 401")
+    func authentication() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try await TestDaemon.with(TestDaemon.config(dir: dir)) { (_, client) async throws in
+            #expect(try await client.status(uri: "/v1/admin/sites", method: .get) == .forbidden)
+        }
+        try await TestDaemon.with(TestDaemon.config(dir: dir, adminToken: Self.token)) { (_, client) async throws in
+            let wrong: HTTPFields = [.authorization: "Bearer nope"]
+            #expect(try await client.status(uri: "/v1/admin/sites", method: .get, headers: wrong) == .unauthorized)
+            #expect(try await client.status(uri: "/v1/admin/sites", method: .get, headers: Self.auth) == .ok)
+        }
+    }
+
+    @Test("a number added to a full pool is leased at once, and is still there after a restart")
+    func addNumber() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let config = TestDaemon.config(numbers: 1, dir: dir, adminToken: Self.token)
+        try await TestDaemon.with(config) { _, client in
+            _ = try await client.allocate(#"{"site":"acme","session_id":"sess_admin001"}"#)
+            #expect(try await client.allocate(#"{"site":"acme","session_id":"sess_admin002"}"#).answer?.reason == "exhausted")
+            let added = try await client.execute(
+                uri: "/v1/admin/pools/acme-main/numbers", method: .post, headers: Self.auth,
+                body: ByteBuffer(string: #"{"number":"8 (495) 000-77-77"}"#)) { $0.status }
+            #expect(added == .ok)
+            let next = try await client.allocate(#"{"site":"acme","session_id":"sess_admin003"}"#)
+            #expect(next.answer?.number == "+74950007777")
+            let garbage = try await client.execute(
+                uri: "/v1/admin/pools/acme-main/numbers", method: .post, headers: Self.auth,
+                body: ByteBuffer(string: #"{"number":"call me"}"#)) { response in
+                (response.status, String(buffer: response.body))
+            }
+            #expect(garbage.0 == .badRequest)
+            #expect(garbage.1.contains("is not a phone number"))
+        }
+        // The config file still lists one number; the admin change outranks it.
+        try await TestDaemon.with(config) { daemon, _ in
+            let pool = await daemon.book.site("acme")?.pools.first
+            #expect(pool?.numbers.map(\.e164).contains("+74950007777") == true)
+            #expect(await daemon.book.liveLeases(pool: "acme-main").count == 2)
+        }
+    }
+
+    @Test("retiring a number takes it out of the pool; a number in another pool is refused")
+    func retireAndConflict() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try await TestDaemon.with(TestDaemon.config(numbers: 2, dir: dir, adminToken: Self.auth.isEmpty ? nil : Self.token)) { daemon, client in
+            let retired = try await client.status(
+                uri: "/v1/admin/pools/acme-main/numbers/+74950000101", method: .delete, headers: Self.auth)
+            #expect(retired == .ok)
+            #expect(await daemon.book.site("acme")?.pools.first?.numbers.map(\.e164) == ["+74950000102"])
+            let pool = #"{"numbers":["+74950000102"],"idle_ttl":"5m","on_exhaustion":"share"}"#
+            let conflict = try await client.status(
+                uri: "/v1/admin/sites/acme/pools/second", method: .put, headers: Self.auth, body: ByteBuffer(string: pool))
+            #expect(conflict == .conflict)
+            let badDuration = try await client.execute(
+                uri: "/v1/admin/sites/acme/pools/second", method: .put, headers: Self.auth,
+                body: ByteBuffer(string: #"{"numbers":["+74950000200"],"idle_ttl":"soon"}"#)) { String(buffer: $0.body) }
+            #expect(badDuration.contains("pool.idle_ttl"))
+            let created = try await client.execute(
+                uri: "/v1/admin/sites/acme/pools/second", method: .put, headers: Self.auth,
+                body: ByteBuffer(string: #"{"numbers":["+74950000200"],"idle_ttl":"5m"}"#)) { $0.status }
+            #expect(created == .ok)
+            let pools = try await client.text(uri: "/v1/admin/pools", method: .get, headers: Self.auth)
+            #expect(pools.contains("\"pool_id\" : \"second\""))
+        }
+    }
+}
+
+@Suite("Ops routes and the snippet file")
+struct OpsRouteTests {
+    @Test("healthz, readyz, metrics answer; ct.js has an ETag and answers 304 to it")
+    func opsAndSnippet() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try await TestDaemon.with(TestDaemon.config(dir: dir)) { _, client in
+            #expect(try await client.status(uri: "/healthz", method: .get) == .ok)
+            #expect(try await client.status(uri: "/readyz", method: .get) == .ok)
+            #expect(try await client.status(uri: "/metrics", method: .get) == .ok)
+            let script = try await client.execute(uri: "/ct.js", method: .get) { $0 }
+            #expect(script.status == .ok)
+            #expect(script.headers[.contentType]?.hasPrefix("application/javascript") == true)
+            #expect(script.headers[.cacheControl]?.contains("max-age") == true)
+            let etag = try #require(script.headers[.eTag])
+            let again = try await client.status(uri: "/ct.js", method: .get, headers: [.ifNoneMatch: etag])
+            #expect(again == .notModified)
+        }
+    }
+}
