@@ -102,6 +102,9 @@ public final class SQLiteStore: StateStore {
         return rows.compactMap { row in Rows.site(row.definition).map { (site: $0, fromAdmin: row.fromAdmin) } }
     }
 
+    /// Transactions the group committer has committed since open.
+    public var committedTransactions: Int { committer.transactions.load(ordering: .relaxed) }
+
     /// Counts rows, for tests and `calltrackd stats`.
     public func count(_ table: String) async throws(StoreUnavailable) -> Int {
         try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \"\(table)\"") ?? 0 }
