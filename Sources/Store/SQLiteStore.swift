@@ -57,10 +57,11 @@ public final class SQLiteStore: StateStore {
 
     public func previousNumber(of visitor: VisitorID, site: String) async throws(StoreUnavailable) -> PhoneNumber? {
         try await read { db in
-            let raw = try String.fetchOne(db, sql: """
+            let statement = try db.cachedStatement(sql: """
                 SELECT lease.number FROM lease JOIN session ON session.id = lease.session_id
                 WHERE lease.visitor_id = ? AND session.site_id = ? ORDER BY lease.started_at DESC LIMIT 1
-                """, arguments: [visitor, site])
+                """)
+            let raw = try String.fetchOne(statement, arguments: [visitor, site])
             return raw.flatMap { try? PhoneNumber.e164($0) }
         }
     }
