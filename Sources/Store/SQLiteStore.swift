@@ -95,12 +95,14 @@ public final class SQLiteStore: StateStore {
         }
     }
 
-    public func sites() async throws(StoreUnavailable) -> [(site: Site, fromAdmin: Bool)] {
+    public func sites() async throws(StoreUnavailable) -> [StoredSite] {
         let rows = try await read { db in
-            try Row.fetchAll(db, sql: "SELECT definition, from_admin FROM site ORDER BY id")
-                .map { (definition: $0["definition"] as String, fromAdmin: $0["from_admin"] as Bool) }
+            try Row.fetchAll(db, sql: "SELECT definition, from_admin, retired_at FROM site ORDER BY id")
+                .map { (definition: $0["definition"] as String, fromAdmin: $0["from_admin"] as Bool, retired: $0["retired_at"] != nil) }
         }
-        return rows.compactMap { row in Rows.site(row.definition).map { (site: $0, fromAdmin: row.fromAdmin) } }
+        return rows.compactMap { row in
+            Rows.site(row.definition).map { StoredSite(site: $0, fromAdmin: row.fromAdmin, retired: row.retired) }
+        }
     }
 
     /// Transactions the group committer has committed since open.

@@ -103,6 +103,15 @@ public actor LeaseBook {
         install(site)
     }
 
+    /// Stops serving a site: its numbers leave their pools (lease history stays in the store).
+    public func remove(site id: String) {
+        guard let site = sites.removeValue(forKey: id) else { return }
+        for pool in site.pools {
+            for number in pool.numbers where poolOfNumber[number] == pool.id { poolOfNumber[number] = nil }
+            allocators[pool.id] = nil
+        }
+    }
+
     public func add(_ number: PhoneNumber, toPool poolID: String) throws(Failure) {
         guard allocators[poolID] != nil, let siteID = siteOfPool(poolID) else { throw .unknownPool(poolID) }
         if let owner = poolOfNumber[number], owner != poolID { throw .numberInAnotherPool(number, pool: owner) }
