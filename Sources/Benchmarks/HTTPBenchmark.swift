@@ -48,13 +48,14 @@ struct HTTPBenchmark: AsyncParsableCommand {
         let durable = try Self.wrk(wrk, threads: threads, connections: connections, seconds: seconds, script: script, url: "http://127.0.0.1:\(port)/v1/sessions")
         let bare = try Self.wrk(wrk, threads: threads, connections: connections, seconds: seconds, script: script, url: "http://127.0.0.1:\(port)/v1/bench/echo")
         let stored = try await daemon.store.count("lease")
+        let transactions = daemon.store.committedTransactions
         server.cancel()
 
         print(durable.line("durable allocation (POST /v1/sessions)"))
         print(bare.line("bare JSON route (POST /v1/bench/echo)"))
         let ratio = durable.requestsPerSecond / max(bare.requestsPerSecond, 1)
         print(String(format: "ratio durable/bare: %.1f%% (target ≥ 50%%); durable p99 %.2f ms (target ≤ 10 ms)", ratio * 100, durable.p99Milliseconds))
-        print("leases stored: \(stored) for \(durable.requests - durable.errors) answered allocations (errors: \(durable.errors))")
+        print("leases stored: \(stored) for \(durable.requests - durable.errors) answered allocations (errors: \(durable.errors)), in \(transactions) transactions (\(stored / max(transactions, 1)) per commit)")
     }
 
     struct Result {

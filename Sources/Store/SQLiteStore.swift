@@ -50,13 +50,13 @@ public final class SQLiteStore: StateStore {
     }
 
     public func session(_ id: SessionID) async throws(StoreUnavailable) -> SessionRecord? {
-        try await read { db in
+        try readNow { db in
             try Row.fetchOne(db, sql: "SELECT * FROM session WHERE id = ?", arguments: [id]).map(Rows.session)
         }
     }
 
     public func previousNumber(of visitor: VisitorID, site: String) async throws(StoreUnavailable) -> PhoneNumber? {
-        try await read { db in
+        try readNow { db in
             let statement = try db.cachedStatement(sql: """
                 SELECT lease.number FROM lease JOIN session ON session.id = lease.session_id
                 WHERE lease.visitor_id = ? AND session.site_id = ? ORDER BY lease.started_at DESC LIMIT 1
@@ -111,6 +111,14 @@ public final class SQLiteStore: StateStore {
     /// Counts rows, for tests and `calltrackd stats`.
     public func count(_ table: String) async throws(StoreUnavailable) -> Int {
         try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \"\(table)\"") ?? 0 }
+    }
+
+    /// A short indexed read on the caller's thread. On the allocation path a hop to a reader queue and
+    /// back costs more than the read itself (WAL readers never wait for the writer).
+    private func readNow<T>(_ body: (Database) throws -> T) throws(StoreUnavailable) -> T {
+        do { return try database.read(body) } catch {
+            throw StoreUnavailable("state database read failed: \(Self.explain(error))")
+        }
     }
 
     private func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(StoreUnavailable) -> T {
