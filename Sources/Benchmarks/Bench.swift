@@ -9,6 +9,7 @@ struct Bench: AsyncParsableCommand {
         abstract: "Release-mode benchmarks of calltrackd; each prints its figures and the target it is held to.",
         subcommands: [
             HTTPBenchmark.self,
+            AllocatorBenchmark.self,
         ]
     )
 }

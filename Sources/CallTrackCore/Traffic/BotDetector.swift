@@ -1,12 +1,13 @@
 /// Recognises crawlers and scripts by user agent: they never take a pool number (SPEC §Allocation 5).
-public struct BotDetector: Sendable {
-    /// Lowercased substrings; a user agent containing any of them is a bot.
-    public var patterns: [String]
+public struct BotDetector: Hashable, Sendable {
+    /// Lowercased substrings; a user agent containing any of them is a bot. `curl` is not one:
+    /// the README demo allocates with curl, and a site that wants it blocked can add it.
+    public let patterns: [String]
 
     public static let defaultPatterns = [
         "bot", "crawl", "spider", "slurp", "headlesschrome", "phantomjs", "lighthouse", "pagespeed",
         "python-requests", "python-urllib", "go-http-client", "java/", "okhttp", "wget", "scrapy",
-        "httpclient", "facebookexternalhit", "preview", "monitor", "uptime", "curl/",
+        "httpclient", "facebookexternalhit", "preview", "monitor", "uptime",
     ]
 
     /// The patterns as ASCII-lowercased bytes: matching runs on every allocation, inside the lease book.
