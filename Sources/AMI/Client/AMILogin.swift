@@ -64,3 +64,10 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         return z ^ (z >> 31)
     }
 }
+
+extension AMILogin {
+    /// The `Key` of an MD5 login: lowercase hex of md5(challenge + secret), as Asterisk computes it.
+    public static func md5Key(challenge: String, secret: String) -> String {
+        MD5.hex(challenge + secret)
+    }
+}
