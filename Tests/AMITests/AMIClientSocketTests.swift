@@ -1,6 +1,7 @@
 import AMI
 import AMIClient
 import CallTrackCore
+import CoreMetrics
 import Logging
 import Testing
 import TestSupport
@@ -23,9 +24,10 @@ struct AMIClientSocketTests {
     /// Runs the client while `body` reads from it, then stops it.
     private func withClient<T: Sendable>(
         _ configuration: AMIConfiguration, logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+        metrics: RecordedMetrics = RecordedMetrics(),
         _ body: @escaping @Sendable (AMIClientService) async throws -> T
     ) async throws -> T {
-        let service = AMIClientService(configuration: configuration, logger: logger, jitterSeed: 7)
+        let service = withMetricsFactory(metrics) { AMIClientService(configuration: configuration, logger: logger, jitterSeed: 7) }
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await service.run(); return nil }
             group.addTask { try await body(service) }
@@ -194,5 +196,28 @@ struct AMIClientSocketTests {
         #expect(call.trackingNumber?.e164 == "+74950000001")
         #expect(call.caller.number?.e164 == "+79161234567")
         #expect(call.answeredBy?.party == "Local/101@agents")
+    }
+
+    @Test("metrics: connection state, messages, malformed, calls in progress and by disposition")
+    func metrics() async throws {
+        let fixture = try AMIFixtures.load("11-mixed-traffic")
+        let garbage = Array(("Event: VarSet\r\nValue: " + String(repeating: "x", count: 20_000) + "\r\n\r\n").utf8)
+        let fake = try await FakeAsterisk.start([FakeAsterisk.Script(replay: garbage + (try #require(fixture.bytesAfterLogin)))])
+        defer { Task { await fake.stop() } }
+        let metrics = RecordedMetrics()
+        let (ended, connected) = try await withClient(configuration(fake), metrics: metrics) { service in
+            (await Self.endedCalls(service, count: 40).ended, metrics.value("calltrackd_ami_connected"))
+        }
+        #expect(connected == 1, "logged in while the calls came")
+        #expect(metrics.value("calltrackd_ami_connected") == 0, "stopped")
+        #expect(metrics.value("calltrackd_ami_malformed_total") == 1)
+        #expect((metrics.value("calltrackd_ami_messages_total") ?? 0) > 300)
+        #expect((metrics.value("calltrackd_ami_events_skipped_total") ?? 0) > 1000)
+        #expect(metrics.value("calltrackd_ami_calls_in_progress") == 0)
+        for disposition in CallDisposition.allCases {
+            let count = Double(ended.filter { $0.disposition == disposition }.count)
+            #expect(metrics.value("calltrackd_ami_calls_total", [("disposition", disposition.rawValue)]) ?? 0 == count, "\(disposition)")
+        }
+        #expect(metrics.value("calltrackd_ami_calls_total", [("disposition", "answered")]) ?? 0 >= 10)
     }
 }
