@@ -96,8 +96,8 @@ struct AMIBenchmark: AsyncParsableCommand {
     }
 
     private func row(_ name: String, _ seconds: Double, bytes: Int, events: Int) -> String {
-        String(format: "%-38@ %8.3f s  %8.1f MB/s  %7.2fM events/s", name as NSString, seconds,
-               Double(bytes) / seconds / 1e6, Double(events) / seconds / 1e6)
+        name.padding(toLength: 36, withPad: " ", startingAt: 0)
+            + String(format: "%8.3f s  %8.1f MB/s  %7.2fM events/s", seconds, Double(bytes) / seconds / 1e6, Double(events) / seconds / 1e6)
     }
 
     /// The ceiling: find every line end and count the blank lines that end messages; build nothing.
