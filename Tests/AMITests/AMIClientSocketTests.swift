@@ -3,6 +3,7 @@ import AMIClient
 import CallTrackCore
 import CoreMetrics
 import Logging
+import ServiceLifecycle
 import Testing
 import TestSupport
 
@@ -219,5 +220,23 @@ struct AMIClientSocketTests {
             #expect(metrics.value("calltrackd_ami_calls_total", [("disposition", disposition.rawValue)]) ?? 0 == count, "\(disposition)")
         }
         #expect(metrics.value("calltrackd_ami_calls_total", [("disposition", "answered")]) ?? 0 >= 10)
+    }
+
+    @Test("a graceful shutdown of the service group stops the client and finishes its streams")
+    func gracefulShutdown() async throws {
+        let fake = try await FakeAsterisk.start([FakeAsterisk.Script()])
+        defer { Task { await fake.stop() } }
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let service = AMIClientService(configuration: configuration(fake), logger: logger)
+        let group = ServiceGroup(services: [service], logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            for await event in service.connectionEvents where event == .resynced(closed: 0) { break }
+            await group.triggerGracefulShutdown()
+            try await tasks.next()
+        }
+        var leftOver = 0
+        for await _ in service.callEvents { leftOver += 1 }
+        #expect(leftOver == 0, "the stream ended")
     }
 }

@@ -80,3 +80,43 @@ struct CallAssemblerRulesTests {
         #expect(events.last?.call.ringSeconds == 2)
     }
 }
+
+@Suite("Resync rules")
+struct ResyncRulesTests {
+    private let t0 = Timestamp(secondsSinceEpoch: 1_800_000_000)
+
+    private func row(_ uniqueid: String, context: String, _ extra: (String, String)...) -> AMIMessage {
+        AMIMessage([("Event", "Status"), ("ActionID", "ct-3"), ("Channel", "PJSIP/trunk-1"), ("ChannelStateDesc", "Up"),
+                    ("Context", context), ("Exten", "102"), ("CallerIDNum", "+79161234567"),
+                    ("Uniqueid", uniqueid), ("Linkedid", "1.1"), ("Seconds", "30")] + extra)
+    }
+
+    @Test("a known call listed in another context (after a transfer) is still in progress")
+    func transferredCallSurvivesResync() {
+        var assembler = CallAssembler()
+        var events: [CallEvent] = []
+        assembler.process(AMIMessage([("Event", "Newchannel"), ("Channel", "PJSIP/trunk-1"), ("Context", "from-trunk"),
+                                      ("Exten", "74950000001"), ("CallerIDNum", "+79161234567"), ("Uniqueid", "1.1"), ("Linkedid", "1.1")]),
+                          arrivedAt: t0, into: &events)
+        assembler.beginResync()
+        assembler.process(row("1.1", context: "internal"), arrivedAt: t0 + .seconds(30), into: &events)
+        assembler.finishResync(at: t0 + .seconds(30), into: &events)
+        #expect(assembler.callsInProgress == 1)
+        #expect(!events.contains { if case .ended = $0 { true } else { false } })
+    }
+
+    @Test("an unknown call is picked up from the tracking variable even outside the inbound context")
+    func unknownCallByVariable() {
+        var assembler = CallAssembler(settings: CallAssemblerSettings(trackingVariable: "CT_DID"))
+        var events: [CallEvent] = []
+        assembler.beginResync()
+        assembler.process(row("1.1", context: "internal"), arrivedAt: t0, into: &events)
+        #expect(events.isEmpty, "an internal call is not ours")
+        assembler.process(row("1.1", context: "tracked-calls", ("Variable", "CT_DID=74950000002")), arrivedAt: t0, into: &events)
+        assembler.finishResync(at: t0, into: &events)
+        guard case .started(let call) = events.first else { Issue.record("no call: \(events)"); return }
+        #expect(call.trackingNumber?.e164 == "+74950000002")
+        #expect(call.resumed)
+        #expect(call.ringStartedAt == t0 - .seconds(30))
+    }
+}
