@@ -120,6 +120,11 @@ public final class AMIClientService: Service, Sendable {
                     }
                 }
                 _ = machine.connected()
+                let loginTimeout = configuration.connectTimeout + configuration.pingTimeout
+                tasks.addTask {
+                    try await Task.sleep(for: loginTimeout)
+                    input.yield(.timer(.loginDeadline))
+                }
 
                 /// Runs one action; false when the session must end.
                 func perform(_ action: AMIClientStateMachine.Action) async throws -> Bool {
@@ -234,6 +239,10 @@ public final class AMIClientService: Service, Sendable {
             metrics.pingTimeouts.increment()
             logger.warning("AMI did not answer Ping in time; reconnecting", metadata: [
                 "ami.host": "\(endpoint)", "ami.ping_timeout_ms": "\(configuration.pingTimeout.microseconds / 1000)",
+            ])
+        case .loginTimeout:
+            logger.warning("AMI sent no banner or login reply in time: is ami.host:ami.port an Asterisk manager port?", metadata: [
+                "ami.host": "\(endpoint)",
             ])
         case .serverClosing:
             logger.info("AMI server is closing the session", metadata: ["ami.host": "\(endpoint)"])

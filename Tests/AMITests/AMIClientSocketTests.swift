@@ -239,4 +239,21 @@ struct AMIClientSocketTests {
         for await _ in service.callEvents { leftOver += 1 }
         #expect(leftOver == 0, "the stream ended")
     }
+
+    @Test("a port that never says anything: the client gives up on it and retries")
+    func silentServer() async throws {
+        var script = FakeAsterisk.Script()
+        script.banner = nil
+        let fake = try await FakeAsterisk.start([script])
+        defer { Task { await fake.stop() } }
+        let events = try await withClient(configuration(fake) { $0.connectTimeout = .milliseconds(100); $0.pingTimeout = .milliseconds(100) }) { service in
+            var seen: [AMIConnectionEvent] = []
+            for await event in service.connectionEvents {
+                seen.append(event)
+                if case .reconnecting = event { break }
+            }
+            return seen
+        }
+        #expect(events.contains(.closed(.loginTimeout)))
+    }
 }

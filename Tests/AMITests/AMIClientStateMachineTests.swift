@@ -110,4 +110,16 @@ struct AMIClientStateMachineTests {
         _ = sm.bannerReceived("Asterisk Call Manager/9.0.0")
         #expect(sm.received(message(("Response", "Goodbye"), ("ActionID", "x"))) == .close(.serverClosing))
     }
+
+    @Test("no banner or no login reply in time closes the connection; after login the deadline is moot")
+    func loginDeadline() {
+        var sm = AMIClientStateMachine(login: login)
+        _ = sm.connected()
+        #expect(sm.timerFired(.loginDeadline) == .close(.loginTimeout))
+        _ = sm.connected()
+        _ = sm.bannerReceived("Asterisk Call Manager/9.0.0")
+        #expect(sm.timerFired(.loginDeadline) == .close(.loginTimeout))
+        var ready = loggedIn()
+        #expect(ready.timerFired(.loginDeadline) == .none)
+    }
 }
