@@ -58,6 +58,16 @@ struct AMIClientSocketTests {
         return (ended, events)
     }
 
+    /// Reads connection events until `done` holds for those seen so far.
+    private static func connectionEvents(_ service: AMIClientService, until done: ([AMIConnectionEvent]) -> Bool) async -> [AMIConnectionEvent] {
+        var seen: [AMIConnectionEvent] = []
+        for await event in service.connectionEvents {
+            seen.append(event)
+            if done(seen) { break }
+        }
+        return seen
+    }
+
     @Test("every transcript replayed over TCP gives the ground-truth calls", arguments: names)
     func replay(name: String) async throws {
         let fixture = try AMIFixtures.load(name)
@@ -93,12 +103,7 @@ struct AMIClientSocketTests {
         defer { Task { await fake.stop() } }
         let logs = CapturedLogs()
         let events = try await withClient(configuration(fake) { $0.secret = "wrong" }, logger: logs.logger) { service in
-            var seen: [AMIConnectionEvent] = []
-            for await event in service.connectionEvents {
-                seen.append(event)
-                if seen.filter({ if case .reconnecting = $0 { true } else { false } }).count == 4 { break }
-            }
-            return seen
+            await Self.connectionEvents(service) { $0.filter(\.isReconnecting).count == 4 }
         }
         #expect(events.contains(.closed(.loginRejected(message: "Authentication failed"))))
         let delays = events.compactMap { if case .reconnecting(let delay) = $0 { delay } else { nil } }
@@ -118,14 +123,7 @@ struct AMIClientSocketTests {
         let fake = try await FakeAsterisk.start([script])
         defer { Task { await fake.stop() } }
         let events = try await withClient(configuration(fake) { $0.pingInterval = .milliseconds(50); $0.pingTimeout = .milliseconds(100) }) { service in
-            var seen: [AMIConnectionEvent] = []
-            var logins = 0
-            for await event in service.connectionEvents {
-                seen.append(event)
-                if event == .loggedIn { logins += 1 }
-                if logins == 2 { break }
-            }
-            return seen
+            await Self.connectionEvents(service) { $0.filter { $0 == .loggedIn }.count == 2 }
         }
         #expect(events.contains(.closed(.pingTimeout)))
         #expect(fake.connections >= 2)
@@ -247,13 +245,14 @@ struct AMIClientSocketTests {
         let fake = try await FakeAsterisk.start([script])
         defer { Task { await fake.stop() } }
         let events = try await withClient(configuration(fake) { $0.connectTimeout = .milliseconds(100); $0.pingTimeout = .milliseconds(100) }) { service in
-            var seen: [AMIConnectionEvent] = []
-            for await event in service.connectionEvents {
-                seen.append(event)
-                if case .reconnecting = event { break }
-            }
-            return seen
+            await Self.connectionEvents(service) { $0.last?.isReconnecting == true }
         }
         #expect(events.contains(.closed(.loginTimeout)))
+    }
+}
+
+extension AMIConnectionEvent {
+    var isReconnecting: Bool {
+        if case .reconnecting = self { true } else { false }
     }
 }
