@@ -220,7 +220,7 @@ struct AMIClientSocketTests {
         #expect(metrics.value("calltrackd_ami_calls_total", [("disposition", "answered")]) ?? 0 >= 10)
     }
 
-    @Test("a graceful shutdown of the service group stops the client and finishes its streams")
+    @Test("a graceful shutdown of the service group logs off, stops the client and finishes its streams")
     func gracefulShutdown() async throws {
         let fake = try await FakeAsterisk.start([FakeAsterisk.Script()])
         defer { Task { await fake.stop() } }
@@ -236,6 +236,8 @@ struct AMIClientSocketTests {
         var leftOver = 0
         for await _ in service.callEvents { leftOver += 1 }
         #expect(leftOver == 0, "the stream ended")
+        #expect(fake.actions.last?["Action"] == "Logoff", "Asterisk is told we leave")
+        #expect(fake.connections == 1)
     }
 
     @Test("a port that never says anything: the client gives up on it and retries")

@@ -122,4 +122,13 @@ struct AMIClientStateMachineTests {
         var ready = loggedIn()
         #expect(ready.timerFired(.loginDeadline) == .none)
     }
+
+    @Test("shutdown says Logoff once, and Goodbye closes")
+    func shutdown() {
+        var sm = loggedIn()
+        #expect(sm.shutdownRequested() == .send(AMIAction("Logoff", id: "ct-3")))
+        #expect(sm.shutdownRequested() == .none)
+        #expect(sm.received(message(("Event", "Newchannel"))) == .none, "no more events once leaving")
+        #expect(sm.received(message(("Response", "Goodbye"), ("ActionID", "ct-3"))) == .close(.serverClosing))
+    }
 }

@@ -135,6 +135,17 @@ public struct AMIClientStateMachine: Sendable {
         }
     }
 
+    /// calltrackd is stopping: say `Logoff` (Asterisk answers `Goodbye` and closes).
+    public mutating func shutdownRequested() -> Action {
+        switch state {
+        case .disconnected, .closing, .awaitingBanner:
+            return .none
+        default:
+            state = .closing(.serverClosing)
+            return .send(AMIAction("Logoff", id: nextID()))
+        }
+    }
+
     /// The connection closed or could not be opened: wait, then try again.
     public mutating func disconnected() -> Action {
         state = .disconnected
