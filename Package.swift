@@ -156,6 +156,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "DaemonTests", dependencies: ["CallTrackApp", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: [
+                "CallTrackApp", "CallTrackCore", "AMI", "AMIClient", "Store", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict
+        ),
     ]
 )
