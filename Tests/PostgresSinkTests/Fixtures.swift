@@ -67,3 +67,13 @@ func collect(_ pg: PostgresConnection, count: Int) async -> [PostgresNotificatio
     }
     return received
 }
+
+/// Collects notification payloads until one equals `sentinel` (not included).
+func collect(_ pg: PostgresConnection, until sentinel: String) async -> [PostgresNotification] {
+    var received: [PostgresNotification] = []
+    for await notification in pg.notifications {
+        if notification.payload == sentinel { break }
+        received.append(notification)
+    }
+    return received
+}

@@ -1,0 +1,96 @@
+import CallTrackCore
+import Logging
+import PostgresSink
+import Store
+import Testing
+import TestSupport
+
+/// A delivery from a temp outbox to a schema of a cluster, run until the test ends.
+struct DeliveryRig {
+    let temp: TempStore
+    let scratch: Scratch
+    let delivery: LeadDelivery
+    let log = RecordingLog()
+
+    init(_ scratch: Scratch, password: String? = nil, user: String? = nil, batchSize: Int = 500) throws {
+        self.scratch = scratch
+        temp = try TempStore()
+        let outbox = Outbox(store: try temp.open(), topic: "lead")
+        let pg = PostgresConnection(scratch.cluster.connectionString(user: user, password: password), logger: log.logger)
+        delivery = LeadDelivery(
+            outbox: outbox, connection: pg, schema: scratch.schema,
+            configuration: LeadDeliveryConfiguration(batchSize: batchSize, initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(200)),
+            logger: log.logger)
+    }
+
+    /// Runs the delivery around `body`, then stops it.
+    func running(_ body: () async throws -> Void) async throws {
+        let task = Task { [delivery] in try await delivery.run() }
+        defer { task.cancel(); temp.remove() }
+        try await body()
+    }
+}
+
+@Suite(.postgresCluster)
+struct LeadDeliveryTests {
+    @Test func leadsArriveInPostgresAndAListenerHearsEachOne() async throws {
+        let scratch = try Scratch()
+        let rig = try DeliveryRig(scratch)
+        let listener = scratch.connection()
+        try await listener.listen(scratch.schema.channel)
+        let heard = Task { await collect(listener, until: "end") }
+        try await rig.running {
+            let ids = try await rig.delivery.enqueue([lead(1), lead(2), lead(1, revision: 2)])
+            await rig.delivery.waitUntilDone(through: ids.last!)
+            let pg = scratch.connection()
+            #expect(try await scratch.rows(pg, "SELECT call_id, revision FROM $schema.lead ORDER BY call_id") == [["call-1", "2"], ["call-2", "1"]])
+            try await pg.query("SELECT pg_notify($1, 'end')", [scratch.schema.channel])
+            // One batch: call-1 is written once, with its newest revision.
+            #expect(await heard.value.map(\.payload).sorted() == ["call-1", "call-2"])
+            #expect(try await rig.delivery.outbox.stats().pending == 0)
+        }
+    }
+
+    @Test func aRowPostgresRefusesIsSetAsideAndTheRestOfItsBatchDelivered() async throws {
+        let scratch = try Scratch()
+        let rig = try DeliveryRig(scratch)
+        var changes = (1...20).map { lead($0) }
+        changes[3].journey = "this is not json"
+        changes[11].matchKind = "bogus"
+        changes[15].callerName = LeadText.repaired([0x4F, 0x6C, 0x67, 0xC3, 0x28, 0x00, 0x61]) // invalid UTF-8 and a NUL
+        changes[16].userAgent = String(repeating: "A", count: 10_240)
+        try await rig.running {
+            let ids = try await rig.delivery.enqueue(changes)
+            await rig.delivery.waitUntilDone(through: ids.last!)
+            let pg = scratch.connection()
+            let stored = try await scratch.rows(pg, "SELECT call_id FROM $schema.lead ORDER BY started_at").map { $0[0]! }
+            #expect(stored == changes.map(\.callID).filter { $0 != "call-4" && $0 != "call-12" })
+            let failed = try await rig.delivery.outbox.failed()
+            #expect(failed.map(\.entry.key).sorted() == ["call-12", "call-4"])
+            #expect(failed.allSatisfy { $0.error.contains("SQLSTATE") })
+            #expect(rig.delivery.progress.failed == 2 && rig.delivery.progress.delivered == 18)
+            let odd = try await scratch.rows(pg, "SELECT caller_name, octet_length(user_agent) FROM $schema.lead WHERE call_id IN ('call-16', 'call-17') ORDER BY call_id")
+            #expect(odd == [["Olg\u{FFFD}(a", "11"], ["Ivan", String(LeadChange.Limits.userAgent)]])
+        }
+    }
+
+    @Test func aWrongPasswordIsLoggedClearlyAndDeliveryResumesOnceFixed() async throws {
+        let scratch = try Scratch()
+        let admin = scratch.connection()
+        let role = "app_" + scratch.schema.name
+        try await admin.execute("CREATE ROLE \(role) LOGIN PASSWORD 'old-password'; GRANT CREATE ON DATABASE postgres TO \(role)")
+        let rig = try DeliveryRig(scratch, password: "new-password", user: role)
+        try await rig.running {
+            let ids = try await rig.delivery.enqueue([lead(1), lead(2)])
+            #expect(await rig.log.waitFor("paused"))
+            let paused = rig.log.all.filter { $0.contains("paused") }
+            #expect(paused.count == 1, "one line for the outage, not one per retry")
+            #expect(paused.first?.contains("refused the password") == true)
+            #expect(try await rig.delivery.outbox.stats().pending == 2, "the leads wait in the outbox")
+            try await admin.execute("ALTER ROLE \(role) PASSWORD 'new-password'")
+            await rig.delivery.waitUntilDone(through: ids.last!)
+            #expect(try await scratch.rows(admin, "SELECT count(*) FROM $schema.lead") == [["2"]])
+            #expect(rig.log.all.filter { $0.contains("resumed") }.count == 1)
+        }
+    }
+}
