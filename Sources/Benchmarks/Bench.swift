@@ -8,6 +8,7 @@ struct Bench: AsyncParsableCommand {
         commandName: "calltrackd-bench",
         abstract: "Release-mode benchmarks of calltrackd; each prints its figures and the target it is held to.",
         subcommands: [
+            LeadDeliveryBenchmark.self,
         ]
     )
 }

@@ -12,10 +12,10 @@ struct DeliveryRig {
     let delivery: LeadDelivery
     let log = RecordingLog()
 
-    init(_ scratch: Scratch, password: String? = nil, user: String? = nil, batchSize: Int = 500) throws {
+    init(_ scratch: Scratch, password: String? = nil, user: String? = nil, batchSize: Int = 500, temp: TempStore? = nil) throws {
         self.scratch = scratch
-        temp = try TempStore()
-        let outbox = Outbox(store: try temp.open(), topic: "lead")
+        self.temp = try temp ?? TempStore()
+        let outbox = Outbox(store: try self.temp.open(), topic: "lead")
         let pg = PostgresConnection(scratch.cluster.connectionString(user: user, password: password), logger: log.logger)
         delivery = LeadDelivery(
             outbox: outbox, connection: pg, schema: scratch.schema,
@@ -24,10 +24,15 @@ struct DeliveryRig {
     }
 
     /// Runs the delivery around `body`, then stops it.
-    func running(_ body: () async throws -> Void) async throws {
+    func running(keepFiles: Bool = false, _ body: () async throws -> Void) async throws {
         let task = Task { [delivery] in try await delivery.run() }
-        defer { task.cancel(); temp.remove() }
+        defer {
+            task.cancel()
+            if !keepFiles { temp.remove() }
+        }
         try await body()
+        task.cancel()
+        try await task.value
     }
 }
 
@@ -91,6 +96,28 @@ struct LeadDeliveryTests {
             await rig.delivery.waitUntilDone(through: ids.last!)
             #expect(try await scratch.rows(admin, "SELECT count(*) FROM $schema.lead") == [["2"]])
             #expect(rig.log.all.filter { $0.contains("resumed") }.count == 1)
+        }
+    }
+
+    @Test func leadsLeftInTheOutboxAtShutdownAreDeliveredByTheNextStart() async throws {
+        let scratch = try Scratch()
+        let temp = try TempStore()
+        defer { temp.remove() }
+        // First run: PostgreSQL refuses (wrong password) until the daemon stops.
+        let first = try DeliveryRig(scratch, password: "wrong", temp: temp)
+        var ids: [Int64] = []
+        try await first.running(keepFiles: true) {
+            ids = try await first.delivery.enqueue((1...30).map { lead($0) })
+            #expect(await first.log.waitFor("paused"))
+        }
+        #expect(first.delivery.progress.delivered == 0)
+        // Next start, same state file, right password.
+        let second = try DeliveryRig(scratch, temp: temp)
+        try await second.running {
+            await second.delivery.waitUntilDone(through: ids.last!)
+            let stored = try await scratch.rows(scratch.connection(), "SELECT count(*) FROM $schema.lead")
+            let pending = try await second.delivery.outbox.stats().pending
+            #expect(stored == [["30"]] && pending == 0)
         }
     }
 }

@@ -24,7 +24,14 @@ public struct PostgresParameters: Sendable {
     public mutating func append(_ value: String?) {
         guard let value else { return appendNull() }
         offsets.append(bytes.count)
-        for byte in value.utf8 where byte != 0 { bytes.append(byte) }
+        var text = value
+        text.withUTF8 { utf8 in
+            if utf8.contains(0) {
+                for byte in utf8 where byte != 0 { bytes.append(byte) }
+            } else {
+                bytes.append(contentsOf: utf8)
+            }
+        }
         bytes.append(0)
     }
 

@@ -102,8 +102,12 @@ public final class LeadDelivery: Service, Sendable {
     private func deliverLoop() async {
         var cursor = state.withLock { $0.progress.doneThrough }
         var next = await load(after: cursor)
+        // Marking a batch delivered (an SQLite commit) overlaps with writing the next one to PostgreSQL.
+        var marking: Task<Void, Never>?
+        defer { marking?.cancel() }
         while !Task.isCancelled {
-            guard let batch = next, let last = batch.last else {
+            guard let batch = next, let last = batch.items.last else {
+                await marking?.value
                 await refreshStats(force: true)
                 await prune()
                 if next != nil { await outbox.waitForEntries(after: cursor) } // empty: wait for a new lead
@@ -115,7 +119,11 @@ public final class LeadDelivery: Service, Sendable {
             let started = ContinuousClock.now
             guard let failures = await deliver(batch) else { return } // cancelled while PostgreSQL was away
             metrics.batchSeconds.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
-            await record(batch, failures: failures, after: cursor)
+            let previous = marking, from = cursor
+            marking = Task { [self] in
+                await previous?.value
+                await record(batch.items, failures: failures, after: from)
+            }
             cursor = last.entry.id
             next = await following
             await refreshStats(force: false)
@@ -124,12 +132,19 @@ public final class LeadDelivery: Service, Sendable {
 
     private typealias Item = (entry: OutboxEntry, change: LeadChange?)
 
-    /// The next batch, decoded; nil when the outbox could not be read (logged; retried after a pause).
-    private func load(after cursor: Int64) async -> [Item]? {
+    /// A batch read from the outbox, decoded, and (for the whole batch) turned into parameters.
+    private struct Batch {
+        var items: [Item]
+        var rows: LeadRows
+    }
+
+    /// The next batch, decoded and prepared; nil when the outbox could not be read (logged; retried after a pause).
+    private func load(after cursor: Int64) async -> Batch? {
         do throws(StoreUnavailable) {
             let entries = try await outbox.pending(after: cursor, limit: configuration.batchSize)
             let decoder = LeadPayload.decoder()
-            return entries.map { entry in (entry, try? decoder.decode(LeadChange.self, from: Data(entry.payload.utf8))) }
+            let items = entries.map { entry in (entry: entry, change: try? decoder.decode(LeadChange.self, from: Data(entry.payload.utf8))) }
+            return Batch(items: items, rows: LeadRows(items.compactMap(\.change)))
         } catch {
             logger.info("outbox read failed", metadata: ["error": "\(error)"])
             try? await Task.sleep(for: configuration.maxBackoff)
@@ -139,29 +154,29 @@ public final class LeadDelivery: Service, Sendable {
 
     /// Delivers a batch, waiting out PostgreSQL outages; returns the entries set aside with their
     /// errors, or nil if cancelled before the batch went through.
-    private func deliver(_ batch: [Item]) async -> [(id: Int64, error: String)]? {
+    private func deliver(_ batch: Batch) async -> [(id: Int64, error: String)]? {
         var failures: [(id: Int64, error: String)] = []
         var good: [Item] = []
-        for item in batch {
+        for item in batch.items {
             if item.change == nil {
                 failures.append((item.entry.id, "the outbox payload is not a lead change this daemon can read"))
             } else {
                 good.append(item)
             }
         }
-        guard let rejected = await upsert(good[...]) else { return nil }
+        guard let rejected = await upsert(good[...], prepared: batch.rows) else { return nil }
         return (failures + rejected).sorted { $0.id < $1.id }
     }
 
     /// Upserts `items`; on a refused value, splits the batch in halves until the bad rows are alone.
-    private func upsert(_ items: ArraySlice<Item>) async -> [(id: Int64, error: String)]? {
+    private func upsert(_ items: ArraySlice<Item>, prepared: LeadRows? = nil) async -> [(id: Int64, error: String)]? {
         guard !items.isEmpty else { return [] }
-        let changes = items.compactMap(\.change)
+        let rows = prepared ?? LeadRows(items.compactMap(\.change))
         let writer = self.writer
         var backoff = configuration.initialBackoff
         while !Task.isCancelled {
             do throws(PostgresError) {
-                try await connection.withSession { session throws(PostgresError) in try writer.upsert(changes, in: session) }
+                try await connection.withSession { session throws(PostgresError) in try writer.upsert(rows, in: session) }
                 resumed()
                 return []
             } catch where error.kind == .badData {

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Writes lead changes into `calltrack.lead`: one multi-row upsert per batch, keyed by call id,
 /// never going back to an older revision; every lead that changed gets its CRM sync state set to
 /// pending and one `NOTIFY` with its call id, all in the same statement (one round trip, one commit).
@@ -10,8 +12,9 @@
 /// ```
 public struct LeadWriter: Sendable {
     public let schema: PostgresSchema
-    /// Most rows in one statement (parameters per statement stay under PostgreSQL's 65,535).
-    public static let maxRowsPerStatement = 500
+    /// Most rows in one statement (28 parameters a row: 28,001 stay under PostgreSQL's 65,535).
+    public static let maxRowsPerStatement = 1000
+    private let statements = StatementCache()
 
     public init(schema: PostgresSchema) {
         self.schema = schema
@@ -21,43 +24,27 @@ public struct LeadWriter: Sendable {
     /// returns how many leads changed. Replays of a revision already stored change nothing.
     @discardableResult
     public func upsert(_ changes: [LeadChange], in session: PostgresSession) throws(PostgresError) -> Int {
-        let rows = Self.newestPerCall(changes)
-        guard !rows.isEmpty else { return 0 }
-        var parameters = Self.parameters(rows)
+        try upsert(LeadRows(changes), in: session)
+    }
+
+    /// Upserts rows prepared beforehand (off the connection's thread, while it writes the previous batch).
+    @discardableResult
+    public func upsert(_ rows: LeadRows, in session: PostgresSession) throws(PostgresError) -> Int {
+        guard rows.count > 0 else { return 0 }
+        var parameters = rows.parameters
         parameters.append(schema.channel)
-        let sql = statement(rows: rows.count, notify: true)
-        let result = try session.query(sql, parameters, prepared: rows.count == Self.maxRowsPerStatement || rows.count == 1)
+        let sql = statements.sql(rows: rows.count, notify: true) { statement(rows: rows.count, notify: true) }
+        // Full batches (a backlog) and single leads (live calls) repeat: parse those once per connection.
+        let result = try session.query(sql, parameters, prepared: rows.count >= 100 && rows.count % 100 == 0 || rows.count == 1)
         return result.scalar().flatMap { Int($0) } ?? 0
     }
 
     /// The same upsert without CRM sync state and `NOTIFY`: what a plain writer would do (benchmark baseline).
     public func plainUpsert(_ changes: [LeadChange], in session: PostgresSession) throws(PostgresError) {
-        let rows = Self.newestPerCall(changes)
-        guard !rows.isEmpty else { return }
-        try session.query(statement(rows: rows.count, notify: false), Self.parameters(rows), prepared: true)
-    }
-
-    /// The changes to send: sanitized, one per call id (the highest revision), in first-seen order.
-    static func newestPerCall(_ changes: [LeadChange]) -> [LeadChange] {
-        var position: [String: Int] = [:]
-        var rows: [LeadChange] = []
-        rows.reserveCapacity(changes.count)
-        for change in changes {
-            if let index = position[change.callID] {
-                if change.revision >= rows[index].revision { rows[index] = change.sanitized() }
-            } else {
-                position[change.callID] = rows.count
-                rows.append(change.sanitized())
-            }
-        }
-        return rows
-    }
-
-    static func parameters(_ rows: [LeadChange]) -> PostgresParameters {
-        var parameters = PostgresParameters()
-        parameters.reserve(values: rows.count * columns.count + 1, bytes: rows.count * 600)
-        for row in rows { row.appendColumns(to: &parameters) }
-        return parameters
+        let rows = LeadRows(changes)
+        guard rows.count > 0 else { return }
+        let sql = statements.sql(rows: rows.count, notify: false) { statement(rows: rows.count, notify: false) }
+        try session.query(sql, rows.parameters, prepared: true)
     }
 
     static let columns = [
@@ -101,6 +88,32 @@ public struct LeadWriter: Sendable {
     }
 }
 
+/// Lead changes ready for one upsert: sanitized, one per call id (the highest revision, at the
+/// place the call was first seen), as statement parameters.
+public struct LeadRows: Sendable {
+    public let count: Int
+    let parameters: PostgresParameters
+
+    public init(_ changes: [LeadChange]) {
+        var position: [String: Int] = [:]
+        var rows: [LeadChange] = []
+        rows.reserveCapacity(changes.count)
+        for change in changes {
+            if let index = position[change.callID] {
+                if change.revision >= rows[index].revision { rows[index] = change }
+            } else {
+                position[change.callID] = rows.count
+                rows.append(change)
+            }
+        }
+        var parameters = PostgresParameters()
+        parameters.reserve(values: rows.count * LeadWriter.columns.count + 1, bytes: rows.count * 1200)
+        for row in rows { row.sanitized().appendColumns(to: &parameters) }
+        self.count = rows.count
+        self.parameters = parameters
+    }
+}
+
 extension LeadChange {
     /// Appends this change's values in `LeadWriter.columns` order.
     func appendColumns(to p: inout PostgresParameters) {
@@ -112,5 +125,18 @@ extension LeadChange {
         p.append(visitorID); p.append(sessionID); p.append(userAgent)
         p.append(firstTouch); p.append(lastTouch); p.append(journey)
         p.append(dealerID); p.append(isLead); p.append(junkReason); p.append(repeatOf); p.append(changedAt.postgresText)
+    }
+}
+
+/// SQL text per (rows, notify): a 1,000-row statement is 200 KB of text, built once.
+private final class StatementCache: Sendable {
+    private let cache = Mutex<[Int: String]>([:])
+
+    func sql(rows: Int, notify: Bool, build: () -> String) -> String {
+        let key = notify ? rows : -rows
+        if let sql = cache.withLock({ $0[key] }) { return sql }
+        let sql = build()
+        cache.withLock { $0[key] = sql }
+        return sql
     }
 }

@@ -63,19 +63,9 @@ extension PostgresSchema {
                t.touch ->> 'campaign' AS campaign, t.touch ->> 'channel' AS channel
         FROM \(s).lead l CROSS JOIN LATERAL jsonb_array_elements(l.journey) WITH ORDINALITY AS t(touch, position);
 
-        CREATE VIEW \(s).attribution_first_touch AS
-        SELECT l.call_id, l.site_id, l.started_at AS call_at, l.is_lead, l.dealer_id,
-               l.first_touch ->> 'session_id' AS session_id, l.first_touch ->> 'source' AS source,
-               l.first_touch ->> 'medium' AS medium, l.first_touch ->> 'campaign' AS campaign,
-               l.first_touch ->> 'channel' AS channel, 1.0::double precision AS credit
-        FROM \(s).lead l WHERE l.first_touch IS NOT NULL;
+        \(touchView("attribution_first_touch", column: "first_touch"))
 
-        CREATE VIEW \(s).attribution_last_touch AS
-        SELECT l.call_id, l.site_id, l.started_at AS call_at, l.is_lead, l.dealer_id,
-               l.last_touch ->> 'session_id' AS session_id, l.last_touch ->> 'source' AS source,
-               l.last_touch ->> 'medium' AS medium, l.last_touch ->> 'campaign' AS campaign,
-               l.last_touch ->> 'channel' AS channel, 1.0::double precision AS credit
-        FROM \(s).lead l WHERE l.last_touch IS NOT NULL;
+        \(touchView("attribution_last_touch", column: "last_touch"))
 
         -- Equal credit to every touch.
         CREATE VIEW \(s).attribution_linear AS
@@ -99,6 +89,18 @@ extension PostgresSchema {
             SELECT t.*, power(0.5, greatest(0, extract(epoch FROM t.call_at - coalesce(t.touch_at, t.call_at))) / (7 * 86400.0)) AS weight
             FROM \(s).lead_touch t
         ) w;
+        """
+    }
+
+    /// A single-touch model: the whole credit to the touch in `column`.
+    private func touchView(_ view: String, column: String) -> String {
+        """
+        CREATE VIEW "\(name)".\(view) AS
+        SELECT l.call_id, l.site_id, l.started_at AS call_at, l.is_lead, l.dealer_id,
+               l.\(column) ->> 'session_id' AS session_id, l.\(column) ->> 'source' AS source,
+               l.\(column) ->> 'medium' AS medium, l.\(column) ->> 'campaign' AS campaign,
+               l.\(column) ->> 'channel' AS channel, 1.0::double precision AS credit
+        FROM "\(name)".lead l WHERE l.\(column) IS NOT NULL;
         """
     }
 }
