@@ -12,11 +12,14 @@ struct DeliveryRig {
     let delivery: LeadDelivery
     let log = RecordingLog()
 
-    init(_ scratch: Scratch, password: String? = nil, user: String? = nil, batchSize: Int = 500, temp: TempStore? = nil) throws {
+    init(
+        _ scratch: Scratch, password: String? = nil, user: String? = nil, batchSize: Int = 500,
+        temp: TempStore? = nil, setup: [String] = []
+    ) throws {
         self.scratch = scratch
         self.temp = try temp ?? TempStore()
         let outbox = Outbox(store: try self.temp.open(), topic: "lead")
-        let pg = PostgresConnection(scratch.cluster.connectionString(user: user, password: password), logger: log.logger)
+        let pg = PostgresConnection(scratch.cluster.connectionString(user: user, password: password), setup: setup, logger: log.logger)
         delivery = LeadDelivery(
             outbox: outbox, connection: pg, schema: scratch.schema,
             configuration: LeadDeliveryConfiguration(batchSize: batchSize, initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(200)),
@@ -118,6 +121,32 @@ struct LeadDeliveryTests {
             let stored = try await scratch.rows(scratch.connection(), "SELECT count(*) FROM $schema.lead")
             let pending = try await second.delivery.outbox.stats().pending
             #expect(stored == [["30"]] && pending == 0)
+        }
+    }
+
+    @Test func aStuckPostgresTimesOutIsLoggedAndDeliveryResumes() async throws {
+        let scratch = try Scratch()
+        let rig = try DeliveryRig(scratch, setup: ["SET statement_timeout = 300"])
+        let blocker = scratch.connection()
+        try await rig.running {
+            // Schema in place, then a DBA's transaction holds the lead table.
+            let first = try await rig.delivery.enqueue([lead(1)])
+            await rig.delivery.waitUntilDone(through: first.last!)
+            let schema = scratch.schema
+            let held = Task {
+                try await blocker.withSession { session throws(PostgresError) in
+                    try session.execute("BEGIN; LOCK TABLE \(schema.qualified("lead")) IN ACCESS EXCLUSIVE MODE")
+                }
+            }
+            try await held.value
+            let ids = try await rig.delivery.enqueue([lead(2), lead(3)])
+            #expect(await rig.log.waitFor("paused"))
+            #expect(rig.log.all.contains { $0.contains("paused") && $0.contains("57014") }, "statement timeout")
+            try await blocker.execute("COMMIT")
+            await rig.delivery.waitUntilDone(through: ids.last!)
+            let stored = try await scratch.rows(blocker, "SELECT count(*) FROM $schema.lead")
+            #expect(stored == [["3"]])
+            #expect(rig.log.all.filter { $0.contains("resumed") }.count == 1)
         }
     }
 }

@@ -22,13 +22,14 @@ public final class PostgresConnection: Sendable {
     public let notifications: AsyncStream<PostgresNotification>
     private let mailbox: Mailbox
 
-    public init(_ conninfo: String, logger: Logger) {
+    /// `setup` runs on every new connection (after a reconnect too), e.g. `SET statement_timeout = 30000`.
+    public init(_ conninfo: String, setup: [String] = [], logger: Logger) {
         let (stream, continuation) = AsyncStream<PostgresNotification>.makeStream(bufferingPolicy: .bufferingNewest(100_000))
         notifications = stream
         let mailbox = Mailbox()
         self.mailbox = mailbox
         let thread = Thread {
-            let session = PostgresSession(conninfo: conninfo, notifications: continuation, logger: logger)
+            let session = PostgresSession(conninfo: conninfo, setup: setup, notifications: continuation, logger: logger)
             while true {
                 let (jobs, closed) = mailbox.take()
                 for job in jobs { job(session) }

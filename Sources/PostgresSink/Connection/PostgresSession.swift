@@ -12,6 +12,8 @@ import Glibc
 /// prepares statements again on the new connection.
 public final class PostgresSession {
     private let conninfo: String
+    /// Run on every new connection, e.g. `SET statement_timeout = 30000`.
+    private let setup: [String]
     private let logger: Logger
     private let notifications: AsyncStream<PostgresNotification>.Continuation
     private var connection: OpaquePointer?
@@ -22,8 +24,9 @@ public final class PostgresSession {
     /// Whether the last attempt failed, so a lasting outage is logged once, not per attempt.
     private var lastConnectFailure: String?
 
-    init(conninfo: String, notifications: AsyncStream<PostgresNotification>.Continuation, logger: Logger) {
+    init(conninfo: String, setup: [String], notifications: AsyncStream<PostgresNotification>.Continuation, logger: Logger) {
         self.conninfo = conninfo
+        self.setup = setup
         self.notifications = notifications
         self.logger = logger
     }
@@ -141,9 +144,15 @@ public final class PostgresSession {
         // Server NOTICEs ("schema already exists, skipping") would go to stderr otherwise.
         PQsetNoticeProcessor(attempt, { _, _ in }, nil)
         logger.debug("postgres connected", metadata: ["postgres.server": "\(Self.target(attempt))"])
-        for channel in listening {
-            let result = PQexec(attempt, "LISTEN \(Self.quoteIdentifier(channel))")
-            PQclear(result)
+        do throws(PostgresError) {
+            for command in setup + listening.map({ "LISTEN \(Self.quoteIdentifier($0))" }) {
+                let result = PQexec(attempt, command)
+                defer { PQclear(result) }
+                _ = try rows(of: result, on: attempt)
+            }
+        } catch {
+            close() // a connection without its settings is not used
+            throw error
         }
         return attempt
     }
