@@ -50,14 +50,26 @@ struct PostgresConnectionTests {
         }
     }
 
-    @Test func reconnectsAfterTheServerDroppedTheConnection() async throws {
+    @Test func anIdleConnectionTheServerDroppedIsReplacedBeforeTheNextCommand() async throws {
         let scratch = try Scratch()
         let pg = scratch.connection(), admin = scratch.connection()
         let pid = try #require(try await pg.query("SELECT pg_backend_pid()").scalar())
-        try await admin.query("SELECT pg_terminate_backend($1::int)", [pid])
-        await #expect(throws: PostgresError.self) { try await pg.query("SELECT 1") }
+        try await admin.query("SELECT pg_terminate_backend($1::int, 5000)", [pid])
         let newPID = try await pg.query("SELECT pg_backend_pid()").scalar()
         #expect(newPID != nil && newPID != pid)
+    }
+
+    @Test func aListenerKeepsListeningAcrossAReconnect() async throws {
+        let scratch = try Scratch()
+        let listener = scratch.connection(), admin = scratch.connection()
+        try await listener.listen(scratch.schema.channel)
+        let pid = try #require(try await listener.query("SELECT pg_backend_pid()").scalar())
+        try await admin.query("SELECT pg_terminate_backend($1::int, 5000)", [pid])
+        // The next command runs on a new connection, which LISTENs again before it.
+        #expect(try await listener.query("SELECT pg_backend_pid()").scalar() != pid)
+        let heard = Task { await collect(listener, count: 1) }
+        try await admin.query("SELECT pg_notify($1, 'after')", [scratch.schema.channel])
+        #expect(await heard.value.map(\.payload) == ["after"])
     }
 
     @Test func listenerReceivesNotifications() async throws {

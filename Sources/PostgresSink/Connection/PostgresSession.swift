@@ -123,7 +123,7 @@ public final class PostgresSession {
 
     private func connected() throws(PostgresError) -> OpaquePointer {
         if let connection {
-            if PQstatus(connection) == CONNECTION_OK { return connection }
+            if PQstatus(connection) == CONNECTION_OK, !closedWhileIdle(connection) { return connection }
             close()
         }
         let attempt = PQconnectdb(conninfo)
@@ -155,6 +155,19 @@ public final class PostgresSession {
             throw error
         }
         return attempt
+    }
+
+    /// Whether the server closed this idle connection (a restart, an admin's terminate): then the
+    /// next command goes to a new connection instead of failing on the dead one.
+    private func closedWhileIdle(_ connection: OpaquePointer) -> Bool {
+        // A terminated backend sends an error, then closes: each read takes one of them.
+        for _ in 0..<4 {
+            var fd = pollfd(fd: PQsocket(connection), events: Int16(POLLIN), revents: 0)
+            guard poll(&fd, 1, 0) > 0 else { return false }
+            if PQconsumeInput(connection) == 0 || PQstatus(connection) != CONNECTION_OK { return true }
+            deliverNotifications()
+        }
+        return false
     }
 
     private func statementName(for sql: String, parameterCount: Int, on connection: OpaquePointer) throws(PostgresError) -> String {

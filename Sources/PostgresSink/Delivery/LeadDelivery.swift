@@ -174,6 +174,7 @@ public final class LeadDelivery: Service, Sendable {
         let rows = prepared ?? LeadRows(items.compactMap(\.change))
         let writer = self.writer
         var backoff = configuration.initialBackoff
+        var retriedAtOnce = false
         while !Task.isCancelled {
             do throws(PostgresError) {
                 try await connection.withSession { session throws(PostgresError) in try writer.upsert(rows, in: session) }
@@ -185,6 +186,8 @@ public final class LeadDelivery: Service, Sendable {
                 let middle = items.startIndex + items.count / 2
                 guard let left = await upsert(items[..<middle]), let right = await upsert(items[middle...]) else { return nil }
                 return left + right
+            } catch where error.kind == .connectionLost && !retriedAtOnce {
+                retriedAtOnce = true // a connection that died while idle: the upsert is idempotent, try a new one now
             } catch {
                 guard await pause(error, backoff: &backoff) else { return nil }
             }
