@@ -126,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "Benchmarks",
             dependencies: [
-                "CallTrackCore", "AMI", "Store", "PostgresSink", "CallTrackApp",
+                "CallTrackCore", "AMI", "Store", "PostgresSink", "CallTrackApp", "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

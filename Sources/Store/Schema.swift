@@ -66,6 +66,22 @@ enum Schema {
                 CREATE INDEX call_by_caller ON call(caller, started_at);
                 """)
         }
+        migrator.registerMigration("v4-outbox") { db in
+            try db.execute(sql: """
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused after a prune: ids are the delivery order
+                    topic TEXT NOT NULL,                  -- 'lead': what consumes it
+                    key TEXT NOT NULL,                    -- e.g. the call id
+                    payload TEXT NOT NULL,                -- JSON of the change
+                    enqueued_at INTEGER NOT NULL,         -- µs since epoch
+                    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed')),
+                    done_at INTEGER,                      -- when delivered or set aside
+                    last_error TEXT                       -- why it was set aside
+                );
+                CREATE INDEX outbox_pending ON outbox(topic, id) WHERE state = 'pending';
+                CREATE INDEX outbox_done ON outbox(topic, state, done_at) WHERE state <> 'pending';
+                """)
+        }
         return migrator
     }
 }
