@@ -159,7 +159,7 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "CallTrackApp", "CallTrackCore", "AMI", "AMIClient", "Store", "TestSupport",
+                "CallTrackApp", "CallTrackCore", "AMI", "AMIClient", "Store", "PostgresSink", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

@@ -49,13 +49,18 @@ public final class Outbox: Sendable {
         } catch {
             throw StoreUnavailable("cannot write to the outbox: \(SQLiteStore.explain(error))")
         }
+        if let last = ids.last { ring(newest: last) }
+        return ids
+    }
+
+    /// Wakes the delivery loop: entries up to `id` were committed (here or with other rows, by `LeadLedger`).
+    func ring(newest id: Int64) {
         let wake = doorbell.withLock { bell -> [CheckedContinuation<Void, Never>] in
-            bell.newestID = max(bell.newestID, ids.last ?? 0)
+            bell.newestID = max(bell.newestID, id)
             defer { bell.waiters = [:] }
             return Array(bell.waiters.values)
         }
         for waiter in wake { waiter.resume() }
-        return ids
     }
 
     /// Pending entries with an id above `after`, oldest first.

@@ -32,14 +32,14 @@ struct MachineClock: WallClock {
 }
 
 /// The outbox payload format of a `LeadChange`: JSON, so rows written by an older daemon still decode.
-enum LeadPayload {
-    static func encoder() -> JSONEncoder {
+public enum LeadPayload {
+    public static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return encoder
     }
 
-    static func decoder() -> JSONDecoder {
+    public static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return decoder

@@ -17,7 +17,7 @@ extension PostgresSchema {
             started_at timestamptz NOT NULL,
             answered_at timestamptz,
             ended_at timestamptz,
-            disposition text NOT NULL CHECK (disposition IN ('ringing', 'answered', 'no_answer', 'busy', 'failed')),
+            disposition text NOT NULL CHECK (disposition IN ('ringing', 'answered', 'no_answer', 'busy', 'failed', 'abandoned')),
             answered_by text,
             talk_seconds integer NOT NULL DEFAULT 0 CHECK (talk_seconds >= 0),
             ring_seconds integer NOT NULL DEFAULT 0 CHECK (ring_seconds >= 0),
