@@ -5,7 +5,9 @@ import HeapModule
 /// Every operation is O(log n) in pool size (amortised): free numbers wait in a heap
 /// ordered by release time, live leases in heaps ordered by deadline and by last
 /// activity. Heaps are cleaned lazily: an entry is checked against the slot or lease
-/// it names when it reaches the top. Memory follows the pool size and the live leases,
+/// it names when it reaches the top. A ping moves no heap entry: a lease's entry is
+/// moved to its real deadline (or last activity) only when it reaches the top, so
+/// pings cost a dictionary write and the heaps hold one entry per live lease. Memory follows the pool size and the live leases,
 /// never the number of sessions served. Time is always passed in.
 public struct PoolAllocator: Sendable {
     public let poolID: String
@@ -79,10 +81,6 @@ public struct PoolAllocator: Sendable {
         guard var lease = live[session] else { return nil }
         lease.lastActivity = max(lease.lastActivity, now)
         live[session] = lease
-        let deadline = lease.deadline(policy)
-        deadlines.insert(TimedEntry(time: deadline, session: session))
-        idleOrder.insert(TimedEntry(time: lease.lastActivity, session: session))
-        compactIfBloated()
         return makeLease(session, lease)
     }
 
@@ -93,7 +91,16 @@ public struct PoolAllocator: Sendable {
         var ended: [Lease] = []
         while let top = deadlines.min, top.time <= now {
             deadlines.removeMin()
-            guard let lease = live[top.session], lease.deadline(policy) == top.time else { continue }
+            guard var lease = live[top.session], lease.deadlineEntry == top.time else { continue }
+            let deadline = lease.deadline(policy)
+            if deadline != top.time {
+                // Touched since it was scheduled: its entry moves to the real deadline, where it
+                // ends in (deadline, session) order like every other lease.
+                lease.deadlineEntry = deadline
+                live[top.session] = lease
+                deadlines.insert(TimedEntry(time: deadline, session: top.session))
+                continue
+            }
             ended.append(makeLease(top.session, lease))
             end(top.session, lease, at: top.time)
         }
@@ -168,7 +175,8 @@ public struct PoolAllocator: Sendable {
             slots[slot].lastVisitor = lease.visitorID
             live[lease.sessionID] = LiveLease(
                 slot: slot, visitor: lease.visitorID, start: lease.startedAt, lastActivity: lease.lastActivityAt,
-                shared: lease.shared, previousRelease: slots[slot].releasedAt, previousVisitor: nil)
+                shared: lease.shared, previousRelease: slots[slot].releasedAt, previousVisitor: nil,
+                deadlineEntry: lease.expiresAt, idleEntry: lease.lastActivityAt)
         }
         rebuildHeaps()
     }
@@ -191,6 +199,10 @@ public struct PoolAllocator: Sendable {
         var shared: Bool
         var previousRelease: Timestamp
         var previousVisitor: VisitorID?
+        /// The times of this lease's one valid entry in `deadlines` and in `idleOrder`; any other
+        /// entry naming the session is stale.
+        var deadlineEntry: Timestamp
+        var idleEntry: Timestamp
 
         func deadline(_ policy: PoolPolicy) -> Timestamp {
             min(lastActivity + policy.idleTTL, start + policy.maxAge)
@@ -236,10 +248,19 @@ public struct PoolAllocator: Sendable {
 
     private mutating func idlestLiveLease() -> (SessionID, Int)? {
         while let top = idleOrder.min {
-            if let lease = live[top.session], lease.lastActivity == top.time, !slots[lease.slot].retired {
-                return (top.session, lease.slot)
+            guard var lease = live[top.session], lease.idleEntry == top.time, !slots[lease.slot].retired else {
+                idleOrder.removeMin()
+                continue
             }
-            idleOrder.removeMin()
+            if lease.lastActivity != top.time {
+                // Pinged since it was scheduled: move the entry to the real last activity.
+                idleOrder.removeMin()
+                lease.idleEntry = lease.lastActivity
+                live[top.session] = lease
+                idleOrder.insert(TimedEntry(time: lease.lastActivity, session: top.session))
+                continue
+            }
+            return (top.session, lease.slot)
         }
         return nil
     }
@@ -247,12 +268,13 @@ public struct PoolAllocator: Sendable {
     private mutating func start(_ session: SessionID, visitor: VisitorID, slot: Int, at now: Timestamp, shared: Bool) -> Lease {
         let state = LiveLease(
             slot: slot, visitor: visitor, start: now, lastActivity: now, shared: shared,
-            previousRelease: slots[slot].releasedAt, previousVisitor: slots[slot].lastVisitor)
+            previousRelease: slots[slot].releasedAt, previousVisitor: slots[slot].lastVisitor,
+            deadlineEntry: min(now + policy.idleTTL, now + policy.maxAge), idleEntry: now)
         slots[slot].holders += 1
         slots[slot].lastVisitor = visitor
         live[session] = state
-        deadlines.insert(TimedEntry(time: state.deadline(policy), session: session))
-        idleOrder.insert(TimedEntry(time: now, session: session))
+        deadlines.insert(TimedEntry(time: state.deadlineEntry, session: session))
+        idleOrder.insert(TimedEntry(time: state.idleEntry, session: session))
         compactIfBloated()
         return makeLease(session, state)
     }
@@ -277,7 +299,8 @@ public struct PoolAllocator: Sendable {
             shared: state.shared)
     }
 
-    /// Stale heap entries pile up with pings; rebuild when they outnumber the real ones.
+    /// Stale heap entries (released, undone, retired leases) are dropped when they reach the top;
+    /// rebuild when they outnumber the real ones anyway.
     private mutating func compactIfBloated() {
         let limit = 2 * (slots.count + live.count) + 64
         if deadlines.count > limit || idleOrder.count > limit || free.count > limit { rebuildHeaps() }
@@ -287,7 +310,14 @@ public struct PoolAllocator: Sendable {
         let slots = self.slots
         free = Heap(slots.indices.filter { slots[$0].holders == 0 && !slots[$0].retired }
             .map { FreeEntry(releasedAt: slots[$0].releasedAt, slot: $0) })
-        deadlines = Heap(live.map { TimedEntry(time: $0.value.deadline(policy), session: $0.key) })
-        idleOrder = Heap(live.map { TimedEntry(time: $0.value.lastActivity, session: $0.key) })
+        let policy = self.policy
+        live = live.mapValues { lease in
+            var lease = lease
+            lease.deadlineEntry = lease.deadline(policy)
+            lease.idleEntry = lease.lastActivity
+            return lease
+        }
+        deadlines = Heap(live.map { TimedEntry(time: $0.value.deadlineEntry, session: $0.key) })
+        idleOrder = Heap(live.map { TimedEntry(time: $0.value.idleEntry, session: $0.key) })
     }
 }
