@@ -16,7 +16,9 @@ public struct BotDetector: Hashable, Sendable {
 
     /// An absent or empty user agent is a script, not a person's browser.
     public func isBot(userAgent: String?) -> Bool {
-        guard let ua = userAgent?.lowercased(), !ua.isEmpty else { return true }
+        guard var ua = userAgent?.lowercased(), !ua.isEmpty else { return true }
+        // CUBOT is a phone brand ("Android 9; CUBOT X19"): its owners are people, not "bot"s.
+        ua = ua.replacing("cubot", with: "")
         return patterns.contains { ua.contains($0) }
     }
 }
