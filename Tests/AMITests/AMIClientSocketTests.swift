@@ -236,6 +236,8 @@ struct AMIClientSocketTests {
         var leftOver = 0
         for await _ in service.callEvents { leftOver += 1 }
         #expect(leftOver == 0, "the stream ended")
+        // The Logoff may still be on the wire when the client has stopped: wait for the fake to read it.
+        await fake.waitForAction("Logoff")
         #expect(fake.actions.last?["Action"] == "Logoff", "Asterisk is told we leave")
         #expect(fake.connections == 1)
     }

@@ -38,7 +38,9 @@ struct AllocatorObserver {
     mutating func observe(_ allocator: PoolAllocator, at now: Timestamp, released: SessionID? = nil, undone: SessionID? = nil) -> String? {
         var probe = allocator
         let policy = probe.policy
-        let expired = probe.expire(upTo: now).sorted { ($0.expiresAt, $0.sessionID) < ($1.expiresAt, $1.sessionID) }
+        let expired = probe.expire(upTo: now).sorted {
+            ($0.expiresAt, AllocatorReferenceModel.tie($0.sessionID)) < ($1.expiresAt, AllocatorReferenceModel.tie($1.sessionID))
+        }
         let current = Dictionary(probe.liveLeases.map { ($0.sessionID, $0) }, uniquingKeysWith: { a, _ in a })
         if current.count != probe.liveLeaseCount { return "a session holds two live leases" }
 

@@ -5,7 +5,7 @@ import CallTrackCore
 /// The differential tests run it beside `PoolAllocator` (heaps, lazy deletion) and demand the
 /// same answer to every operation. It is slow on purpose and has no cleverness to get wrong.
 /// Ties are broken the way the allocator documents them: equal release times by the order
-/// numbers joined the pool, equal idle times by session id.
+/// numbers joined the pool, equal deadlines and idle times by the FNV-1a hash of the session id.
 struct AllocatorReferenceModel {
     struct Number {
         var number: PhoneNumber
@@ -57,7 +57,7 @@ struct AllocatorReferenceModel {
     @discardableResult
     mutating func expire(upTo now: Timestamp) -> Set<Lease> {
         let due = live.filter { deadline($0.value) <= now }
-            .sorted { (deadline($0.value), $0.key) < (deadline($1.value), $1.key) }
+            .sorted { (deadline($0.value), Self.tie($0.key)) < (deadline($1.value), Self.tie($1.key)) }
         for (session, l) in due { end(session, l, at: deadline(l)) }
         return Set(due.map { lease($0.key, $0.value) })
     }
@@ -95,9 +95,14 @@ struct AllocatorReferenceModel {
         // Rule 4: share the lease idle longest, or fall back.
         guard policy.onExhaustion == .share,
               let (holder, l) = live.filter({ !numbers[$0.value.index].retired })
-                .min(by: { ($0.value.lastActivity, $0.key) < ($1.value.lastActivity, $1.key) })
+                .min(by: { ($0.value.lastActivity, Self.tie($0.key)) < ($1.value.lastActivity, Self.tie($1.key)) })
         else { return .exhausted }
         return .shared(start(session, visitor, l.index, now, shared: true), with: holder)
+    }
+
+    /// FNV-1a, 64 bits: the order of leases with equal times.
+    static func tie(_ session: SessionID) -> UInt64 {
+        session.utf8.reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01B3 }
     }
 
     mutating func start(_ session: SessionID, _ visitor: VisitorID, _ index: Int, _ now: Timestamp, shared: Bool) -> Lease {

@@ -49,6 +49,8 @@ public final class FakeAsterisk: Sendable {
     struct Record {
         var connections = 0
         var actions: [AMIMessage] = []
+        /// Tests waiting for an action by name.
+        var waiters: [(name: String, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
     /// Connections accepted so far.
@@ -85,7 +87,28 @@ public final class FakeAsterisk: Sendable {
     }
 
     fileprivate func recordConnection() { record.withLock { $0.connections += 1 } }
-    fileprivate func recordAction(_ action: AMIMessage) { record.withLock { $0.actions.append(action) } }
+    fileprivate func recordAction(_ action: AMIMessage) {
+        let name = action["Action"] ?? ""
+        let ready = record.withLock { record -> [CheckedContinuation<Void, Never>] in
+            record.actions.append(action)
+            let matching = record.waiters.filter { $0.name.caseInsensitiveCompare(name) == .orderedSame }
+            record.waiters.removeAll { $0.name.caseInsensitiveCompare(name) == .orderedSame }
+            return matching.map(\.continuation)
+        }
+        for continuation in ready { continuation.resume() }
+    }
+
+    /// Returns once an action with this name has arrived (at once if one already did): no sleeping on races.
+    public func waitForAction(_ name: String) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let seen = record.withLock { record -> Bool in
+                if record.actions.contains(where: { ($0["Action"] ?? "").caseInsensitiveCompare(name) == .orderedSame }) { return true }
+                record.waiters.append((name, continuation))
+                return false
+            }
+            if seen { continuation.resume() }
+        }
+    }
 }
 
 /// Lets the connection handlers reach the server object created after `bind`.

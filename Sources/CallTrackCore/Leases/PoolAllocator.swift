@@ -5,15 +5,25 @@ import HeapModule
 /// Every operation is O(log n) in pool size (amortised): free numbers wait in a heap
 /// ordered by release time, live leases in heaps ordered by deadline and by last
 /// activity. Heaps are cleaned lazily: an entry is checked against the slot or lease
-/// it names when it reaches the top. Memory follows the pool size and the live leases,
-/// never the number of sessions served. Time is always passed in.
+/// it names when it reaches the top. A ping moves no heap entry: a lease's entry is
+/// moved to its real deadline (or last activity) only when it reaches the top, so
+/// pings cost a dictionary lookup and the heaps hold one entry per live lease. Heap
+/// entries name a lease by its place in `leases` (no strings, no reference counting),
+/// so their cost does not grow with the ids' memory. Equal times are ordered by a
+/// hash of the session id (`tieBreak`), the same before and after a restart. Memory
+/// follows the pool size and the live leases, never the number of sessions served.
+/// Time is always passed in.
 public struct PoolAllocator: Sendable {
     public let poolID: String
     public private(set) var policy: PoolPolicy
 
     private var slots: [Slot] = []
     private var slotByNumber: [PhoneNumber: Int] = [:]
-    private var live: [SessionID: LiveLease] = [:]
+    /// The place in `leases` of each session's live lease.
+    private var live: [SessionID: Int] = [:]
+    /// Live leases; the place of an ended one is reused, with the next generation.
+    private var leases: [LiveLease] = []
+    private var vacant: [Int] = []
     private var free = Heap<FreeEntry>()
     private var deadlines = Heap<TimedEntry>()
     private var idleOrder = Heap<TimedEntry>()
@@ -31,10 +41,10 @@ public struct PoolAllocator: Sendable {
     public var numbers: [PhoneNumber] { slots.filter { !$0.retired }.map(\.number) }
 
     public func lease(of session: SessionID) -> Lease? {
-        live[session].map { makeLease(session, $0) }
+        live[session].map { makeLease($0) }
     }
 
-    public var liveLeases: [Lease] { live.map { makeLease($0.key, $0.value) } }
+    public var liveLeases: [Lease] { live.values.map { makeLease($0) } }
 
     /// Numbers neither leased nor cooling down at `now`.
     public func freeCount(at now: Timestamp) -> Int {
@@ -76,14 +86,9 @@ public struct PoolAllocator: Sendable {
     @discardableResult
     public mutating func touch(session: SessionID, at now: Timestamp) -> Lease? {
         expire(upTo: now)
-        guard var lease = live[session] else { return nil }
-        lease.lastActivity = max(lease.lastActivity, now)
-        live[session] = lease
-        let deadline = lease.deadline(policy)
-        deadlines.insert(TimedEntry(time: deadline, session: session))
-        idleOrder.insert(TimedEntry(time: lease.lastActivity, session: session))
-        compactIfBloated()
-        return makeLease(session, lease)
+        guard let place = live[session] else { return nil }
+        leases[place].lastActivity = max(leases[place].lastActivity, now)
+        return makeLease(place, session: session)
     }
 
     /// Ends every lease whose deadline is at or before `now`; the number starts cooling down from
@@ -93,9 +98,17 @@ public struct PoolAllocator: Sendable {
         var ended: [Lease] = []
         while let top = deadlines.min, top.time <= now {
             deadlines.removeMin()
-            guard let lease = live[top.session], lease.deadline(policy) == top.time else { continue }
-            ended.append(makeLease(top.session, lease))
-            end(top.session, lease, at: top.time)
+            guard let place = current(top), leases[place].deadlineEntry == top.time else { continue }
+            let deadline = leases[place].deadline(policy)
+            if deadline != top.time {
+                // Touched since it was scheduled: its entry moves to the real deadline, where it
+                // ends in (deadline, tie) order like every other lease.
+                leases[place].deadlineEntry = deadline
+                deadlines.insert(TimedEntry(time: deadline, tie: top.tie, place: top.place, generation: top.generation))
+                continue
+            }
+            ended.append(makeLease(place))
+            end(place, at: top.time)
         }
         return ended
     }
@@ -104,8 +117,8 @@ public struct PoolAllocator: Sendable {
     public mutating func release(session: SessionID, at now: Timestamp) {
         // A lease already past its deadline ended then, not now: its cooldown started then.
         expire(upTo: now)
-        guard let lease = live[session] else { return }
-        end(session, lease, at: now)
+        guard let place = live[session] else { return }
+        end(place, at: now)
     }
 
     /// Forgets an allocation that was never acknowledged: the number returns to where it was,
@@ -113,7 +126,9 @@ public struct PoolAllocator: Sendable {
     public mutating func undo(_ outcome: Outcome) {
         switch outcome {
         case .leased(let lease, _), .shared(let lease, _):
-            guard let state = live.removeValue(forKey: lease.sessionID) else { return }
+            guard let place = live[lease.sessionID] else { return }
+            let state = leases[place]
+            vacate(place)
             slots[state.slot].holders -= 1
             if slots[state.slot].holders == 0 {
                 slots[state.slot].releasedAt = state.previousRelease
@@ -160,15 +175,17 @@ public struct PoolAllocator: Sendable {
             slots[slot].lastVisitor = release.visitor
         }
         for lease in liveLeases {
-            guard let slot = slotByNumber[lease.number] else { continue }
+            guard let slot = slotByNumber[lease.number], live[lease.sessionID] == nil else { continue }
             // The store's last release of a held number may be the live lease's own expiry; only the
             // max with the coming end counts, so anything not after the lease's start is exact.
             slots[slot].releasedAt = min(slots[slot].releasedAt, lease.startedAt)
             slots[slot].holders += 1
             slots[slot].lastVisitor = lease.visitorID
-            live[lease.sessionID] = LiveLease(
-                slot: slot, visitor: lease.visitorID, start: lease.startedAt, lastActivity: lease.lastActivityAt,
-                shared: lease.shared, previousRelease: slots[slot].releasedAt, previousVisitor: nil)
+            live[lease.sessionID] = occupy(LiveLease(
+                session: lease.sessionID, slot: slot, visitor: lease.visitorID, start: lease.startedAt,
+                lastActivity: lease.lastActivityAt, shared: lease.shared, previousRelease: slots[slot].releasedAt,
+                previousVisitor: nil, deadlineEntry: lease.expiresAt, idleEntry: lease.lastActivityAt,
+                tie: Self.tieBreak(lease.sessionID)))
         }
         rebuildHeaps()
     }
@@ -184,6 +201,7 @@ public struct PoolAllocator: Sendable {
     }
 
     private struct LiveLease: Sendable {
+        var session: SessionID
         var slot: Int
         var visitor: VisitorID
         var start: Timestamp
@@ -191,6 +209,14 @@ public struct PoolAllocator: Sendable {
         var shared: Bool
         var previousRelease: Timestamp
         var previousVisitor: VisitorID?
+        /// The times of this lease's one valid entry in `deadlines` and in `idleOrder`; any other
+        /// entry naming its place is stale.
+        var deadlineEntry: Timestamp
+        var idleEntry: Timestamp
+        var tie: UInt64
+        /// Counts the leases that held this place: entries of earlier ones are stale.
+        var generation: UInt32 = 0
+        var occupied = true
 
         func deadline(_ policy: PoolPolicy) -> Timestamp {
             min(lastActivity + policy.idleTTL, start + policy.maxAge)
@@ -205,10 +231,49 @@ public struct PoolAllocator: Sendable {
 
     private struct TimedEntry: Comparable, Sendable {
         var time: Timestamp
-        var session: SessionID
-        // Ties broken by session: the same state always gives the same answer (restore, replays).
-        static func < (a: Self, b: Self) -> Bool { (a.time, a.session) < (b.time, b.session) }
-        static func == (a: Self, b: Self) -> Bool { a.time == b.time && a.session == b.session }
+        var tie: UInt64
+        var place: Int32
+        var generation: UInt32
+        // Ties broken by the session's hash: the same state always gives the same answer (restore, replays).
+        static func < (a: Self, b: Self) -> Bool { (a.time, a.tie, a.place) < (b.time, b.tie, b.place) }
+    }
+
+    /// FNV-1a of the session id: orders leases with equal deadlines or idle times.
+    static func tieBreak(_ session: SessionID) -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in session.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        return hash
+    }
+
+    /// The place an entry names, if the lease it was made for still holds it.
+    private func current(_ entry: TimedEntry) -> Int? {
+        let place = Int(entry.place)
+        return leases[place].occupied && leases[place].generation == entry.generation ? place : nil
+    }
+
+    private mutating func occupy(_ lease: LiveLease) -> Int {
+        var lease = lease
+        guard let place = vacant.popLast() else {
+            leases.append(lease)
+            return leases.count - 1
+        }
+        lease.generation = leases[place].generation
+        leases[place] = lease
+        return place
+    }
+
+    private mutating func vacate(_ place: Int) {
+        live[leases[place].session] = nil
+        leases[place].occupied = false
+        leases[place].generation &+= 1
+        leases[place].session = ""
+        leases[place].visitor = ""
+        leases[place].previousVisitor = nil
+        vacant.append(place)
+    }
+
+    private func entry(_ place: Int, at time: Timestamp) -> TimedEntry {
+        TimedEntry(time: time, tie: leases[place].tie, place: Int32(place), generation: leases[place].generation)
     }
 
     private func isAvailable(_ slot: Int, for visitor: VisitorID, at now: Timestamp) -> Bool {
@@ -236,48 +301,61 @@ public struct PoolAllocator: Sendable {
 
     private mutating func idlestLiveLease() -> (SessionID, Int)? {
         while let top = idleOrder.min {
-            if let lease = live[top.session], lease.lastActivity == top.time, !slots[lease.slot].retired {
-                return (top.session, lease.slot)
+            guard let place = current(top), leases[place].idleEntry == top.time, !slots[leases[place].slot].retired else {
+                idleOrder.removeMin()
+                continue
             }
-            idleOrder.removeMin()
+            if leases[place].lastActivity != top.time {
+                // Pinged since it was scheduled: move the entry to the real last activity.
+                idleOrder.removeMin()
+                leases[place].idleEntry = leases[place].lastActivity
+                idleOrder.insert(entry(place, at: leases[place].idleEntry))
+                continue
+            }
+            return (leases[place].session, leases[place].slot)
         }
         return nil
     }
 
     private mutating func start(_ session: SessionID, visitor: VisitorID, slot: Int, at now: Timestamp, shared: Bool) -> Lease {
-        let state = LiveLease(
-            slot: slot, visitor: visitor, start: now, lastActivity: now, shared: shared,
-            previousRelease: slots[slot].releasedAt, previousVisitor: slots[slot].lastVisitor)
+        let place = occupy(LiveLease(
+            session: session, slot: slot, visitor: visitor, start: now, lastActivity: now, shared: shared,
+            previousRelease: slots[slot].releasedAt, previousVisitor: slots[slot].lastVisitor,
+            deadlineEntry: min(now + policy.idleTTL, now + policy.maxAge), idleEntry: now, tie: Self.tieBreak(session)))
         slots[slot].holders += 1
         slots[slot].lastVisitor = visitor
-        live[session] = state
-        deadlines.insert(TimedEntry(time: state.deadline(policy), session: session))
-        idleOrder.insert(TimedEntry(time: now, session: session))
+        live[session] = place
+        deadlines.insert(entry(place, at: leases[place].deadlineEntry))
+        idleOrder.insert(entry(place, at: leases[place].idleEntry))
         compactIfBloated()
-        return makeLease(session, state)
+        return makeLease(place, session: session)
     }
 
-    private mutating func end(_ session: SessionID, _ lease: LiveLease, at time: Timestamp) {
-        live[session] = nil
-        slots[lease.slot].holders -= 1
+    private mutating func end(_ place: Int, at time: Timestamp) {
+        let slot = leases[place].slot
+        slots[slot].holders -= 1
         // The visitor whose lease ended last may have the number back within the cooldown: a late
         // call to it would be matched to that visitor anyway (SPEC §Matching 3), and the store
         // recovers the same visitor after a restart.
-        if time >= slots[lease.slot].releasedAt { slots[lease.slot].lastVisitor = lease.visitor }
-        slots[lease.slot].releasedAt = max(slots[lease.slot].releasedAt, time)
-        if slots[lease.slot].holders == 0 {
-            free.insert(FreeEntry(releasedAt: slots[lease.slot].releasedAt, slot: lease.slot))
+        if time >= slots[slot].releasedAt { slots[slot].lastVisitor = leases[place].visitor }
+        slots[slot].releasedAt = max(slots[slot].releasedAt, time)
+        if slots[slot].holders == 0 {
+            free.insert(FreeEntry(releasedAt: slots[slot].releasedAt, slot: slot))
         }
+        vacate(place)
     }
 
-    private func makeLease(_ session: SessionID, _ state: LiveLease) -> Lease {
-        Lease(
-            poolID: poolID, number: slots[state.slot].number, sessionID: session, visitorID: state.visitor,
-            startedAt: state.start, lastActivityAt: state.lastActivity, expiresAt: state.deadline(policy),
-            shared: state.shared)
+    /// `session` is the caller's own copy of the id when it has one: no need to read the stored one.
+    private func makeLease(_ place: Int, session: SessionID? = nil) -> Lease {
+        let slot = leases[place].slot
+        return Lease(
+            poolID: poolID, number: slots[slot].number, sessionID: session ?? leases[place].session,
+            visitorID: leases[place].visitor, startedAt: leases[place].start, lastActivityAt: leases[place].lastActivity,
+            expiresAt: leases[place].deadline(policy), shared: leases[place].shared)
     }
 
-    /// Stale heap entries pile up with pings; rebuild when they outnumber the real ones.
+    /// Stale heap entries (released, undone, retired leases) are dropped when they reach the top;
+    /// rebuild when they outnumber the real ones anyway.
     private mutating func compactIfBloated() {
         let limit = 2 * (slots.count + live.count) + 64
         if deadlines.count > limit || idleOrder.count > limit || free.count > limit { rebuildHeaps() }
@@ -287,7 +365,12 @@ public struct PoolAllocator: Sendable {
         let slots = self.slots
         free = Heap(slots.indices.filter { slots[$0].holders == 0 && !slots[$0].retired }
             .map { FreeEntry(releasedAt: slots[$0].releasedAt, slot: $0) })
-        deadlines = Heap(live.map { TimedEntry(time: $0.value.deadline(policy), session: $0.key) })
-        idleOrder = Heap(live.map { TimedEntry(time: $0.value.lastActivity, session: $0.key) })
+        for place in leases.indices where leases[place].occupied {
+            leases[place].deadlineEntry = leases[place].deadline(policy)
+            leases[place].idleEntry = leases[place].lastActivity
+        }
+        let occupied = leases.indices.filter { leases[$0].occupied }
+        deadlines = Heap(occupied.map { entry($0, at: leases[$0].deadlineEntry) })
+        idleOrder = Heap(occupied.map { entry($0, at: leases[$0].idleEntry) })
     }
 }

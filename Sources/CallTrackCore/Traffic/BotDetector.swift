@@ -25,11 +25,25 @@ public struct BotDetector: Hashable, Sendable {
         // byte simply never matches an ASCII pattern.
         var haystack = Array(userAgent.utf8.prefix(1024))
         for index in haystack.indices where haystack[index] &- 65 < 26 { haystack[index] |= 0x20 }
+        // CUBOT is a phone brand ("Android 9; CUBOT X19"): its owners are people, not "bot"s.
+        Self.blank(Self.cubot, in: &haystack)
         return needles.contains { Self.contains(haystack, $0) }
     }
 
+    private static let cubot = Array("cubot".utf8)
+
+    private static func blank(_ word: [UInt8], in haystack: inout [UInt8]) {
+        while let start = firstIndex(of: word, in: haystack) {
+            for index in start..<start + word.count { haystack[index] = 0x20 }
+        }
+    }
+
     private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard needle.count <= haystack.count else { return false }
+        firstIndex(of: needle, in: haystack) != nil
+    }
+
+    private static func firstIndex(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard needle.count <= haystack.count else { return nil }
         let first = needle[0]
         var start = 0
         let last = haystack.count - needle.count
@@ -37,10 +51,10 @@ public struct BotDetector: Hashable, Sendable {
             if haystack[start] == first {
                 var offset = 1
                 while offset < needle.count && haystack[start + offset] == needle[offset] { offset += 1 }
-                if offset == needle.count { return true }
+                if offset == needle.count { return start }
             }
             start += 1
         }
-        return false
+        return nil
     }
 }
