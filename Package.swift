@@ -119,6 +119,8 @@ let package = Package(
             dependencies: [
                 "CallTrackApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -129,6 +131,7 @@ let package = Package(
                 "CallTrackCore", "AMI", "Store", "PostgresSink", "CallTrackApp", "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

@@ -45,8 +45,12 @@ struct HTTPBenchmark: AsyncParsableCommand {
         let script = dir + "/sessions.lua"
         try Self.luaScript.write(toFile: script, atomically: true, encoding: .utf8)
         print("calltrackd-bench http: wrk -t\(threads) -c\(connections) -d\(seconds)s, pool \(poolSize), synchronous=\(normalSync ? "NORMAL" : "FULL"), release build")
-        let durable = try Self.wrk(wrk, threads: threads, connections: connections, seconds: seconds, script: script, url: "http://127.0.0.1:\(port)/v1/sessions")
-        let bare = try Self.wrk(wrk, threads: threads, connections: connections, seconds: seconds, script: script, url: "http://127.0.0.1:\(port)/v1/bench/echo")
+        let durable = try await Self.offThread { [threads, connections, seconds, port] in
+            try Self.wrk(wrk, threads: threads, connections: connections, seconds: seconds, script: script, url: "http://127.0.0.1:\(port)/v1/sessions")
+        }
+        let bare = try await Self.offThread { [threads, connections, seconds, port] in
+            try Self.wrk(wrk, threads: threads, connections: connections, seconds: seconds, script: script, url: "http://127.0.0.1:\(port)/v1/bench/echo")
+        }
         let stored = try await daemon.store.count("lease")
         let transactions = daemon.store.committedTransactions
         server.cancel()
@@ -101,9 +105,11 @@ struct HTTPBenchmark: AsyncParsableCommand {
             let text = output[range.upperBound...].drop { $0 == " " }.prefix { !$0.isWhitespace }
             return Double(text)
         }
+        // Percentiles come after "Latency Distribution" ("75.50%" in the thread stats above would match too).
+        let distribution = output.range(of: "Latency Distribution").map { output[$0.upperBound...] } ?? ""
         func milliseconds(after label: String) -> Double {
-            guard let range = output.range(of: label) else { return .nan }
-            let text = String(output[range.upperBound...].drop { $0 == " " }.prefix { !$0.isWhitespace })
+            guard let range = distribution.range(of: label) else { return .nan }
+            let text = String(distribution[range.upperBound...].drop { $0 == " " }.prefix { !$0.isWhitespace })
             for (suffix, scale) in [("us", 0.001), ("ms", 1.0), ("s", 1000.0)] where text.hasSuffix(suffix) {
                 return (Double(text.dropLast(suffix.count)) ?? .nan) * scale
             }
@@ -118,6 +124,13 @@ struct HTTPBenchmark: AsyncParsableCommand {
         return Result(
             requestsPerSecond: number(after: "Requests/sec:") ?? 0, p50Milliseconds: milliseconds(after: "50%"),
             p99Milliseconds: milliseconds(after: "99%"), requests: requests, errors: non2xx)
+    }
+
+    /// Waits for wrk on a thread of its own: the daemon's tasks run on the event loops, which must not block.
+    static func offThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Swift.Result { try body() }) }
+        }
     }
 
     static func which(_ tool: String) -> String? {

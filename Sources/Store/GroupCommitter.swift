@@ -1,4 +1,6 @@
 import CallTrackCore
+import Dispatch
+import Foundation
 import GRDB
 import Logging
 import Metrics
@@ -12,10 +14,15 @@ import Synchronization
 /// caller B ─┼─> [A B C] ─ BEGIN … COMMIT (1 fsync) ─┼─> B resumes
 /// caller C ─┘                 └─> C resumes
 /// ```
+/// The writer is a dedicated thread doing synchronous transactions: on a busy machine every hop between
+/// an async task and GRDB's queue can cost a scheduler slice, and the writer is the one serial step of
+/// every allocation.
 final class GroupCommitter: Sendable {
     private let database: DatabasePool
     private let logger: Logger
     private let queue = Mutex(Queue())
+    /// Signalled exactly once each time the writer is woken from `sleeping`.
+    private let wake = DispatchSemaphore(value: 0)
     /// Transactions committed so far: with many concurrent writers, far fewer than writes.
     let transactions = Atomic<Int>(0)
     private let transactionCounter = Counter(label: "calltrackd_store_transactions_total")
@@ -28,8 +35,8 @@ final class GroupCommitter: Sendable {
 
     private struct Queue {
         var waiting: [Waiter] = []
-        /// The writer loop parks here when there is nothing to write.
-        var idle: CheckedContinuation<Void, Never>?
+        /// The writer thread waits on `wake`.
+        var sleeping = false
         var stopped = false
     }
 
@@ -44,14 +51,14 @@ final class GroupCommitter: Sendable {
     func commit(_ writes: [StateWrite]) async throws(StoreUnavailable) {
         do {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let (wake, stopped) = queue.withLock { queue -> (CheckedContinuation<Void, Never>?, Bool) in
-                    if queue.stopped { return (nil, true) }
+                let (wakeWriter, stopped) = queue.withLock { queue -> (Bool, Bool) in
+                    if queue.stopped { return (false, true) }
                     queue.waiting.append(Waiter(writes: writes, continuation: continuation))
-                    defer { queue.idle = nil }
-                    return (queue.idle, false)
+                    defer { queue.sleeping = false }
+                    return (queue.sleeping, false)
                 }
                 if stopped { continuation.resume(throwing: StoreUnavailable("the daemon is shutting down")) }
-                wake?.resume()
+                if wakeWriter { wake.signal() }
             }
         } catch let error as StoreUnavailable {
             throw error
@@ -60,14 +67,42 @@ final class GroupCommitter: Sendable {
         }
     }
 
-    /// The writer loop; returns when the task is cancelled, after committing what was queued.
+    /// Runs the writer thread until cancelled; what was queued by then is committed before it returns.
     func run() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
+                let thread = Thread { [self] in
+                    writerLoop()
+                    finished.resume()
+                }
+                thread.name = "calltrackd-store-writer"
+                thread.start()
+            }
+        } onCancel: {
+            stop()
+        }
+    }
+
+    private func writerLoop() {
         while true {
-            let batch = await nextBatch()
-            if batch.isEmpty { break }
+            let batch: [Waiter]? = queue.withLock { queue in
+                if !queue.waiting.isEmpty {
+                    let take = min(queue.waiting.count, Self.maxBatch)
+                    defer { queue.waiting.removeFirst(take) }
+                    return Array(queue.waiting.prefix(take))
+                }
+                if queue.stopped { return [] }
+                queue.sleeping = true
+                return nil
+            }
+            guard let batch else {
+                wake.wait()
+                continue
+            }
+            if batch.isEmpty { return }
             let writes = batch.flatMap(\.writes)
             do {
-                try await database.write { db in try StateWriter.apply(writes, in: db) }
+                try database.write { db in try StateWriter.apply(writes, in: db) }
                 transactions.add(1, ordering: .relaxed)
                 transactionCounter.increment()
                 writeCounter.increment(by: writes.count)
@@ -79,40 +114,13 @@ final class GroupCommitter: Sendable {
         }
     }
 
-    private func nextBatch() async -> [Waiter] {
-        while true {
-            if Task.isCancelled { stop() }
-            let batch: [Waiter]? = queue.withLock { queue in
-                if !queue.waiting.isEmpty {
-                    let take = min(queue.waiting.count, Self.maxBatch)
-                    defer { queue.waiting.removeFirst(take) }
-                    return Array(queue.waiting.prefix(take))
-                }
-                return queue.stopped ? [] : nil
-            }
-            if let batch { return batch }
-            await withTaskCancellationHandler {
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    let ready = queue.withLock { queue -> Bool in
-                        if !queue.waiting.isEmpty || queue.stopped { return true }
-                        queue.idle = continuation
-                        return false
-                    }
-                    if ready { continuation.resume() }
-                }
-            } onCancel: {
-                self.stop()
-            }
-        }
-    }
-
-    /// Refuses new writes; queued ones are still committed by the loop before it returns.
+    /// Refuses new writes; queued ones are still committed by the writer before it returns.
     private func stop() {
-        let wake = queue.withLock { queue -> CheckedContinuation<Void, Never>? in
+        let wakeWriter = queue.withLock { queue -> Bool in
             queue.stopped = true
-            defer { queue.idle = nil }
-            return queue.idle
+            defer { queue.sleeping = false }
+            return queue.sleeping
         }
-        wake?.resume()
+        if wakeWriter { wake.signal() }
     }
 }

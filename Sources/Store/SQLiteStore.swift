@@ -120,9 +120,10 @@ public final class SQLiteStore: StateStore {
     }
 
     /// A short indexed read on the caller's thread. On the allocation path a hop to a reader queue and
-    /// back costs more than the read itself (WAL readers never wait for the writer).
+    /// back costs more than the read itself (WAL readers never wait for the writer). Without a transaction:
+    /// each of these is one SELECT, which SQLite already reads from one consistent snapshot.
     private func readNow<T>(_ body: (Database) throws -> T) throws(StoreUnavailable) -> T {
-        do { return try database.read(body) } catch {
+        do { return try database.unsafeRead(body) } catch {
             throw StoreUnavailable("state database read failed: \(Self.explain(error))")
         }
     }

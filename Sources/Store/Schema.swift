@@ -105,7 +105,6 @@ enum Schema {
                     bound_at INTEGER NOT NULL,
                     call_id TEXT NOT NULL
                 );
-                CREATE INDEX session_by_visitor_activity ON session(visitor_id, last_activity_at);
                 """)
         }
         return migrator

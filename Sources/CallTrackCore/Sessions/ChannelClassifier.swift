@@ -48,10 +48,11 @@ public enum ChannelClassifier {
 
     /// The lowercased host of a URL string, without `www.`; nil when there is none.
     public static func host(of url: String?) -> String? {
-        guard var rest = url?.lowercased()[...], !rest.isEmpty else { return nil }
-        if let scheme = rest.firstRange(of: "://") { rest = rest[scheme.upperBound...] } else { return nil }
-        let end = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" || $0 == ":" } ?? rest.endIndex
-        var host = rest[..<end]
+        // Only the host is lowercased: a landing URL can be long, and this runs on every allocation.
+        guard let url, !url.isEmpty, let scheme = url.utf8.firstRange(of: "://".utf8) else { return nil }
+        let rest = url.utf8[scheme.upperBound...]
+        let end = rest.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: ":") } ?? rest.endIndex
+        var host = Substring(rest[..<end]).lowercased()[...]
         if let at = host.lastIndex(of: "@") { host = host[host.index(after: at)...] }
         if host.hasPrefix("www.") { host = host.dropFirst(4) }
         return String(host)

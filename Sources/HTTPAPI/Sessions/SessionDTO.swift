@@ -41,7 +41,10 @@ struct SessionRequestBody: Decodable, Sendable {
 
     /// Empty strings are absent; very long ones are cut so one request cannot bloat the store.
     static func clean(_ value: String, limit: Int) -> String? {
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Foundation's trimming is slow and values rarely need it: only trim when an end is white space.
+        guard let first = value.utf8.first, let last = value.utf8.last else { return nil }
+        let isSpace = { (byte: UInt8) in byte == 0x20 || (0x09...0x0D).contains(byte) }
+        let trimmed = isSpace(first) || isSpace(last) ? value.trimmingCharacters(in: .whitespacesAndNewlines) : value
         if trimmed.isEmpty { return nil }
         return trimmed.utf8.count <= limit ? trimmed : String(trimmed.prefix(limit))
     }
