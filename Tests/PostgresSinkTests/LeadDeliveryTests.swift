@@ -53,6 +53,7 @@ struct LeadDeliveryTests {
             let pg = scratch.connection()
             #expect(try await scratch.rows(pg, "SELECT call_id, revision FROM $schema.lead ORDER BY call_id") == [["call-1", "2"], ["call-2", "1"]])
             try await pg.query("SELECT pg_notify($1, 'end')", [scratch.schema.channel])
+            #expect(try await rig.delivery.recentLeads().map { "\($0.callID)#\($0.revision)" } == ["call-1#2", "call-2#1"])
             // One batch: call-1 is written once, with its newest revision.
             #expect(await heard.value.map(\.payload).sorted() == ["call-1", "call-2"])
             #expect(try await rig.delivery.outbox.stats().pending == 0)

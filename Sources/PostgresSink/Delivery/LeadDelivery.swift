@@ -58,6 +58,12 @@ public final class LeadDelivery: Service, Sendable {
         return try await outbox.enqueue(entries, at: clock.now())
     }
 
+    /// The newest version of the most recent leads, from the outbox (works with PostgreSQL down or not configured).
+    public func recentLeads(limit: Int = 100) async throws(StoreUnavailable) -> [LeadChange] {
+        let decoder = LeadPayload.decoder()
+        return try await outbox.latestPerKey(limit: limit).compactMap { try? decoder.decode(LeadChange.self, from: Data($0.payload.utf8)) }
+    }
+
     public var progress: LeadDeliveryProgress { state.withLock { $0.progress } }
 
     /// Returns once every entry up to `id` is delivered or set aside (or the task is cancelled).
