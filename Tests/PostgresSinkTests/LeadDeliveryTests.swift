@@ -68,16 +68,21 @@ struct LeadDeliveryTests {
         changes[11].matchKind = "bogus"
         changes[15].callerName = LeadText.repaired([0x4F, 0x6C, 0x67, 0xC3, 0x28, 0x00, 0x61]) // invalid UTF-8 and a NUL
         changes[16].userAgent = String(repeating: "A", count: 10_240)
+        changes[17].visitorID = String(repeating: "v", count: 10_240)         // indexed: cut to fit
+        changes[18].callID = String(repeating: "c", count: 10_240)            // the key, never cut: too long for a NOTIFY (8,000 bytes), set aside
         try await rig.running {
             let ids = try await rig.delivery.enqueue(changes)
             await rig.delivery.waitUntilDone(through: ids.last!)
             let pg = scratch.connection()
             let stored = try await scratch.rows(pg, "SELECT call_id FROM $schema.lead ORDER BY started_at").map { $0[0]! }
-            #expect(stored == changes.map(\.callID).filter { $0 != "call-4" && $0 != "call-12" })
+            let refused = ["call-4", "call-12", changes[18].callID]
+            #expect(stored == changes.map(\.callID).filter { !refused.contains($0) })
             let failed = try await rig.delivery.outbox.failed()
-            #expect(failed.map(\.entry.key).sorted() == ["call-12", "call-4"])
+            #expect(Set(failed.map(\.entry.key)) == Set(refused))
             #expect(failed.allSatisfy { $0.error.contains("SQLSTATE") })
-            #expect(rig.delivery.progress.failed == 2 && rig.delivery.progress.delivered == 18)
+            #expect(rig.delivery.progress.failed == 3 && rig.delivery.progress.delivered == 17)
+            let visitor = try await scratch.rows(pg, "SELECT octet_length(visitor_id) FROM $schema.lead WHERE call_id = 'call-18'")
+            #expect(visitor == [[String(LeadChange.Limits.text)]])
             let odd = try await scratch.rows(pg, "SELECT caller_name, octet_length(user_agent) FROM $schema.lead WHERE call_id IN ('call-16', 'call-17') ORDER BY call_id")
             #expect(odd == [["Olg\u{FFFD}(a", "11"], ["Ivan", String(LeadChange.Limits.userAgent)]])
         }
