@@ -110,7 +110,6 @@ public final class LeadDelivery: Service, Sendable {
         var next = await load(after: cursor)
         // Marking a batch delivered (an SQLite commit) overlaps with writing the next one to PostgreSQL.
         var marking: Task<Void, Never>?
-        defer { marking?.cancel() }
         while !Task.isCancelled {
             guard let batch = next, let last = batch.items.last else {
                 await marking?.value
@@ -123,7 +122,7 @@ public final class LeadDelivery: Service, Sendable {
             // Read and decode the next batch while PostgreSQL writes this one.
             async let following = load(after: last.entry.id)
             let started = ContinuousClock.now
-            guard let failures = await deliver(batch) else { return } // cancelled while PostgreSQL was away
+            guard let failures = await deliver(batch) else { break } // cancelled while PostgreSQL was away
             metrics.batchSeconds.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             let previous = marking, from = cursor
             marking = Task { [self] in
@@ -134,6 +133,7 @@ public final class LeadDelivery: Service, Sendable {
             next = await following
             await refreshStats(force: false)
         }
+        await marking?.value // what PostgreSQL has is marked before the daemon stops
     }
 
     private typealias Item = (entry: OutboxEntry, change: LeadChange?)
