@@ -1,4 +1,5 @@
 import CallTrackCore
+import CoreMetrics
 import Logging
 import PostgresSink
 import Store
@@ -14,7 +15,7 @@ struct DeliveryRig {
 
     init(
         _ scratch: Scratch, password: String? = nil, user: String? = nil, batchSize: Int = 500,
-        temp: TempStore? = nil, setup: [String] = []
+        temp: TempStore? = nil, setup: [String] = [], statsInterval: Duration = .seconds(1)
     ) throws {
         self.scratch = scratch
         self.temp = try temp ?? TempStore()
@@ -22,7 +23,8 @@ struct DeliveryRig {
         let pg = PostgresConnection(scratch.cluster.connectionString(user: user, password: password), setup: setup, logger: log.logger)
         delivery = LeadDelivery(
             outbox: outbox, connection: pg, schema: scratch.schema,
-            configuration: LeadDeliveryConfiguration(batchSize: batchSize, initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(200)),
+            configuration: LeadDeliveryConfiguration(
+                batchSize: batchSize, initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(200), statsInterval: statsInterval),
             logger: log.logger)
     }
 
@@ -153,6 +155,28 @@ struct LeadDeliveryTests {
             let stored = try await scratch.rows(blocker, "SELECT count(*) FROM $schema.lead")
             #expect(stored == [["3"]])
             #expect(rig.log.all.filter { $0.contains("resumed") }.count == 1)
+        }
+    }
+
+    @Test func outboxDepthAndAgeAreMeasuredDuringAnOutage() async throws {
+        let scratch = try Scratch()
+        let metrics = RecordingMetrics()
+        let admin = scratch.connection()
+        let role = "app_" + scratch.schema.name
+        try await admin.execute("CREATE ROLE \(role) LOGIN PASSWORD 'old'; GRANT CREATE ON DATABASE postgres TO \(role)")
+        let rig = try withMetricsFactory(metrics) {
+            try DeliveryRig(scratch, password: "new", user: role, statsInterval: .zero)
+        }
+        try await rig.running {
+            let ids = try await rig.delivery.enqueue((1...5).map { lead($0) })
+            await metrics.waitFor("calltrack_outbox_depth", 5)
+            #expect(metrics.value("calltrack_postgres_up") == 0)
+            #expect(metrics.value("calltrack_outbox_oldest_age_seconds") != nil)
+            try await admin.execute("ALTER ROLE \(role) PASSWORD 'new'")
+            await rig.delivery.waitUntilDone(through: ids.last!)
+            await metrics.waitFor("calltrack_outbox_depth", 0)
+            #expect(metrics.value("calltrack_leads_delivered_total") == 5)
+            #expect(metrics.value("calltrack_postgres_up") == 1)
         }
     }
 }

@@ -206,6 +206,7 @@ public final class LeadDelivery: Service, Sendable {
     /// Logs the first failure of a kind, waits, and doubles the wait; false when cancelled.
     private func pause(_ error: PostgresError, backoff: inout Duration) async -> Bool {
         metrics.retries.increment()
+        await refreshStats(force: false) // depth and age keep growing during an outage: show it
         let health = LeadDeliveryHealth.waiting(kind: error.kind, reason: error.description)
         let changed = state.withLock { state -> Bool in
             if case .waiting(let kind, _) = state.progress.health, kind == error.kind { return false }
