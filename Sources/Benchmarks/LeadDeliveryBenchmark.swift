@@ -18,7 +18,7 @@ struct LeadDeliveryBenchmark: AsyncParsableCommand {
     var leads = 100_000
 
     @Option(help: "Rows per drain statement (the plain baseline always uses 100).")
-    var batch = LeadWriter.maxRowsPerStatement
+    var batch = LeadDeliveryConfiguration().batchSize
 
     @Option(help: "libpq connection string of a server to use; default: a throwaway durable cluster (fsync on).")
     var conninfo: String?
