@@ -70,10 +70,7 @@ public final class Outbox: Sendable {
             try Row.fetchAll(db, sql: """
                 SELECT id, key, payload, enqueued_at FROM outbox
                 WHERE topic = ? AND state = 'pending' AND id > ? ORDER BY id LIMIT ?
-                """, arguments: [topic, id, limit]).map { row in
-                OutboxEntry(id: row["id"], key: row["key"], payload: row["payload"],
-                            enqueuedAt: Timestamp(microsecondsSinceEpoch: row["enqueued_at"]))
-            }
+                """, arguments: [topic, id, limit]).map(Self.entry)
         }
     }
 
@@ -119,6 +116,18 @@ public final class Outbox: Sendable {
         }
     }
 
+    /// The newest entry of each key, newest first, whatever its state: with no PostgreSQL
+    /// configured, the outbox is where leads stay (`calltrackd leads`, `GET /v1/admin/leads`).
+    public func latestPerKey(limit: Int = 100) async throws(StoreUnavailable) -> [OutboxEntry] {
+        let topic = self.topic
+        return try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, key, payload, enqueued_at FROM outbox
+                WHERE id IN (SELECT max(id) FROM outbox WHERE topic = ? GROUP BY key) ORDER BY id DESC LIMIT ?
+                """, arguments: [topic, limit]).map(Self.entry)
+        }
+    }
+
     /// Entries set aside as failed, newest first, with their errors.
     public func failed(limit: Int = 100) async throws(StoreUnavailable) -> [(entry: OutboxEntry, error: String)] {
         let topic = self.topic
@@ -126,11 +135,7 @@ public final class Outbox: Sendable {
             try Row.fetchAll(db, sql: """
                 SELECT id, key, payload, enqueued_at, last_error FROM outbox
                 WHERE topic = ? AND state = 'failed' ORDER BY id DESC LIMIT ?
-                """, arguments: [topic, limit]).map { row in
-                (OutboxEntry(id: row["id"], key: row["key"], payload: row["payload"],
-                             enqueuedAt: Timestamp(microsecondsSinceEpoch: row["enqueued_at"])),
-                 row["last_error"] ?? "")
-            }
+                """, arguments: [topic, limit]).map { row in (Self.entry(row), row["last_error"] ?? "") }
         }
     }
 
@@ -153,6 +158,11 @@ public final class Outbox: Sendable {
             let waiter = doorbell.withLock { $0.waiters.removeValue(forKey: key) }
             waiter?.resume()
         }
+    }
+
+    private static func entry(_ row: Row) -> OutboxEntry {
+        OutboxEntry(id: row["id"], key: row["key"], payload: row["payload"],
+                    enqueuedAt: Timestamp(microsecondsSinceEpoch: row["enqueued_at"]))
     }
 
     private func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(StoreUnavailable) -> T {

@@ -1,4 +1,5 @@
 import CallTrackCore
+import CoreMetrics
 import Logging
 import PostgresSink
 import Store
@@ -14,7 +15,7 @@ struct DeliveryRig {
 
     init(
         _ scratch: Scratch, password: String? = nil, user: String? = nil, batchSize: Int = 500,
-        temp: TempStore? = nil, setup: [String] = []
+        temp: TempStore? = nil, setup: [String] = [], statsInterval: Duration = .seconds(1)
     ) throws {
         self.scratch = scratch
         self.temp = try temp ?? TempStore()
@@ -22,7 +23,8 @@ struct DeliveryRig {
         let pg = PostgresConnection(scratch.cluster.connectionString(user: user, password: password), setup: setup, logger: log.logger)
         delivery = LeadDelivery(
             outbox: outbox, connection: pg, schema: scratch.schema,
-            configuration: LeadDeliveryConfiguration(batchSize: batchSize, initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(200)),
+            configuration: LeadDeliveryConfiguration(
+                batchSize: batchSize, initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(200), statsInterval: statsInterval),
             logger: log.logger)
     }
 
@@ -53,6 +55,7 @@ struct LeadDeliveryTests {
             let pg = scratch.connection()
             #expect(try await scratch.rows(pg, "SELECT call_id, revision FROM $schema.lead ORDER BY call_id") == [["call-1", "2"], ["call-2", "1"]])
             try await pg.query("SELECT pg_notify($1, 'end')", [scratch.schema.channel])
+            #expect(try await rig.delivery.recentLeads().map { "\($0.callID)#\($0.revision)" } == ["call-1#2", "call-2#1"])
             // One batch: call-1 is written once, with its newest revision.
             #expect(await heard.value.map(\.payload).sorted() == ["call-1", "call-2"])
             #expect(try await rig.delivery.outbox.stats().pending == 0)
@@ -67,16 +70,21 @@ struct LeadDeliveryTests {
         changes[11].matchKind = "bogus"
         changes[15].callerName = LeadText.repaired([0x4F, 0x6C, 0x67, 0xC3, 0x28, 0x00, 0x61]) // invalid UTF-8 and a NUL
         changes[16].userAgent = String(repeating: "A", count: 10_240)
+        changes[17].visitorID = String(repeating: "v", count: 10_240)         // indexed: cut to fit
+        changes[18].callID = String(repeating: "c", count: 10_240)            // the key, never cut: too long for a NOTIFY (8,000 bytes), set aside
         try await rig.running {
             let ids = try await rig.delivery.enqueue(changes)
             await rig.delivery.waitUntilDone(through: ids.last!)
             let pg = scratch.connection()
             let stored = try await scratch.rows(pg, "SELECT call_id FROM $schema.lead ORDER BY started_at").map { $0[0]! }
-            #expect(stored == changes.map(\.callID).filter { $0 != "call-4" && $0 != "call-12" })
+            let refused = ["call-4", "call-12", changes[18].callID]
+            #expect(stored == changes.map(\.callID).filter { !refused.contains($0) })
             let failed = try await rig.delivery.outbox.failed()
-            #expect(failed.map(\.entry.key).sorted() == ["call-12", "call-4"])
+            #expect(Set(failed.map(\.entry.key)) == Set(refused))
             #expect(failed.allSatisfy { $0.error.contains("SQLSTATE") })
-            #expect(rig.delivery.progress.failed == 2 && rig.delivery.progress.delivered == 18)
+            #expect(rig.delivery.progress.failed == 3 && rig.delivery.progress.delivered == 17)
+            let visitor = try await scratch.rows(pg, "SELECT octet_length(visitor_id) FROM $schema.lead WHERE call_id = 'call-18'")
+            #expect(visitor == [[String(LeadChange.Limits.text)]])
             let odd = try await scratch.rows(pg, "SELECT caller_name, octet_length(user_agent) FROM $schema.lead WHERE call_id IN ('call-16', 'call-17') ORDER BY call_id")
             #expect(odd == [["Olg\u{FFFD}(a", "11"], ["Ivan", String(LeadChange.Limits.userAgent)]])
         }
@@ -147,6 +155,28 @@ struct LeadDeliveryTests {
             let stored = try await scratch.rows(blocker, "SELECT count(*) FROM $schema.lead")
             #expect(stored == [["3"]])
             #expect(rig.log.all.filter { $0.contains("resumed") }.count == 1)
+        }
+    }
+
+    @Test func outboxDepthAndAgeAreMeasuredDuringAnOutage() async throws {
+        let scratch = try Scratch()
+        let metrics = RecordingMetrics()
+        let admin = scratch.connection()
+        let role = "app_" + scratch.schema.name
+        try await admin.execute("CREATE ROLE \(role) LOGIN PASSWORD 'old'; GRANT CREATE ON DATABASE postgres TO \(role)")
+        let rig = try withMetricsFactory(metrics) {
+            try DeliveryRig(scratch, password: "new", user: role, statsInterval: .zero)
+        }
+        try await rig.running {
+            let ids = try await rig.delivery.enqueue((1...5).map { lead($0) })
+            await metrics.waitFor("calltrack_outbox_depth", 5)
+            #expect(metrics.value("calltrack_postgres_up") == 0)
+            #expect(metrics.value("calltrack_outbox_oldest_age_seconds") != nil)
+            try await admin.execute("ALTER ROLE \(role) PASSWORD 'new'")
+            await rig.delivery.waitUntilDone(through: ids.last!)
+            await metrics.waitFor("calltrack_outbox_depth", 0)
+            #expect(metrics.value("calltrack_leads_delivered_total") == 5)
+            #expect(metrics.value("calltrack_postgres_up") == 1)
         }
     }
 }

@@ -13,7 +13,7 @@ public struct PostgresError: Error, Sendable, Hashable, CustomStringConvertible 
         public static let authentication = Kind(base: .authentication)
         /// The connection broke during a command: its outcome is unknown, retry (writes are idempotent).
         public static let connectionLost = Kind(base: .connectionLost)
-        /// The values of this command are unacceptable (SQLSTATE classes 22, 23): retrying cannot help.
+        /// The values of this command are unacceptable (SQLSTATE classes 22, 23, 54): retrying cannot help.
         public static let badData = Kind(base: .badData)
         /// The server refuses the command itself (permissions, missing or conflicting schema): retry later.
         public static let refused = Kind(base: .refused)
@@ -55,7 +55,7 @@ public struct PostgresError: Error, Sendable, Hashable, CustomStringConvertible 
         let kind: Kind
         let advice: String
         switch sqlState.map({ String($0.prefix(2)) }) {
-        case "22", "23":
+        case "22", "23", "54": // data exception, constraint violation, a value too big for an index
             kind = .badData
             advice = "PostgreSQL rejected a value; the row is set aside with this error"
         case "28":

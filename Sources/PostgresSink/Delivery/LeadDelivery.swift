@@ -58,6 +58,12 @@ public final class LeadDelivery: Service, Sendable {
         return try await outbox.enqueue(entries, at: clock.now())
     }
 
+    /// The newest version of the most recent leads, from the outbox (works with PostgreSQL down or not configured).
+    public func recentLeads(limit: Int = 100) async throws(StoreUnavailable) -> [LeadChange] {
+        let decoder = LeadPayload.decoder()
+        return try await outbox.latestPerKey(limit: limit).compactMap { try? decoder.decode(LeadChange.self, from: Data($0.payload.utf8)) }
+    }
+
     public var progress: LeadDeliveryProgress { state.withLock { $0.progress } }
 
     /// Returns once every entry up to `id` is delivered or set aside (or the task is cancelled).
@@ -104,7 +110,6 @@ public final class LeadDelivery: Service, Sendable {
         var next = await load(after: cursor)
         // Marking a batch delivered (an SQLite commit) overlaps with writing the next one to PostgreSQL.
         var marking: Task<Void, Never>?
-        defer { marking?.cancel() }
         while !Task.isCancelled {
             guard let batch = next, let last = batch.items.last else {
                 await marking?.value
@@ -117,7 +122,7 @@ public final class LeadDelivery: Service, Sendable {
             // Read and decode the next batch while PostgreSQL writes this one.
             async let following = load(after: last.entry.id)
             let started = ContinuousClock.now
-            guard let failures = await deliver(batch) else { return } // cancelled while PostgreSQL was away
+            guard let failures = await deliver(batch) else { break } // cancelled while PostgreSQL was away
             metrics.batchSeconds.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             let previous = marking, from = cursor
             marking = Task { [self] in
@@ -128,6 +133,7 @@ public final class LeadDelivery: Service, Sendable {
             next = await following
             await refreshStats(force: false)
         }
+        await marking?.value // what PostgreSQL has is marked before the daemon stops
     }
 
     private typealias Item = (entry: OutboxEntry, change: LeadChange?)
@@ -200,6 +206,7 @@ public final class LeadDelivery: Service, Sendable {
     /// Logs the first failure of a kind, waits, and doubles the wait; false when cancelled.
     private func pause(_ error: PostgresError, backoff: inout Duration) async -> Bool {
         metrics.retries.increment()
+        await refreshStats(force: false) // depth and age keep growing during an outage: show it
         let health = LeadDeliveryHealth.waiting(kind: error.kind, reason: error.description)
         let changed = state.withLock { state -> Bool in
             if case .waiting(let kind, _) = state.progress.health, kind == error.kind { return false }

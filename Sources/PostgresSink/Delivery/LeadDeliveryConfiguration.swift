@@ -3,7 +3,8 @@ import Foundation
 
 /// How the lead delivery batches, retries and cleans up.
 public struct LeadDeliveryConfiguration: Sendable {
-    /// Rows per upsert when there is a backlog (at most `LeadWriter.maxRowsPerStatement`).
+    /// Rows per upsert when there is a backlog (at most `LeadWriter.maxRowsPerStatement`); 500 measured
+    /// as fast as 1,000 here, with half the work redone when a bad row is bisected out.
     public var batchSize: Int
     /// First wait after PostgreSQL failed; doubles per failure up to `maxBackoff`.
     public var initialBackoff: Duration
@@ -14,7 +15,7 @@ public struct LeadDeliveryConfiguration: Sendable {
     public var statsInterval: Duration
 
     public init(
-        batchSize: Int = LeadWriter.maxRowsPerStatement, initialBackoff: Duration = .milliseconds(100),
+        batchSize: Int = 500, initialBackoff: Duration = .milliseconds(100),
         maxBackoff: Duration = .seconds(30), keepDelivered: Duration = .seconds(7 * 86_400),
         statsInterval: Duration = .seconds(1)
     ) {

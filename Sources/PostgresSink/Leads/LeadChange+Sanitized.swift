@@ -14,6 +14,13 @@ extension LeadChange {
         copy.callerName = callerName.map { LeadText.truncated($0, maxBytes: Limits.callerName) }
         copy.userAgent = userAgent.map { LeadText.truncated($0, maxBytes: Limits.userAgent) }
         copy.caller = caller.map { LeadText.truncated($0, maxBytes: Limits.text) }
+        // Indexed or short by nature; the call id is the key and is never cut (one PostgreSQL refuses is set aside).
+        for field in [\LeadChange.siteID, \.trackingNumber, \.disposition, \.matchKind] {
+            copy[keyPath: field] = LeadText.truncated(copy[keyPath: field], maxBytes: Limits.text)
+        }
+        for field in [\LeadChange.visitorID, \.sessionID, \.dealerID, \.repeatOf] {
+            copy[keyPath: field] = copy[keyPath: field].map { LeadText.truncated($0, maxBytes: Limits.text) }
+        }
         copy.answeredBy = answeredBy.map { LeadText.truncated($0, maxBytes: Limits.text) }
         copy.junkReason = junkReason.map { LeadText.truncated($0, maxBytes: Limits.text) }
         copy.matchExplanation = LeadText.jsonWithoutNUL(matchExplanation)

@@ -68,7 +68,10 @@ public struct PostgresSchema: Sendable {
     }
 
     var migrations: [Migration] {
-        [Migration(version: 1, name: "leads, crm sync, attribution views", sql: leadsV1)]
+        [
+            Migration(version: 1, name: "leads, crm sync, attribution views", sql: leadsV1),
+            Migration(version: 2, name: "crm sync without a foreign key", sql: crmSyncWithoutForeignKeyV2),
+        ]
     }
 
     static func isPlainIdentifier(_ value: String) -> Bool {
