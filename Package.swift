@@ -156,6 +156,6 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "DaemonTests", dependencies: ["CallTrackApp", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "DaemonTests", dependencies: ["CallTrackApp", "TestSupport", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")], swiftSettings: strict),
     ]
 )

@@ -1,0 +1,259 @@
+import Foundation
+import Testing
+
+/// The snippet in a real browser against the real daemon (SPEC §The snippet, issue #4).
+/// Serialized: each test starts its own daemon, page server and Chromium, and two cores are all we have.
+@Suite(.serialized, .enabled(if: Browser.available, "chromium or chromedriver is not installed: run scripts/setup"))
+struct SnippetBrowserTests {
+    static let siteNumber = "+74950000000"
+
+    /// What the page shows after a swap: the same spelling with the national digits of `number`.
+    static func swapped(_ original: String, to number: String) -> String {
+        var newDigits = Array(number.filter(\.isNumber).suffix(10))
+        var out = [Character]()
+        for character in original.reversed() {
+            if character.isNumber, let digit = newDigits.popLast() { out.append(digit) } else { out.append(character) }
+        }
+        return String(out.reversed())
+    }
+
+    struct Element: Decodable {
+        var id: String
+        var text: String
+        var href: String?
+        var visibility: String
+        var html: String
+    }
+
+    struct State: Decodable {
+        var ready: Bool
+        var number: String?
+        var display: String?
+        var kind: String?
+        var reason: String?
+        var session_id: String?
+        var visitor_id: String?
+    }
+
+    struct Harness: Decodable {
+        var errors: [String]
+        var shifts: Double
+        var events: [[String: String?]]
+        var windowEvents: Int
+    }
+
+    static func elements(_ browser: BrowserSession, _ selector: String) async throws -> [Element] {
+        try await browser.evaluate("return __ct.texts('\(selector)');")
+    }
+
+    static func state(_ browser: BrowserSession) async throws -> State? {
+        try await browser.evaluate("return window.calltrackd ? JSON.parse(JSON.stringify(window.calltrackd)) : null;")
+    }
+
+    static func harness(_ browser: BrowserSession) async throws -> Harness {
+        try await browser.evaluate("return { errors: __ct.errors, shifts: __ct.shifts, events: __ct.events.map(function (e) { return { number: e.number, kind: e.kind }; }), windowEvents: __ct.windowEvents };")
+    }
+
+    static let originals: [String: String] = [
+        "s1": "+7 (495) 000-00-00", "s2": "8 (495) 000-00-00", "s3": "8 495 000 00 00", "s4": "84950000000",
+        "s5": "+74950000000", "s6": "+7 495 000-00-00", "s7": "8-495-000-00-00", "s8": "+7\u{a0}495\u{a0}000\u{a0}00\u{a0}00",
+        "s9": "(495) 000-00-00", "s10": "Call us at 8 (495) 000-00-00, Mon–Fri.", "s11": "Since 2019 8 495 000 00 00 is open",
+    ]
+
+    @Test("every spelling of the site's number becomes the tracking number, in the page's own format")
+    func spellings() async throws {
+        try await SnippetLab.with { lab in
+            let browser = try await lab.browser()
+            try await lab.load(browser, "spellings.html")
+            let state = try #require(try await Self.state(browser))
+            #expect(state.kind == "pool")
+            let number = try #require(state.number)
+            #expect(number.hasPrefix("+749500001") && number != Self.siteNumber)
+            for element in try await Self.elements(browser, ".swap") {
+                let original = try #require(Self.originals[element.id])
+                #expect(element.text == Self.swapped(original, to: number), "\(element.id): \(original)")
+            }
+            let kept = try await Self.elements(browser, ".keep")
+            #expect(kept.map(\.text) == ["+7 (495) 123-45-67", "Order 849500000001234", "2024-05-01", "Legal: 8 (495) 000-00-00", "8 (495) 000-00-00"])
+            let harness = try await Self.harness(browser)
+            #expect(harness.errors.isEmpty, "\(harness.errors)")
+            #expect(harness.events.count == 1 && harness.events.first?["number"] == number, "the page hears the number once")
+            #expect(harness.windowEvents == 1, "the event reaches window listeners too")
+        }
+    }
+
+    @Test("tel: links dial the tracking number; other numbers' links are left alone")
+    func telLinks() async throws {
+        try await SnippetLab.with { lab in
+            let browser = try await lab.browser()
+            try await lab.load(browser, "tel.html")
+            let number = try #require(try await Self.state(browser)?.number)
+            let links = try await Self.elements(browser, ".link")
+            #expect(links.map(\.href) == [
+                "tel:" + number, "tel:" + Self.swapped("84950000000", to: number),
+                "TEL:" + Self.swapped("+7-495-000-00-00", to: number), "tel:+74951234567",
+            ])
+            #expect(links.map(\.text) == [
+                "Call us", Self.swapped("8 (495) 000-00-00", to: number), Self.swapped("+7 495 000-00-00", to: number),
+                "+7 (495) 123-45-67",
+            ])
+        }
+    }
+
+    @Test("a number split across inline elements is swapped digit by digit, markup kept")
+    func splitAcrossSpans() async throws {
+        try await SnippetLab.with { lab in
+            let browser = try await lab.browser()
+            try await lab.load(browser, "split.html")
+            let number = try #require(try await Self.state(browser)?.number)
+            let national = Array(number.suffix(10)).map(String.init)
+            let split = try await Self.elements(browser, ".split")
+            #expect(split[0].text == Self.swapped("+7 (495) 000-00-00", to: number))
+            #expect(split[0].html == "+7 (\(national[0...2].joined())) <span>\(national[3...5].joined())</span>-<b>\(national[6...7].joined())</b>-\(national[8...9].joined())")
+            #expect(split[1].text == Self.swapped("8 (495) 000-00-00", to: number))
+            #expect(split[1].html.contains("<span class=\"big\">\(national[3...5].joined())-\(national[6...7].joined())-\(national[8...9].joined())</span>"))
+            #expect(split[1].html.contains("href=\"tel:\(number)\""))
+            #expect(split[2].text == Self.swapped("8\u{a0}495\u{a0}000\u{a0}00\u{a0}00", to: number))
+        }
+    }
+
+    @Test("content added 2 s after load is swapped (MutationObserver), including text rewritten in place")
+    func contentAddedLater() async throws {
+        try await SnippetLab.with { lab in
+            let browser = try await lab.browser()
+            try await lab.load(browser, "later.html")
+            let number = try #require(try await Self.state(browser)?.number)
+            #expect(try await browser.wait(until: "window.__lateInserted && window.__tickerSet", milliseconds: 6000))
+            let added = try await Self.elements(browser, ".added, #ticker")
+            #expect(added.map(\.text) == [
+                Self.swapped("Call 8 (495) 000-00-00", to: number), Self.swapped("+7 (495) 000-00-00", to: number),
+                Self.swapped("8 (495) 000-00-00", to: number), Self.swapped("Hotline: +7 495 000 00 00", to: number),
+            ])
+            #expect(added[1].href == "tel:" + number)
+            #expect(added[2].visibility == "visible")
+        }
+    }
+
+    @Test("a single-page app's new route shows the tracking number")
+    func spaRouteChange() async throws {
+        try await SnippetLab.with { lab in
+            let browser = try await lab.browser()
+            try await lab.load(browser, "spa.html")
+            let number = try #require(try await Self.state(browser)?.number)
+            try await browser.click("#to-contacts")
+            #expect(try await browser.wait(until: "window.__rendered === '/contacts'"))
+            let routed = try await Self.elements(browser, ".routed")
+            #expect(routed.map(\.text) == [Self.swapped("Sales: 8 (495) 000-00-00", to: number), "call"])
+            #expect(routed.last?.href == "tel:" + Self.swapped("84950000000", to: number))
+            let path: String = try await browser.evaluate("return location.pathname;")
+            #expect(path == "/contacts")
+            let state = try #require(try await Self.state(browser))
+            #expect(state.number == number, "a route change is not a new visit")
+        }
+    }
+
+    @Test("daemon down or its API unreachable: the page keeps its own number, shown after the timeout, nothing thrown")
+    func daemonDown() async throws {
+        try await SnippetLab.with { lab in
+            let browser = try await lab.browser()
+            for page in ["down-api.html", "down-script.html"] {
+                try await lab.load(browser, page, waitFor: "getComputedStyle(document.getElementById('d2')).visibility === 'visible' && performance.now() > 1600")
+                let own = try await Self.elements(browser, ".own")
+                #expect(own.map(\.text).prefix(2) == ["Call 8 (495) 000-00-00", "+7 (495) 000-00-00"], "\(page)")
+                #expect(own.allSatisfy { $0.visibility == "visible" }, "\(page)")
+                #expect(own.count < 3 || own[2].href == "tel:+74950000000")
+                #expect(try await Self.harness(browser).errors.isEmpty, "\(page)")
+                #expect(try await Self.state(browser)?.ready != true, "\(page)")
+            }
+        }
+    }
+
+    @Test("the daemon answers an error: the page keeps its number and the error is counted by the daemon")
+    func daemonErrorIsCountedNotThrown() async throws {
+        try await SnippetLab.with { lab in
+            let before = Self.counter("calltrackd_snippet_errors_total", in: try await lab.metrics())
+            let browser = try await lab.browser()
+            try await lab.load(browser, "unknown-site.html", waitFor: "getComputedStyle(document.getElementById('d2')).visibility === 'visible'")
+            let own = try await Self.elements(browser, ".own")
+            #expect(own.map(\.text) == ["Call 8 (495) 000-00-00", "+7 (495) 000-00-00"])
+            #expect(try await Self.harness(browser).errors.isEmpty)
+            // The report is a beacon: wait until the daemon has counted it.
+            var after = before
+            for _ in 0..<100 where after <= before {
+                after = Self.counter("calltrackd_snippet_errors_total", in: try await lab.metrics())
+                if after <= before { try await Task.sleep(for: .milliseconds(50)) } // no event to wait on across processes
+            }
+            #expect(after == before + 1)
+        }
+    }
+
+    @Test("a crawler's user agent (HeadlessChrome) gets the default number, never a pool number")
+    func botUserAgent() async throws {
+        try await SnippetLab.with { lab in
+            let browser = try await lab.browser(userAgent: nil)
+            let agent: String = try await browser.evaluate("return navigator.userAgent;")
+            #expect(agent.contains("HeadlessChrome"))
+            try await lab.load(browser, "spellings.html")
+            let state = try #require(try await Self.state(browser))
+            #expect(state.kind == "fallback" && state.reason == "bot" && state.number == Self.siteNumber)
+            for element in try await Self.elements(browser, ".swap") {
+                #expect(element.text == Self.originals[element.id])
+            }
+        }
+    }
+
+    @Test("two tabs of one visitor show the same number; another visitor gets another")
+    func twoTabsOneVisitor() async throws {
+        try await SnippetLab.with { lab in
+            let browser = try await lab.browser()
+            try await lab.load(browser, "demo.html")
+            let first = try #require(try await Self.state(browser))
+            _ = try await browser.newTab()
+            try await lab.load(browser, "spellings.html")
+            let second = try #require(try await Self.state(browser))
+            #expect(first.kind == "pool" && second.kind == "pool")
+            #expect(second.number == first.number && second.session_id == first.session_id && second.visitor_id == first.visitor_id)
+            let stranger = try await lab.browser()
+            try await lab.load(stranger, "demo.html")
+            let other = try #require(try await Self.state(stranger))
+            #expect(other.kind == "pool" && other.number != first.number && other.visitor_id != first.visitor_id)
+        }
+    }
+
+    @Test("Do-Not-Track with respect_dnt: the default number and no ids stored in the browser")
+    func doNotTrack() async throws {
+        try await SnippetLab.with { lab in
+            let browser = try await lab.browser(preferences: ["enable_do_not_track": true])
+            try await lab.load(browser, "spellings.html")
+            let dnt: String? = try await browser.evaluate("return navigator.doNotTrack;")
+            #expect(dnt == "1")
+            let state = try #require(try await Self.state(browser))
+            #expect(state.kind == "fallback" && state.reason == "dnt" && state.number == Self.siteNumber)
+            let stored: [String] = try await browser.evaluate(
+                "return [document.cookie].concat(Object.keys(localStorage)).filter(function (k) { return k; });")
+            #expect(stored.isEmpty, "\(stored)")
+        }
+    }
+
+    @Test("lease_on interaction: the default number until the visitor clicks, then a pool number")
+    func leaseOnInteraction() async throws {
+        try await SnippetLab.with { lab in
+            let browser = try await lab.browser()
+            try await lab.load(browser, "lazy.html")
+            let before = try #require(try await Self.state(browser))
+            #expect(before.kind == "fallback" && before.reason == "interaction_required" && before.number == Self.siteNumber)
+            #expect(try await Self.elements(browser, ".lazy").first?.text == "Call 8 (495) 000-00-00")
+            try await browser.click("#touch")
+            #expect(try await browser.wait(until: "calltrackd.kind === 'pool'"))
+            let after = try #require(try await Self.state(browser))
+            let number = try #require(after.number)
+            #expect(number.hasPrefix("+749500002"))
+            #expect(try await Self.elements(browser, ".lazy").first?.text == Self.swapped("Call 8 (495) 000-00-00", to: number))
+            #expect(try await Self.harness(browser).events.map { $0["kind"] } == ["fallback", "pool"])
+        }
+    }
+
+    static func counter(_ name: String, in metrics: String) -> Int {
+        metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Int(Double($0.split(separator: " ").last ?? "") ?? 0) } ?? 0
+    }
+}
