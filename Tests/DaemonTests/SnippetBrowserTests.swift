@@ -257,3 +257,41 @@ struct SnippetBrowserTests {
         metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Int(Double($0.split(separator: " ").last ?? "") ?? 0) } ?? 0
     }
 }
+
+extension SnippetBrowserTests {
+    @Test("keepalive: a visible page pings its session and keeps its number")
+    func keepalive() async throws {
+        try await SnippetLab.with { lab in
+            let browser = try await lab.browser()
+            try await lab.load(browser, "demo.html")
+            let number = try #require(try await Self.state(browser)?.number)
+            let before = Self.counter("calltrackd_leases_touched_total", in: try await lab.metrics())
+            // ping_interval_s is 5 in the lab's config.
+            let pinged = try await browser.wait(
+                until: "performance.getEntriesByType('resource').some(function (e) { return /\\/ping$/.test(e.name); })",
+                milliseconds: 9000)
+            #expect(pinged)
+            #expect(try await browser.wait(until: "performance.getEntriesByType('resource').filter(function (e) { return /\\/ping$/.test(e.name) && e.responseEnd > 0; }).length > 0"))
+            #expect(Self.counter("calltrackd_leases_touched_total", in: try await lab.metrics()) > before)
+            #expect(try await Self.state(browser)?.number == number)
+            #expect(try await Self.harness(browser).events.count == 1, "the same number is not announced twice")
+        }
+    }
+
+    /// Writes docs/snippet-before.png and docs/snippet-after.png when CALLTRACKD_SCREENSHOTS names a folder.
+    @Test("demo page screenshots, before and after the snippet",
+          .enabled(if: ProcessInfo.processInfo.environment["CALLTRACKD_SCREENSHOTS"] != nil, "set CALLTRACKD_SCREENSHOTS=docs to write them"))
+    func screenshots() async throws {
+        let folder = ProcessInfo.processInfo.environment["CALLTRACKD_SCREENSHOTS"] ?? "."
+        try await SnippetLab.with { lab in
+            let browser = try await lab.browser()
+            try await browser.open("\(lab.pages)/demo.html?daemon=down")
+            try await browser.wait(until: "document.readyState === 'complete'")
+            try await browser.screenshot().write(to: URL(fileURLWithPath: "\(folder)/snippet-before.png"))
+            try await lab.load(browser, "demo.html")
+            let state = try #require(try await Self.state(browser))
+            #expect(state.kind == "pool")
+            try await browser.screenshot().write(to: URL(fileURLWithPath: "\(folder)/snippet-after.png"))
+        }
+    }
+}

@@ -37,7 +37,7 @@ struct SnippetLab: Sendable {
             limits:
               per_ip: { burst: 10000, per_minute: 10000 }
               per_visitor: { burst: 10000, per_minute: 10000 }
-            snippet: { ping_interval_s: 60, hide_timeout_ms: 1500 }
+            snippet: { ping_interval_s: 5, hide_timeout_ms: 1500 }
             sites: [acme, lazy]
             site:
               acme:
@@ -236,7 +236,9 @@ actor StaticPages {
     static func start(root: String) async throws -> (Int, StaticPages) {
         let pages = StaticPages(root: root)
         let router = Router()
-        router.get("/**") { request, _ in await pages.respond(path: request.uri.path) }
+        router.get("/**") { request, _ in
+            await pages.respond(path: request.uri.path, daemonDown: request.uri.queryParameters["daemon"] == "down")
+        }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "test-pages")
         logger.logLevel = .critical // cancelling the server at the end of a test logs errors
@@ -249,13 +251,14 @@ actor StaticPages {
         return (port, pages)
     }
 
-    func respond(path: String) -> Response {
+    /// `?daemon=down` serves a page as if the daemon were down (its script tag points nowhere).
+    func respond(path: String, daemonDown: Bool) -> Response {
         let name = path == "/" ? "demo.html" : String(path.drop { $0 == "/" })
         guard !name.contains(".."), let data = FileManager.default.contents(atPath: "\(root)/\(name)") else {
             return Response(status: .notFound)
         }
         var text = String(decoding: data, as: UTF8.self)
-        text = text.replacingOccurrences(of: "{{DAEMON}}", with: daemon).replacingOccurrences(of: "{{DEAD}}", with: dead)
+        text = text.replacingOccurrences(of: "{{DAEMON}}", with: daemonDown ? dead : daemon).replacingOccurrences(of: "{{DEAD}}", with: dead)
         let type = name.hasSuffix(".js") ? "application/javascript; charset=utf-8" : "text/html; charset=utf-8"
         return Response(
             status: .ok, headers: [.contentType: type, .cacheControl: "no-store"],
