@@ -26,7 +26,8 @@ struct SnippetLab: Sendable {
         }
     }
 
-    /// The site `acme` swaps +7 495 000-00-00 for numbers of a 40-number pool; `lazy` leases only after interaction.
+    /// The site `acme` swaps +7 495 000-00-00 for numbers of a 40-number pool; `lazy` leases only after
+    /// interaction; `brief` leases expire after 2 s idle, before the snippet's 5 s ping.
     static func config(pagesOrigin: String, dataDir: String) -> String {
         let acme = (1...40).map { "\"+749500001\(String(format: "%02d", $0))\"" }.joined(separator: ", ")
         return """
@@ -38,7 +39,8 @@ struct SnippetLab: Sendable {
               per_ip: { burst: 10000, per_minute: 10000 }
               per_visitor: { burst: 10000, per_minute: 10000 }
             snippet: { ping_interval_s: 5, hide_timeout_ms: 1500 }
-            sites: [acme, lazy]
+            leases: { sweep_interval: 1s }
+            sites: [acme, lazy, brief]
             site:
               acme:
                 default_number: "+74950000000"
@@ -55,6 +57,12 @@ struct SnippetLab: Sendable {
                 mask: "8 (XXX) XXX-XX-XX"
                 respect_dnt: true
                 pools: [lazy-main]
+              brief:
+                default_number: "+74950000000"
+                page_numbers: ["+74950000000"]
+                origins: ["\(pagesOrigin)"]
+                mask: "+7 (XXX) XXX-XX-XX"
+                pools: [brief-main]
             pool:
               acme-main:
                 numbers: [\(acme)]
@@ -63,6 +71,9 @@ struct SnippetLab: Sendable {
                 numbers: ["+74950000201", "+74950000202", "+74950000203"]
                 lease_on: interaction
                 interaction_seconds: 600
+              brief-main:
+                numbers: ["+74950000301", "+74950000302", "+74950000303"]
+                idle_ttl: 2s
 
             """
     }

@@ -108,6 +108,14 @@ struct BrowserSession: Sendable {
         return handle
     }
 
+    func currentTab() async throws -> String {
+        try JSONDecoder().decode(String.self, from: try await command("GET", "/window"))
+    }
+
+    func switchTo(tab handle: String) async throws {
+        _ = try await command("POST", "/window", ["handle": handle])
+    }
+
     func screenshot() async throws -> Data {
         let data = try await command("GET", "/screenshot")
         let base64 = try JSONDecoder().decode(String.self, from: data)

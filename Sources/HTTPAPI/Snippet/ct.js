@@ -197,21 +197,22 @@
     }
     flush();
   }
-  function each(root, selector, fn) {
+  // fn for root and (unless shallow) its descendants that match selector.
+  function each(root, selector, fn, shallow) {
     if (root.nodeType !== 1 && root.nodeType !== 9) return;
     if (root.matches && safe(function () { return root.matches(selector); }, false)) fn(root);
-    safe(function () { return root.querySelectorAll(selector); }, []).forEach(fn);
+    if (!shallow) safe(function () { return root.querySelectorAll(selector); }, []).forEach(fn);
   }
-  function swapLinks(root) {
+  function swapLinks(root, shallow) {
     each(root, 'a[href^="tel:" i]', function (a) {
       if (ignored(a)) return;
       var href = a.getAttribute('href'), list = edits(href);
       if (!list.length) return;
       var next = list[0].same ? applyEdits(href, list) : 'tel:+' + current;
       if (next !== href) a.setAttribute('href', next);
-    });
+    }, shallow);
   }
-  function swapMarked(root) {
+  function swapMarked(root, shallow) {
     selectors.forEach(function (selector) {
       each(root, selector, function (el) {
         if (ignored(el) || digits(el.textContent).indexOf(current.slice(countryLength(current))) >= 0) return;
@@ -219,7 +220,7 @@
         while ((n = walker.nextNode())) if (/\S/.test(n.data)) texts.push(n);
         var holder = texts.filter(function (t) { return /\d/.test(t.data); }).pop() || texts.pop();
         if (holder) holder.data = state.display; else el.textContent = state.display;
-      });
+      }, shallow);
     });
   }
   function swap(root) {
@@ -232,15 +233,18 @@
 
   // Content added later (MutationObserver) and SPA navigation.
   var observer = w.MutationObserver ? new MutationObserver(guard(function (records) {
-    var roots = [];
+    var roots = [], changed = [];
     records.forEach(function (r) {
-      var nodes = r.type === 'childList' ? Array.prototype.slice.call(r.addedNodes) : [r.target];
-      nodes.forEach(function (n) {
-        var b = r.type === 'attributes' ? n : block(n);
+      // A changed href or class concerns that element alone; new nodes and text concern their text block.
+      if (r.type === 'attributes') { if (changed.indexOf(r.target) < 0) changed.push(r.target); return; }
+      (r.type === 'childList' ? Array.prototype.slice.call(r.addedNodes) : [r.target]).forEach(function (n) {
+        var b = block(n);
         if (b && roots.indexOf(b) < 0 && b.isConnected !== false) roots.push(b);
       });
     });
     roots.forEach(swap);
+    changed.forEach(function (el) { swapLinks(el, true); swapMarked(el, true); });
+    observer.takeRecords();
   })) : null;
   function watch() {
     if (!observer) return;

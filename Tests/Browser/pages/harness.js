@@ -34,3 +34,27 @@ __ct.texts = function (selector) {
       html: el.innerHTML };
   });
 };
+// Every fetch the page (the snippet) makes, with its answer's status (0: it failed).
+__ct.fetches = [];
+(function (original) {
+  window.fetch = function (url) {
+    var entry = { url: String(url), status: null, at: performance.now() };
+    __ct.fetches.push(entry);
+    return original.apply(this, arguments).then(function (r) { entry.status = r.status; return r; },
+      function (e) { entry.status = 0; throw e; });
+  };
+})(window.fetch);
+// Beacons and visibility changes, with their times, to see what the snippet does while the tab is hidden.
+__ct.beacons = [];
+__ct.visibility = [];
+if (navigator.sendBeacon) {
+  (function (original) {
+    navigator.sendBeacon = function (url) {
+      __ct.beacons.push({ url: String(url), at: performance.now() });
+      return original.apply(navigator, arguments);
+    };
+  })(navigator.sendBeacon);
+}
+document.addEventListener('visibilitychange', function () {
+  __ct.visibility.push({ state: document.visibilityState, at: performance.now() });
+});
