@@ -8,6 +8,8 @@ struct Bench: AsyncParsableCommand {
         commandName: "calltrackd-bench",
         abstract: "Release-mode benchmarks of calltrackd; each prints its figures and the target it is held to.",
         subcommands: [
+            HTTPBenchmark.self,
+            AllocatorBenchmark.self,
         ]
     )
 }

@@ -26,7 +26,7 @@ public struct Daemon: Sendable {
             throw ConfigProblem(key: "data.dir", "cannot create \(config.dataDirectory): \(error.localizedDescription); choose a writable folder")
         }
         let store = try SQLiteStore(path: config.databasePath, options: config.storage, logger: logger)
-        let sites = try await SiteOrigins.settle(configured: config.sites, stored: await store.sites(), logger: logger)
+        let sites = SiteOrigins.settle(configured: config.sites, stored: try await store.sites(), logger: logger)
         let book = LeaseBook(sites: sites, flood: FloodGuard(perIP: config.perIP, perVisitor: config.perVisitor))
         let now = clock.now()
         var restored = 0

@@ -1,6 +1,7 @@
 import CallTrackCore
 import GRDB
 import Logging
+import Metrics
 import Synchronization
 
 /// Group commit: writes of concurrent callers wait briefly in a queue and are committed together
@@ -15,6 +16,10 @@ final class GroupCommitter: Sendable {
     private let database: DatabasePool
     private let logger: Logger
     private let queue = Mutex(Queue())
+    /// Transactions committed so far: with many concurrent writers, far fewer than writes.
+    let transactions = Atomic<Int>(0)
+    private let transactionCounter = Counter(label: "calltrackd_store_transactions_total")
+    private let writeCounter = Counter(label: "calltrackd_store_writes_total")
 
     private struct Waiter {
         var writes: [StateWrite]
@@ -63,6 +68,9 @@ final class GroupCommitter: Sendable {
             let writes = batch.flatMap(\.writes)
             do {
                 try await database.write { db in try StateWriter.apply(writes, in: db) }
+                transactions.add(1, ordering: .relaxed)
+                transactionCounter.increment()
+                writeCounter.increment(by: writes.count)
                 for waiter in batch { waiter.continuation.resume() }
             } catch {
                 logger.warning("state write failed", metadata: ["error": "\(SQLiteStore.explain(error))", "writes": "\(writes.count)"])

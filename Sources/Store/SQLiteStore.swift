@@ -50,17 +50,18 @@ public final class SQLiteStore: StateStore {
     }
 
     public func session(_ id: SessionID) async throws(StoreUnavailable) -> SessionRecord? {
-        try await read { db in
+        try readNow { db in
             try Row.fetchOne(db, sql: "SELECT * FROM session WHERE id = ?", arguments: [id]).map(Rows.session)
         }
     }
 
     public func previousNumber(of visitor: VisitorID, site: String) async throws(StoreUnavailable) -> PhoneNumber? {
-        try await read { db in
-            let raw = try String.fetchOne(db, sql: """
+        try readNow { db in
+            let statement = try db.cachedStatement(sql: """
                 SELECT lease.number FROM lease JOIN session ON session.id = lease.session_id
                 WHERE lease.visitor_id = ? AND session.site_id = ? ORDER BY lease.started_at DESC LIMIT 1
-                """, arguments: [visitor, site])
+                """)
+            let raw = try String.fetchOne(statement, arguments: [visitor, site])
             return raw.flatMap { try? PhoneNumber.e164($0) }
         }
     }
@@ -94,17 +95,30 @@ public final class SQLiteStore: StateStore {
         }
     }
 
-    public func sites() async throws(StoreUnavailable) -> [(site: Site, fromAdmin: Bool)] {
+    public func sites() async throws(StoreUnavailable) -> [StoredSite] {
         let rows = try await read { db in
-            try Row.fetchAll(db, sql: "SELECT definition, from_admin FROM site ORDER BY id")
-                .map { (definition: $0["definition"] as String, fromAdmin: $0["from_admin"] as Bool) }
+            try Row.fetchAll(db, sql: "SELECT definition, from_admin, retired_at FROM site ORDER BY id")
+                .map { (definition: $0["definition"] as String, fromAdmin: $0["from_admin"] as Bool, retired: $0["retired_at"] != nil) }
         }
-        return rows.compactMap { row in Rows.site(row.definition).map { (site: $0, fromAdmin: row.fromAdmin) } }
+        return rows.compactMap { row in
+            Rows.site(row.definition).map { StoredSite(site: $0, fromAdmin: row.fromAdmin, retired: row.retired) }
+        }
     }
+
+    /// Transactions the group committer has committed since open.
+    public var committedTransactions: Int { committer.transactions.load(ordering: .relaxed) }
 
     /// Counts rows, for tests and `calltrackd stats`.
     public func count(_ table: String) async throws(StoreUnavailable) -> Int {
         try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \"\(table)\"") ?? 0 }
+    }
+
+    /// A short indexed read on the caller's thread. On the allocation path a hop to a reader queue and
+    /// back costs more than the read itself (WAL readers never wait for the writer).
+    private func readNow<T>(_ body: (Database) throws -> T) throws(StoreUnavailable) -> T {
+        do { return try database.read(body) } catch {
+            throw StoreUnavailable("state database read failed: \(Self.explain(error))")
+        }
     }
 
     private func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(StoreUnavailable) -> T {

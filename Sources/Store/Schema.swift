@@ -46,6 +46,10 @@ enum Schema {
                 CREATE INDEX lease_by_pool ON lease(pool_id, expires_at);
                 """)
         }
+        migrator.registerMigration("v2-site-retirement") { db in
+            // Set when the admin API retired the site; the config file does not bring it back.
+            try db.execute(sql: "ALTER TABLE site ADD COLUMN retired_at INTEGER")
+        }
         return migrator
     }
 }

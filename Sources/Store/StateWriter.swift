@@ -10,6 +10,9 @@ enum StateWriter {
             case .session(let session): try upsert(session, db)
             case .lease(let lease): try upsert(lease, db)
             case .site(let site, let fromAdmin): try upsert(site, fromAdmin: fromAdmin, db)
+            case .siteRetired(let site):
+                try upsert(site, fromAdmin: true, db)
+                try db.execute(sql: "UPDATE site SET retired_at = ? WHERE id = ?", arguments: [now(), site.id])
             }
         }
     }
@@ -54,9 +57,12 @@ enum StateWriter {
         try db.execute(sql: """
             INSERT INTO site (id, definition, from_admin, updated_at) VALUES (?, ?, ?, ?)
             ON CONFLICT (id) DO UPDATE SET definition = excluded.definition, from_admin = excluded.from_admin,
-                updated_at = excluded.updated_at
-            """, arguments: [site.id, json, fromAdmin, Int64(Date().timeIntervalSince1970 * 1_000_000)])
+                updated_at = excluded.updated_at, retired_at = NULL
+            """, arguments: [site.id, json, fromAdmin, now()])
     }
+
+    /// Wall time for audit columns (`updated_at`, `retired_at`); domain times come from the callers.
+    private static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000_000) }
 }
 
 /// Rows back to domain values.

@@ -56,6 +56,26 @@ struct AdminAPITests {
         }
     }
 
+    @Test("a retired site answers 404 and stays retired after a restart, though the config file lists it")
+    func retireSite() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let config = TestDaemon.config(dir: dir, adminToken: Self.token)
+        try await TestDaemon.with(config) { (_, client) async throws in
+            #expect(try await client.allocate(#"{"site":"acme"}"#).status == .ok)
+            #expect(try await client.status(uri: "/v1/admin/sites/acme", method: .delete, headers: Self.auth) == .noContent)
+            #expect(try await client.allocate(#"{"site":"acme"}"#).status == .notFound)
+        }
+        try await TestDaemon.with(config) { (daemon, client) async throws in
+            #expect(await daemon.book.site("acme") == nil)
+            #expect(try await client.allocate(#"{"site":"acme"}"#).status == .notFound)
+            // Putting it back through the admin API revives it.
+            let body = #"{"default_number":"+74950000000","pools":[{"id":"acme-main","numbers":["+74950000101"]}]}"#
+            #expect(try await client.status(uri: "/v1/admin/sites/acme", method: .put, headers: Self.auth, body: ByteBuffer(string: body)) == .ok)
+            #expect(try await client.allocate(#"{"site":"acme"}"#).answer?.number == "+74950000101")
+        }
+    }
+
     @Test("retiring a number takes it out of the pool; a number in another pool is refused")
     func retireAndConflict() async throws {
         let dir = TemporaryDirectory()

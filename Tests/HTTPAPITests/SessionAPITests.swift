@@ -36,7 +36,7 @@ struct SessionAPITests {
         try await TestDaemon.with(TestDaemon.config(numbers: 3, dir: dir), clock: clock) { _, client in
             let first = try await client.allocate(#"{"site":"acme","session_id":"sess_first01","visitor_id":"vis_return1"}"#)
             _ = try await client.allocate(#"{"site":"acme","session_id":"sess_other01","visitor_id":"vis_other01"}"#)
-            clock.advance(.seconds(3 * 86_400))
+            clock.advance(by: .seconds(3 * 86_400))
             let back = try await client.allocate(#"{"site":"acme","session_id":"sess_second1","visitor_id":"vis_return1"}"#)
             #expect(back.answer?.kind == "pool")
             #expect(back.answer?.number == first.answer?.number)
@@ -82,7 +82,7 @@ struct SessionAPITests {
         try await TestDaemon.with(TestDaemon.config(dir: dir), clock: clock) { _, client in
             let first = try await client.allocate(#"{"site":"acme","session_id":"sess_ping0001"}"#)
             for _ in 0..<5 {
-                clock.advance(.seconds(15 * 60))
+                clock.advance(by: .seconds(15 * 60))
                 let status = try await client.execute(
                     uri: "/v1/sessions/sess_ping0001/ping", method: .post, body: ByteBuffer(string: #"{"site":"acme"}"#)
                 ) { $0.status }

@@ -1,3 +1,5 @@
+import AMI
+import AMIClient
 import CallTrackCore
 import HTTPAPI
 import Store
@@ -17,6 +19,8 @@ public struct AppConfig: Sendable {
     /// How often expired leases are swept from memory and pool gauges refreshed.
     public var sweepInterval: Duration = .seconds(5)
     public var sites: [Site] = []
+    /// The Asterisk Manager Interface to follow; nil runs without Asterisk (leases only).
+    public var ami: AMIConfiguration?
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text, json

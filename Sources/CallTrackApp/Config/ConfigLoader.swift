@@ -1,3 +1,5 @@
+import AMI
+import AMIClient
 import CallTrackCore
 import Configuration
 import HTTPAPI
@@ -65,7 +67,32 @@ public enum ConfigLoader {
         config.perVisitor = try limit(keys, "limits.per_visitor", default: config.perVisitor)
         if let sweep = try keys.duration("leases.sweep_interval") { config.sweepInterval = sweep }
         config.sites = try sites(keys, country: config.country)
+        config.ami = try ami(keys, country: config.country)
         return config
+    }
+
+    /// `ami.*`: present when `ami.host` is set.
+    private static func ami(_ keys: Keys, country: Country) throws(ConfigProblem) -> AMIConfiguration? {
+        guard let host = keys.string("ami.host") else { return nil }
+        guard let username = keys.string("ami.username") else {
+            throw ConfigProblem(key: "ami.username", "missing: the manager user from Asterisk's manager.conf (see asterisk/manager.conf.sample)")
+        }
+        guard let secret = keys.string("ami.secret") else {
+            throw ConfigProblem(key: "ami.secret", "missing: the manager user's secret (prefer the env variable CALLTRACKD_AMI_SECRET)")
+        }
+        var ami = AMIConfiguration(host: host, username: username, secret: secret, defaultCountry: country)
+        ami.port = try keys.int("ami.port", in: 1...65535) ?? ami.port
+        if let auth = try keys.oneOf("ami.auth", AMILogin.Auth.allCases.map(\.rawValue)) { ami.auth = AMILogin.Auth(rawValue: auth)! }
+        ami.events = keys.string("ami.events") ?? ami.events
+        ami.inboundContext = keys.string("ami.inbound_context") ?? ami.inboundContext
+        ami.trackingVariable = keys.string("ami.tracking_variable")
+        ami.maxLineBytes = try keys.int("ami.max_line_bytes", in: 256...(1 << 20)) ?? ami.maxLineBytes
+        ami.maxMessageBytes = try keys.int("ami.max_message_bytes", in: 1024...(1 << 24)) ?? ami.maxMessageBytes
+        ami.pingInterval = try keys.duration("ami.ping_interval") ?? ami.pingInterval
+        ami.pingTimeout = try keys.duration("ami.ping_timeout") ?? ami.pingTimeout
+        ami.backoff.maximum = try keys.duration("ami.reconnect_max") ?? ami.backoff.maximum
+        ami.filterEvents = try keys.bool("ami.filter_events") ?? ami.filterEvents
+        return ami
     }
 
     private static func limit(_ keys: Keys, _ prefix: String, default value: FloodGuard.Limit) throws(ConfigProblem) -> FloodGuard.Limit {

@@ -97,10 +97,23 @@ public actor LeaseBook {
         }
         if let old = sites[site.id] {
             for pool in old.pools where !site.pools.contains(where: { $0.id == pool.id }) {
-                for number in pool.numbers { allocators[pool.id]?.retire(number) }
+                for number in pool.numbers {
+                    allocators[pool.id]?.retire(number)
+                    // A dropped number may join another pool later.
+                    if poolOfNumber[number] == pool.id { poolOfNumber[number] = nil }
+                }
             }
         }
         install(site)
+    }
+
+    /// Stops serving a site: its numbers leave their pools (lease history stays in the store).
+    public func remove(site id: String) {
+        guard let site = sites.removeValue(forKey: id) else { return }
+        for pool in site.pools {
+            for number in pool.numbers where poolOfNumber[number] == pool.id { poolOfNumber[number] = nil }
+            allocators[pool.id] = nil
+        }
     }
 
     public func add(_ number: PhoneNumber, toPool poolID: String) throws(Failure) {
@@ -165,8 +178,11 @@ public actor LeaseBook {
             if allocators[pool.id] == nil {
                 allocators[pool.id] = PoolAllocator(poolID: pool.id, numbers: pool.numbers, policy: pool.policy)
             } else {
-                for number in allocators[pool.id]!.numbers where !pool.numbers.contains(number) {
+                // A set: a pool may hold 100,000 numbers, and a quadratic scan would stall the actor.
+                let wanted = Set(pool.numbers)
+                for number in allocators[pool.id]!.numbers where !wanted.contains(number) {
                     allocators[pool.id]!.retire(number)
+                    if poolOfNumber[number] == pool.id { poolOfNumber[number] = nil }
                 }
                 for number in pool.numbers { allocators[pool.id]!.add(number) }
                 if allocators[pool.id]!.policy != pool.policy { allocators[pool.id]!.update(policy: pool.policy) }

@@ -102,6 +102,8 @@ public struct PoolAllocator: Sendable {
 
     /// Ends a session's lease now (the caller undoes an allocation it could not persist).
     public mutating func release(session: SessionID, at now: Timestamp) {
+        // A lease already past its deadline ended then, not now: its cooldown started then.
+        expire(upTo: now)
         guard let lease = live[session] else { return }
         end(session, lease, at: now)
     }
@@ -127,8 +129,10 @@ public struct PoolAllocator: Sendable {
 
     public mutating func add(_ number: PhoneNumber) {
         if let slot = slotByNumber[number] {
+            guard slots[slot].retired else { return }
             slots[slot].retired = false
-            if slots[slot].holders == 0 { free.insert(FreeEntry(releasedAt: slots[slot].releasedAt, slot: slot)) }
+            // Idle-order entries of a retired number's live leases were dropped; a rebuild brings them back.
+            if slots[slot].holders == 0 { free.insert(FreeEntry(releasedAt: slots[slot].releasedAt, slot: slot)) } else { rebuildHeaps() }
             return
         }
         let slot = slots.count
@@ -157,6 +161,9 @@ public struct PoolAllocator: Sendable {
         }
         for lease in liveLeases {
             guard let slot = slotByNumber[lease.number] else { continue }
+            // The store's last release of a held number may be the live lease's own expiry; only the
+            // max with the coming end counts, so anything not after the lease's start is exact.
+            slots[slot].releasedAt = min(slots[slot].releasedAt, lease.startedAt)
             slots[slot].holders += 1
             slots[slot].lastVisitor = lease.visitorID
             live[lease.sessionID] = LiveLease(
@@ -199,7 +206,8 @@ public struct PoolAllocator: Sendable {
     private struct TimedEntry: Comparable, Sendable {
         var time: Timestamp
         var session: SessionID
-        static func < (a: Self, b: Self) -> Bool { a.time < b.time }
+        // Ties broken by session: the same state always gives the same answer (restore, replays).
+        static func < (a: Self, b: Self) -> Bool { (a.time, a.session) < (b.time, b.session) }
         static func == (a: Self, b: Self) -> Bool { a.time == b.time && a.session == b.session }
     }
 
@@ -252,6 +260,10 @@ public struct PoolAllocator: Sendable {
     private mutating func end(_ session: SessionID, _ lease: LiveLease, at time: Timestamp) {
         live[session] = nil
         slots[lease.slot].holders -= 1
+        // The visitor whose lease ended last may have the number back within the cooldown: a late
+        // call to it would be matched to that visitor anyway (SPEC §Matching 3), and the store
+        // recovers the same visitor after a restart.
+        if time >= slots[lease.slot].releasedAt { slots[lease.slot].lastVisitor = lease.visitor }
         slots[lease.slot].releasedAt = max(slots[lease.slot].releasedAt, time)
         if slots[lease.slot].holders == 0 {
             free.insert(FreeEntry(releasedAt: slots[lease.slot].releasedAt, slot: lease.slot))

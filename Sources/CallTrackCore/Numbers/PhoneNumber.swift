@@ -7,6 +7,7 @@
 /// "74950000001"          -> +74950000001   (country code, no plus, as carriers send it)
 /// "4950000001"           -> +74950000001   (national number, default country RU)
 /// "00 44 20 7946 0000"   -> +442079460000  (international prefix)
+/// "+44 (0)20 7946 0000"  -> +442079460000  (bracketed trunk prefix)
 /// ```
 public struct PhoneNumber: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
     /// Digits after the plus, e.g. `74950000001`.
@@ -46,9 +47,11 @@ public struct PhoneNumber: Hashable, Comparable, Sendable, Codable, CustomString
         if trimmed.isEmpty { throw .empty }
         if Self.withheldSpellings.contains(trimmed.lowercased()) { throw .withheld(trimmed) }
 
+        // "+44 (0)20 7946 0000": the bracketed trunk prefix is for callers at home, never dialled after the code.
+        let spelled = trimmed.hasPrefix("+") ? trimmed.replacing("(0)", with: "") : trimmed
         var digits = ""
         var hasPlus = false
-        for (index, character) in trimmed.enumerated() {
+        for (index, character) in spelled.enumerated() {
             switch character {
             case "0"..."9": digits.append(character)
             case "+" where index == 0: hasPlus = true

@@ -38,7 +38,12 @@ public enum ChannelClassifier {
 
     static func isSocial(_ host: String?) -> Bool {
         guard let host else { return false }
-        return socialNetworks.contains { host == $0 || host.hasSuffix("." + $0) || host.hasPrefix($0) }
+        return socialNetworks.contains { network in
+            // "pinterest." stands for every country domain (pinterest.co.uk, ru.pinterest.com); the
+            // rest are whole domains, so x.company.org is not x.com.
+            if network.hasSuffix(".") { return host.hasPrefix(network) || host.contains("." + network) }
+            return host == network || host.hasSuffix("." + network)
+        }
     }
 
     /// The lowercased host of a URL string, without `www.`; nil when there is none.

@@ -4,7 +4,8 @@
 /// DisplayMask("+7 (XXX) XXX-XX-XX").format(+74950000001) == "+7 (495) 000-00-01"
 /// DisplayMask("8 (XXX) XXX-XX-XX").format(+74950000001)  == "8 (495) 000-00-01"
 /// ```
-/// A number with fewer digits than the mask has `X`s is shown in plain E.164.
+/// A number with fewer digits than the mask has `X`s is shown in plain E.164, and so is one an
+/// international mask does not fit (`+7 (XXX) …` and a UK number).
 public struct DisplayMask: Hashable, Sendable, Codable, CustomStringConvertible {
     public let pattern: String
     public init(_ pattern: String) { self.pattern = pattern }
@@ -15,6 +16,12 @@ public struct DisplayMask: Hashable, Sendable, Codable, CustomStringConvertible 
     public func format(_ number: PhoneNumber) -> String {
         let count = placeholderCount
         guard count > 0, number.digits.count >= count else { return number.e164 }
+        // A mask that starts with "+" spells the whole number: its own digits must be the number's
+        // leading digits, or another country's number would be shown as a wrong one.
+        if pattern.first(where: { !$0.isWhitespace }) == "+" {
+            let fixed = pattern.prefix { $0 != "X" }.filter { ("0"..."9").contains($0) }
+            guard fixed.elementsEqual(number.digits.dropLast(count)) else { return number.e164 }
+        }
         var digits = number.digits.suffix(count).makeIterator()
         var out = ""
         out.reserveCapacity(pattern.utf8.count)

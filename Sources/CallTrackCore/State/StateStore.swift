@@ -7,6 +7,22 @@ public enum StateWrite: Hashable, Sendable {
     /// A site's definition; `fromAdmin` when changed through the admin API, which then outranks
     /// the config file at the next start.
     case site(Site, fromAdmin: Bool)
+    /// A site retired through the admin API: it stops being served, and the config file does not bring it back.
+    case siteRetired(Site)
+}
+
+/// A site as the store last saw it.
+public struct StoredSite: Sendable {
+    public var site: Site
+    /// The admin API changed it last: it outranks the config file.
+    public var fromAdmin: Bool
+    public var retired: Bool
+
+    public init(site: Site, fromAdmin: Bool, retired: Bool = false) {
+        self.site = site
+        self.fromAdmin = fromAdmin
+        self.retired = retired
+    }
 }
 
 /// What the pool needs back after a restart.
@@ -38,6 +54,6 @@ public protocol StateStore: Sendable {
     func recovery(pool: String, numbers: [PhoneNumber], at now: Timestamp, cooldown: Duration) async throws(StoreUnavailable) -> PoolRecovery
     /// Leases on `number` that overlap [from, to], newest first: the candidates for a call.
     func leases(on number: PhoneNumber, from: Timestamp, to: Timestamp) async throws(StoreUnavailable) -> [Lease]
-    /// Stored site definitions, with whether the admin API changed them last.
-    func sites() async throws(StoreUnavailable) -> [(site: Site, fromAdmin: Bool)]
+    /// Stored site definitions, with whether the admin API changed them last and whether it retired them.
+    func sites() async throws(StoreUnavailable) -> [StoredSite]
 }

@@ -51,11 +51,15 @@ public struct FloodGuard: Sendable {
         return bucket.tokens
     }
 
+    /// A client idle this long is forgotten even if its bucket would not be full yet (seconds).
+    static let longestMemory = 7.0 * 86_400
+
     private mutating func pruneIfDue(_ now: Timestamp) {
         guard now - lastPrune > .seconds(60) else { return }
         lastPrune = now
         let refillMinutes = max(perIP.burst / max(perIP.perMinute, 0.001), perVisitor.burst / max(perVisitor.perMinute, 0.001))
-        let horizon = now - .seconds(Int64(refillMinutes * 60) + 1)
+        // Capped: a limit that never refills (perMinute 0) must not overflow the clock arithmetic.
+        let horizon = now - .seconds(Int64(min(refillMinutes * 60, Self.longestMemory)) + 1)
         buckets = buckets.filter { $0.value.updated > horizon }
     }
 }

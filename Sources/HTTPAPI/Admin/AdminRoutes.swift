@@ -22,6 +22,17 @@ struct AdminRoutes {
             let new = try resolve { () throws(DefinitionError) in try definition.resolve(country: country, keyPrefix: "site") }
             return try await change(from: await desk.book.site(definition.id), to: new)
         }
+        admin.delete("/sites/{site}") { _, context in
+            let old = try await site(context.parameters.require("site"))
+            do {
+                try await desk.store.apply([.siteRetired(old)])
+            } catch {
+                throw APIError(.serviceUnavailable, "the retirement was not stored (\(error)); nothing changed, try again")
+            }
+            await desk.book.remove(site: old.id)
+            desk.logger.notice("site retired through the admin API", metadata: ["site": "\(old.id)"])
+            return Response(status: .noContent)
+        }
         admin.get("/pools") { _, _ in
             try jsonResponse(await desk.book.snapshot(at: desk.clock.now()).map(PoolStatus.init), encoder: .admin)
         }

@@ -89,7 +89,9 @@ struct QueryParameters {
             let parts = pair.split(separator: "=", maxSplits: 1)
             guard let key = parts.first.map(String.init) else { continue }
             let raw = parts.count > 1 ? String(parts[1]) : ""
-            let value = raw.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? raw
+            // Most values need no decoding; Foundation's decoding is the slow part of this parser.
+            let encoded = raw.utf8.contains { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }
+            let value = encoded ? (raw.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? raw) : raw
             if values[key] == nil { values[key] = value }
         }
     }

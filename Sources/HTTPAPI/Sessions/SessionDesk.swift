@@ -36,10 +36,7 @@ public struct SessionDesk: Sendable {
     func allocate(_ visit: Visit) async throws -> Assignment {
         let now = clock.now()
         do {
-            if let touched = try await book.touch(siteID: visit.siteID, session: visit.sessionID, at: now) {
-                try await persist(touched, visit, at: now)
-                return touched
-            }
+            // One hop to the lease book: it touches a live lease of this session, or leases a number.
             let previous = try await store.previousNumber(of: visit.visitorID, site: visit.siteID)
             let request = AllocationRequest(
                 siteID: visit.siteID, sessionID: visit.sessionID, visitorID: visit.visitorID, source: visit.source,

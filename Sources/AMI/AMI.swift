@@ -1,1 +1,0 @@
-// AMI: see Package.swift for what this target holds.

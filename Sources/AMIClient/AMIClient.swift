@@ -1,1 +1,0 @@
-// AMIClient: see Package.swift for what this target holds.

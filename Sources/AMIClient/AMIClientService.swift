@@ -1,0 +1,252 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import AMI
+import CallTrackCore
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// The connection to Asterisk's Manager Interface, run as a `Service`.
+///
+/// Connects, logs in, resynchronises the calls in progress, pings, and reconnects with backoff
+/// for as long as it runs. Calls come out of `callEvents`; the connection's story out of
+/// `connectionEvents`. All protocol decisions are `AMIClientStateMachine`'s and `CallAssembler`'s;
+/// this type only moves bytes and runs timers.
+public final class AMIClientService: Service, Sendable {
+    public let configuration: AMIConfiguration
+    /// Every call started, answered and ended. Unbounded: a call is never dropped for a slow reader.
+    public let callEvents: AsyncStream<CallEvent>
+    /// The latest 256 connection events.
+    public let connectionEvents: AsyncStream<AMIConnectionEvent>
+
+    private let callContinuation: AsyncStream<CallEvent>.Continuation
+    private let connectionContinuation: AsyncStream<AMIConnectionEvent>.Continuation
+    private let clock: any WallClock
+    private let logger: Logger
+    private let group: any EventLoopGroup
+    private let metrics = AMIClientMetrics()
+    private let seed: UInt64
+
+    public init(
+        configuration: AMIConfiguration, clock: any WallClock = RealtimeClock(), logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, jitterSeed: UInt64 = UInt64.random(in: 0...UInt64.max)
+    ) {
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+        self.group = eventLoopGroup
+        self.seed = jitterSeed
+        (callEvents, callContinuation) = AsyncStream.makeStream(of: CallEvent.self)
+        (connectionEvents, connectionContinuation) = AsyncStream.makeStream(of: AMIConnectionEvent.self, bufferingPolicy: .bufferingNewest(256))
+    }
+
+    public func run() async throws {
+        defer {
+            callContinuation.finish()
+            connectionContinuation.finish()
+            metrics.connected.record(0)
+        }
+        try await cancelWhenGracefulShutdown { try await self.connectForever() }
+    }
+
+    private func connectForever() async throws {
+        var machine = AMIClientStateMachine(
+            login: configuration.login, backoff: configuration.backoff,
+            resyncVariables: configuration.trackingVariable.map { [$0] } ?? [], seed: seed
+        )
+        var assembler = CallAssembler(settings: configuration.assemblerSettings)
+        var attempt = 0
+        while !Task.isCancelled {
+            attempt += 1
+            connectionContinuation.yield(.connecting(attempt: attempt))
+            var reason = "connection closed"
+            do {
+                let channel = try await ClientBootstrap(group: group)
+                    .connectTimeout(.nanoseconds(Int64(configuration.connectTimeout.microseconds) * 1000))
+                    .channelOption(.socketOption(.so_keepalive), value: 1)
+                    .connect(host: configuration.host, port: configuration.port) { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                        }
+                    }
+                if let closed = try await session(channel, &machine, &assembler) { reason = closed }
+            } catch is CancellationError {
+                break
+            } catch {
+                reason = "\(error)"
+            }
+            metrics.connected.record(0)
+            connectionContinuation.yield(.disconnected(reason: reason))
+            if Task.isCancelled { break }
+            guard case .reconnect(let delay) = machine.disconnected() else { continue }
+            logger.info("AMI reconnecting", metadata: [
+                "ami.host": "\(configuration.host):\(configuration.port)", "ami.reason": "\(reason)",
+                "ami.retry_in_ms": "\(delay.microseconds / 1000)", "ami.attempt": "\(machine.failedAttempts)",
+            ])
+            metrics.reconnects.increment()
+            connectionContinuation.yield(.reconnecting(after: delay))
+            do { try await Task.sleep(for: delay) } catch { break }
+        }
+    }
+
+    private enum Input: Sendable {
+        case bytes(ByteBuffer)
+        case timer(AMIClientStateMachine.Timer)
+        case closed(String)
+    }
+
+    /// One TCP connection, from banner to close. Returns why it ended.
+    private func session(
+        _ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>,
+        _ machine: inout AMIClientStateMachine, _ assembler: inout CallAssembler
+    ) async throws -> String? {
+        var decoder = AMIDecoder(limits: configuration.limits, filter: configuration.filterEvents ? assembler.messageFilter : .all)
+        var events: [CallEvent] = []
+        var endReason: String?
+        let configuration = configuration
+        try await channel.executeThenClose { inbound, outbound in
+            let (inputs, input) = AsyncStream.makeStream(of: Input.self)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask {
+                    do {
+                        for try await chunk in inbound { input.yield(.bytes(chunk)) }
+                        input.yield(.closed("Asterisk closed the connection"))
+                    } catch {
+                        input.yield(.closed("\(error)"))
+                    }
+                }
+                _ = machine.connected()
+
+                /// Runs one action; false when the session must end.
+                func perform(_ action: AMIClientStateMachine.Action) async throws -> Bool {
+                    switch action {
+                    case .none:
+                        break
+                    case .send(let action):
+                        try await outbound.write(action.encoded)
+                    case .deliver(let message):
+                        assembler.process(message, arrivedAt: clock.now(), into: &events)
+                        publish(&events, assembler)
+                    case .loggedIn(let listing):
+                        logger.info("AMI logged in", metadata: ["ami.host": "\(configuration.host):\(configuration.port)", "ami.user": "\(configuration.username)"])
+                        metrics.connected.record(1)
+                        connectionContinuation.yield(.loggedIn)
+                        assembler.beginResync()
+                        try await outbound.write(listing.encoded)
+                        let interval = configuration.pingInterval
+                        tasks.addTask {
+                            while true {
+                                try await Task.sleep(for: interval)
+                                input.yield(.timer(.ping))
+                            }
+                        }
+                    case .finishResync:
+                        let before = assembler.callsInProgress
+                        assembler.finishResync(at: clock.now(), into: &events)
+                        let closed = events.filter { if case .ended = $0 { true } else { false } }.count
+                        publish(&events, assembler)
+                        if closed > 0 {
+                            logger.info("AMI resync closed calls that ended while disconnected", metadata: ["ami.closed": "\(closed)", "ami.in_progress": "\(before - closed)"])
+                        }
+                        connectionContinuation.yield(.resynced(closed: closed))
+                    case .sendPing(let ping):
+                        try await outbound.write(ping.encoded)
+                        let timeout = configuration.pingTimeout
+                        tasks.addTask {
+                            try await Task.sleep(for: timeout)
+                            input.yield(.timer(.pingDeadline(actionID: ping.actionID)))
+                        }
+                    case .close(let reason):
+                        report(reason)
+                        connectionContinuation.yield(.closed(reason))
+                        endReason = "\(reason)"
+                        return false
+                    case .reconnect:
+                        return false
+                    }
+                    return true
+                }
+
+                sessionLoop: for await next in inputs {
+                    switch next {
+                    case .bytes(let chunk):
+                        metrics.bytes.increment(by: chunk.readableBytes)
+                        let skippedBefore = decoder.counters.skipped
+                        decoder.feed(chunk)
+                        while let output = decoder.next() {
+                            let action: AMIClientStateMachine.Action
+                            switch output {
+                            case .banner(let banner):
+                                connectionContinuation.yield(.connected(banner: banner))
+                                action = machine.bannerReceived(banner)
+                            case .message(let message):
+                                metrics.messages.increment()
+                                action = machine.received(message)
+                            case .malformed(let error):
+                                metrics.malformed.increment()
+                                logger.warning("AMI message refused", metadata: ["ami.error": "\(error)"])
+                                continue
+                            }
+                            if try await !perform(action) { break sessionLoop }
+                        }
+                        metrics.skipped.increment(by: decoder.counters.skipped - skippedBefore)
+                    case .timer(let timer):
+                        if try await !perform(machine.timerFired(timer)) { break sessionLoop }
+                    case .closed(let why):
+                        endReason = why
+                        break sessionLoop
+                    }
+                }
+                input.finish()
+                tasks.cancelAll()
+                try? await channel.channel.close()
+            }
+        }
+        return endReason
+    }
+
+    private func publish(_ events: inout [CallEvent], _ assembler: CallAssembler) {
+        guard !events.isEmpty else { return }
+        for event in events {
+            callContinuation.yield(event)
+            if case .ended(let call) = event, let disposition = call.disposition {
+                metrics.callsByDisposition[disposition]?.increment()
+            }
+        }
+        events.removeAll(keepingCapacity: true)
+        metrics.callsInProgress.record(assembler.callsInProgress)
+    }
+
+    private func report(_ reason: AMIClientStateMachine.CloseReason) {
+        let endpoint = "\(configuration.host):\(configuration.port)"
+        switch reason {
+        case .loginRejected(let message):
+            metrics.loginFailures.increment()
+            logger.error("AMI login rejected: check ami.username and ami.secret (and ami.auth) against manager.conf", metadata: [
+                "ami.host": "\(endpoint)", "ami.user": "\(configuration.username)", "ami.auth": "\(configuration.auth.rawValue)",
+                "ami.message": "\(message)",
+            ])
+        case .pingTimeout:
+            metrics.pingTimeouts.increment()
+            logger.warning("AMI did not answer Ping in time; reconnecting", metadata: [
+                "ami.host": "\(endpoint)", "ami.ping_timeout_ms": "\(configuration.pingTimeout.microseconds / 1000)",
+            ])
+        case .serverClosing:
+            logger.info("AMI server is closing the session", metadata: ["ami.host": "\(endpoint)"])
+        }
+    }
+}
+
+/// The system's wall clock.
+public struct RealtimeClock: WallClock {
+    public init() {}
+    public func now() -> Timestamp {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Timestamp(microsecondsSinceEpoch: Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000)
+    }
+}

@@ -1,0 +1,217 @@
+import ArgumentParser
+import CallTrackCore
+import Foundation
+
+/// `calltrackd-bench allocator`: the pool allocator alone, no I/O (issue 3, "allocator alone").
+///
+/// Sessions arrive at a rate that keeps the pool about 80% busy (a lease lives through a
+/// ~3 minute visit with pings, then the 20 minute idle TTL, then the 15 minute cooldown); a
+/// quarter are returning visitors asking for their previous number; the clock only moves
+/// forward, so leases end by idle TTL inside the allocator's own expiry. The timed loop runs
+/// prepared batches, so id generation is not part of the figure.
+struct AllocatorBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "allocator",
+        abstract: "Allocations/s of PoolAllocator on pools of 10, 1,000 and 100,000 numbers, and memory after 1,000,000 sessions.",
+        discussion: "Target: ns per allocation on 100,000 numbers ≤ 1.5 × that on 10; memory after 1,000,000 sessions follows the pool, not the sessions served."
+    )
+
+    @Option(help: "Allocations timed per pool size and round (after a warm-up that fills the pool).")
+    var allocations = 1_000_000
+
+    @Option(help: "Rounds per pool size; the fastest round counts.")
+    var rounds = 3
+
+    @Option(help: "Sessions served and expired on the 1,000-number pool for the memory figure.")
+    var sessions = 1_000_000
+
+    func run() async throws {
+        print("allocator alone: each allocation comes with 3 pings of visits in progress and the expiry they trigger")
+        let sizes = [10, 1_000, 100_000]
+        var best: [Int: Double] = [:]
+        for round in 1...rounds {
+            for size in sizes {
+                var mix = AllocatorMix(poolSize: size, seed: UInt64(round))
+                mix.serve(3 * size + 10_000)  // warm-up: leases, cooldowns and heaps in their steady state
+                mix.counts = .init()
+                let elapsed = mix.serve(allocations)
+                let ns = Double(elapsed.microseconds) * 1_000 / Double(allocations)
+                best[size] = min(best[size] ?? .infinity, ns)
+                print(String(format: "  round %d  pool %7d: %7.1f ns/allocation  %10.0f allocations/s  %@", round, size, ns, 1e9 / ns, mix.counts.description))
+            }
+        }
+        for size in sizes {
+            print(String(format: "pool %7d: %7.1f ns/allocation (best of %d), %10.0f allocations/s", size, best[size]!, rounds, 1e9 / best[size]!))
+        }
+        let ratio = best[100_000]! / best[10]!
+        print(String(format: "ratio 100,000 / 10 numbers: %.2f×  (target ≤ 1.50×: %@)", ratio, ratio <= 1.5 ? "met" : "MISSED"))
+
+        try memory()
+    }
+
+    /// RSS while one 1,000-number pool serves `sessions` sessions: flat after the pool fills.
+    private func memory() throws {
+        let baseline = try ResidentMemory.bytes()
+        var mix = AllocatorMix(poolSize: 1_000, seed: 99)
+        var served = 0
+        var samples: [(Int, Int)] = []
+        for checkpoint in [sessions / 10, sessions / 4, sessions / 2, sessions] {
+            mix.serve(checkpoint - served)
+            served = checkpoint
+            samples.append((served, try ResidentMemory.bytes()))
+        }
+        mix.advance(by: .seconds(24 * 3600))  // everyone has left: every lease ends and cools
+        mix.expireAll()
+        let end = try ResidentMemory.bytes()
+        let mb = { (bytes: Int) in Double(bytes) / 1_048_576 }
+        print(String(format: "memory, pool of 1,000: baseline %.1f MB", mb(baseline)))
+        for (count, bytes) in samples {
+            print(String(format: "  after %8d sessions: RSS %.1f MB (+%.2f MB)", count, mb(bytes), mb(bytes - baseline)))
+        }
+        print(String(format: "  all expired:            RSS %.1f MB, %d live leases", mb(end), mix.allocator.liveLeaseCount))
+        let growth = samples.last!.1 - samples.first!.1
+        print(String(format: "growth from %d to %d sessions: %.2f MB (target: flat, < 1 MB: %@)",
+                     samples.first!.0, samples.last!.0, mb(growth), growth < 1_048_576 ? "met" : "MISSED"))
+    }
+}
+
+/// The traffic of the benchmark: arrivals, returning visitors, pings, all from one seed.
+struct AllocatorMix {
+    var allocator: PoolAllocator
+    var now = Timestamp(microsecondsSinceEpoch: 1_700_000_000_000_000)
+    var counts = Counts()
+    private var rng: UInt64
+    private let meanGap: Double
+    private let visitors: [VisitorID]
+    private var lastNumber: [PhoneNumber?]
+    private var nextVisitor = 0
+    private var recent: [SessionID]
+    private var recentNext = 0
+    private var served: UInt64 = 0
+
+    /// Prepared arrivals: the timed loop only reads these.
+    private var ids: [SessionID] = []
+    private var visitorOf: [Int] = []
+    private var returning: [Bool] = []
+    private var gaps: [Int64] = []
+    private var pings: [Int] = []
+
+    static let batch = 4_096
+    static let pingsPerArrival = 3
+
+    struct Counts: CustomStringConvertible {
+        var leased = 0, sticky = 0, existing = 0, shared = 0, exhausted = 0
+        var description: String {
+            let total = max(1, leased + sticky + existing + shared + exhausted)
+            let pct = { (n: Int) in String(format: "%.1f%%", 100 * Double(n) / Double(total)) }
+            return "leased \(pct(leased)), sticky \(pct(sticky)), exhausted \(pct(exhausted))"
+        }
+    }
+
+    init(poolSize: Int, seed: UInt64) {
+        let numbers = (0..<poolSize).map { i -> PhoneNumber in
+            do { return try PhoneNumber.e164("+7495" + String(1_000_000 + i)) } catch { fatalError("benchmark number: \(error)") }
+        }
+        allocator = PoolAllocator(poolID: "bench", numbers: numbers, policy: PoolPolicy())
+        rng = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+        // A session occupies its number ~3 min (visit) + 20 min (idle TTL) + 15 min (cooldown).
+        let occupancy = Double((3 + 20 + 15) * 60 * 1_000_000)
+        meanGap = occupancy / (0.8 * Double(poolSize))
+        let visitorCount = 4 * poolSize + 16
+        visitors = (0..<visitorCount).map { "visitor_" + String($0, radix: 36) + "_" + String(repeating: "x", count: 12) }
+        lastNumber = Array(repeating: nil, count: visitorCount)
+        // Visits in progress: the sessions that arrived within the last ~3 minutes.
+        recent = Array(repeating: "", count: max(4, Int(3 * 60 * 1_000_000 / meanGap)))
+    }
+
+    private mutating func random() -> UInt64 {
+        rng ^= rng << 13
+        rng ^= rng >> 7
+        rng ^= rng << 17
+        return rng
+    }
+
+    private mutating func prepare() {
+        ids.removeAll(keepingCapacity: true)
+        visitorOf.removeAll(keepingCapacity: true)
+        returning.removeAll(keepingCapacity: true)
+        gaps.removeAll(keepingCapacity: true)
+        pings.removeAll(keepingCapacity: true)
+        let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
+        var bytes = Array("s_".utf8) + Array(repeating: UInt8(0), count: 22)
+        for _ in 0..<Self.batch {
+            served += 1
+            // 13 base-36 digits of a bijection of the counter: unique; the rest looks like a snippet id.
+            var x = served &* 0x9E37_79B9_7F4A_7C15
+            for k in 2..<15 {
+                bytes[k] = alphabet[Int(x % 36)]
+                x /= 36
+            }
+            for k in 15..<24 { bytes[k] = alphabet[Int((served &+ UInt64(k)) % 36)] }
+            ids.append(String(decoding: bytes, as: UTF8.self))
+            let back = random() % 4 == 0
+            returning.append(back)
+            if back {
+                visitorOf.append(Int(random() % UInt64(visitors.count)))
+            } else {
+                visitorOf.append(nextVisitor)
+                nextVisitor = (nextVisitor + 1) % visitors.count
+            }
+            let u = Double(random() >> 11) / Double(1 << 53)
+            gaps.append(Int64(-meanGap * log(1 - u)))
+            for _ in 0..<Self.pingsPerArrival { pings.append(Int(random() % UInt64(recent.count))) }
+        }
+    }
+
+    /// Serves `count` arrivals; returns the time spent in the allocator loop.
+    @discardableResult
+    mutating func serve(_ count: Int) -> Duration {
+        var elapsed = Duration.zero
+        var left = count
+        let clock = ContinuousClock()
+        while left > 0 {
+            prepare()
+            let n = min(left, Self.batch)
+            let start = clock.now
+            for i in 0..<n {
+                now = Timestamp(microsecondsSinceEpoch: now.microsecondsSinceEpoch + gaps[i])
+                let v = visitorOf[i]
+                if !returning[i] { lastNumber[v] = nil }
+                let outcome = allocator.allocate(session: ids[i], visitor: visitors[v], previousNumber: returning[i] ? lastNumber[v] : nil, at: now)
+                switch outcome {
+                case .leased(let lease, let sticky):
+                    lastNumber[v] = lease.number
+                    if sticky { counts.sticky += 1 } else { counts.leased += 1 }
+                case .existing: counts.existing += 1
+                case .shared: counts.shared += 1
+                case .exhausted: counts.exhausted += 1
+                }
+                recent[recentNext] = ids[i]
+                recentNext = recentNext + 1 == recent.count ? 0 : recentNext + 1
+                for k in 0..<Self.pingsPerArrival {
+                    allocator.touch(session: recent[pings[i * Self.pingsPerArrival + k]], at: now)
+                }
+            }
+            elapsed += clock.now - start
+            left -= n
+        }
+        return elapsed
+    }
+
+    mutating func advance(by duration: Duration) { now = now + duration }
+    mutating func expireAll() { allocator.expire(upTo: now) }
+}
+
+/// The resident set size of this process, from /proc/self/statm (Linux).
+enum ResidentMemory {
+    struct Unavailable: Error, CustomStringConvertible {
+        var description: String { "cannot read /proc/self/statm (memory figures need Linux)" }
+    }
+
+    static func bytes() throws -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { throw Unavailable() }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { throw Unavailable() }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}

@@ -1,0 +1,130 @@
+import ArgumentParser
+import CallTrackApp
+import CallTrackCore
+import Foundation
+import Logging
+import Prometheus
+
+/// Durable allocations over HTTP against the bare echo route of the same daemon, under the same `wrk` load.
+struct HTTPBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "http",
+        abstract: "Durable allocations/s and p50/p99 over HTTP vs the bare JSON route (target: ≥ 50% of it, p99 ≤ 10 ms).")
+
+    @Option(help: "Concurrent connections.") var connections = 64
+    @Option(help: "Seconds per run.") var seconds = 10
+    @Option(help: "wrk threads.") var threads = 2
+    @Option(help: "Pool size (share policy once full, so every request still writes a lease).") var poolSize = 20_000
+    @Flag(help: "synchronous=NORMAL instead of FULL (survives a crash, not a power cut).") var normalSync = false
+
+    func run() async throws {
+        guard let wrk = Self.which("wrk") else {
+            throw ValidationError("wrk is not installed: run scripts/bench (installs it) or apt-get install wrk")
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("calltrackd-bench-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var config = AppConfig()
+        config.dataDirectory = dir
+        config.httpPort = 0
+        config.storage.synchronousFull = !normalSync
+        config.api.benchEcho = true
+        config.perIP = .init(burst: 1e12, perMinute: 1e12)
+        config.perVisitor = .init(burst: 1e12, perMinute: 1e12)
+        let numbers = (0..<poolSize).map { try! PhoneNumber.e164("+7495\(String(format: "%07d", 1_000_000 + $0))") }
+        config.sites = [Site(
+            id: "bench", defaultNumber: try! PhoneNumber.e164("+74950000000"), displayMask: DisplayMask("+7 (XXX) XXX-XX-XX"),
+            pools: [Pool(id: "bench-main", numbers: numbers, policy: PoolPolicy(onExhaustion: .share))])]
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: logger)
+        let (ports, listening) = AsyncStream.makeStream(of: Int.self)
+        let server = Task { try await daemon.run { port in listening.yield(port) } }
+        var port = 0
+        for await bound in ports { port = bound; break }
+
+        let script = dir + "/sessions.lua"
+        try Self.luaScript.write(toFile: script, atomically: true, encoding: .utf8)
+        print("calltrackd-bench http: wrk -t\(threads) -c\(connections) -d\(seconds)s, pool \(poolSize), synchronous=\(normalSync ? "NORMAL" : "FULL"), release build")
+        let durable = try Self.wrk(wrk, threads: threads, connections: connections, seconds: seconds, script: script, url: "http://127.0.0.1:\(port)/v1/sessions")
+        let bare = try Self.wrk(wrk, threads: threads, connections: connections, seconds: seconds, script: script, url: "http://127.0.0.1:\(port)/v1/bench/echo")
+        let stored = try await daemon.store.count("lease")
+        let transactions = daemon.store.committedTransactions
+        server.cancel()
+
+        print(durable.line("durable allocation (POST /v1/sessions)"))
+        print(bare.line("bare JSON route (POST /v1/bench/echo)"))
+        let ratio = durable.requestsPerSecond / max(bare.requestsPerSecond, 1)
+        print(String(format: "ratio durable/bare: %.1f%% (target ≥ 50%%); durable p99 %.2f ms (target ≤ 10 ms)", ratio * 100, durable.p99Milliseconds))
+        print("leases stored: \(stored) for \(durable.requests - durable.errors) answered allocations (errors: \(durable.errors)), in \(transactions) transactions (\(stored / max(transactions, 1)) per commit)")
+    }
+
+    struct Result {
+        var requestsPerSecond: Double
+        var p50Milliseconds: Double
+        var p99Milliseconds: Double
+        var requests: Int
+        var errors: Int
+
+        func line(_ name: String) -> String {
+            String(format: "%@: %.0f req/s, p50 %.2f ms, p99 %.2f ms, %d requests, %d non-2xx/errors",
+                   name, requestsPerSecond, p50Milliseconds, p99Milliseconds, requests, errors)
+        }
+    }
+
+    /// Every request a new session (ids unique per wrk thread), with a realistic landing URL and referrer.
+    static let luaScript = #"""
+        local counter = 0
+        local threads = 0
+        local run = tostring(os.time())
+        function setup(thread) thread:set("tid", threads); threads = threads + 1 end
+        function request()
+          counter = counter + 1
+          local id = string.format("%s_%d_%d", run, tid, counter)
+          local body = '{"site":"bench","session_id":"s_' .. id .. '","visitor_id":"v_' .. id ..
+            '","landing_url":"https://bench.example/catalog?utm_source=google&utm_medium=cpc&utm_campaign=spring",' ..
+            '"referrer":"https://www.google.com/"}'
+          return wrk.format("POST", nil, {["Content-Type"] = "text/plain", ["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0"}, body)
+        end
+        """#
+
+    static func wrk(_ wrk: String, threads: Int, connections: Int, seconds: Int, script: String, url: String) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: wrk)
+        process.arguments = ["-t\(threads)", "-c\(connections)", "-d\(seconds)s", "--latency", "-s", script, url]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        func number(after label: String) -> Double? {
+            guard let range = output.range(of: label) else { return nil }
+            let text = output[range.upperBound...].drop { $0 == " " }.prefix { !$0.isWhitespace }
+            return Double(text)
+        }
+        func milliseconds(after label: String) -> Double {
+            guard let range = output.range(of: label) else { return .nan }
+            let text = String(output[range.upperBound...].drop { $0 == " " }.prefix { !$0.isWhitespace })
+            for (suffix, scale) in [("us", 0.001), ("ms", 1.0), ("s", 1000.0)] where text.hasSuffix(suffix) {
+                return (Double(text.dropLast(suffix.count)) ?? .nan) * scale
+            }
+            return .nan
+        }
+        let requests = output.range(of: " requests in ").map { range in
+            Int(output[..<range.lowerBound].reversed().prefix { $0.isNumber }.reversed().map(String.init).joined()) ?? 0
+        } ?? 0
+        let non2xx = Int(number(after: "Non-2xx or 3xx responses:") ?? 0)
+        let socketErrors = output.range(of: "Socket errors:") != nil ? 1 : 0
+        if socketErrors > 0 { print("wrk reported socket errors:\n\(output)") }
+        return Result(
+            requestsPerSecond: number(after: "Requests/sec:") ?? 0, p50Milliseconds: milliseconds(after: "50%"),
+            p99Milliseconds: milliseconds(after: "99%"), requests: requests, errors: non2xx)
+    }
+
+    static func which(_ tool: String) -> String? {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
+            let path = "\(dir)/\(tool)"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }
+}

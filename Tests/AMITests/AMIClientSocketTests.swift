@@ -1,0 +1,198 @@
+import AMI
+import AMIClient
+import CallTrackCore
+import Logging
+import Testing
+import TestSupport
+
+/// The real client against a fake Asterisk over TCP.
+@Suite("AMI client over a real socket")
+struct AMIClientSocketTests {
+    static let names = FixtureAssemblyTests.withCalls
+
+    private func configuration(_ fake: FakeAsterisk, _ change: (inout AMIConfiguration) -> Void = { _ in }) -> AMIConfiguration {
+        var configuration = AMIConfiguration(
+            port: fake.port, username: "calltrackd", secret: "calltrackd", auth: .plain,
+            pingInterval: .seconds(30), pingTimeout: .seconds(5),
+            backoff: AMIBackoff(initial: .milliseconds(20), maximum: .milliseconds(400))
+        )
+        change(&configuration)
+        return configuration
+    }
+
+    /// Runs the client while `body` reads from it, then stops it.
+    private func withClient<T: Sendable>(
+        _ configuration: AMIConfiguration, logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+        _ body: @escaping @Sendable (AMIClientService) async throws -> T
+    ) async throws -> T {
+        let service = AMIClientService(configuration: configuration, logger: logger, jitterSeed: 7)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await service.run(); return nil }
+            group.addTask { try await body(service) }
+            group.addTask {
+                try await Task.sleep(for: .seconds(60))  // a guard so a broken client fails instead of hanging
+                throw TimedOut()
+            }
+            defer { group.cancelAll() }
+            while let result = try await group.next() {
+                if let result { return result }
+            }
+            throw TimedOut()
+        }
+    }
+
+    struct TimedOut: Error {}
+
+    /// Reads call events until `count` calls have ended.
+    private static func endedCalls(_ service: AMIClientService, count: Int) async -> (ended: [Call], events: [CallEvent]) {
+        var ended: [Call] = []
+        var events: [CallEvent] = []
+        for await event in service.callEvents {
+            events.append(event)
+            if case .ended(let call) = event { ended.append(call) }
+            if ended.count == count { break }
+        }
+        return (ended, events)
+    }
+
+    @Test("every transcript replayed over TCP gives the ground-truth calls", arguments: names)
+    func replay(name: String) async throws {
+        let fixture = try AMIFixtures.load(name)
+        var script = FakeAsterisk.Script(replay: try #require(fixture.bytesAfterLogin))
+        script.chunking = .random(seed: UInt64(name.utf8.count), max: 4096)
+        let fake = try await FakeAsterisk.start([script])
+        defer { Task { await fake.stop() } }
+        let md5 = name.contains("md5") || name.hasSuffix("answered")
+        let count = fixture.expectation.calls.count
+        let ended = try await withClient(configuration(fake) { $0.auth = md5 ? .md5 : .plain }) { service in
+            await Self.endedCalls(service, count: count).ended
+        }
+        #expect(mismatches(ended, fixture.expectation) == [])
+        #expect(fake.actions.contains { $0["Action"] == "Login" && (md5 ? $0["Key"] != nil && $0["Secret"] == nil : $0["Secret"] != nil) })
+    }
+
+    @Test("one byte per TCP write gives the same calls")
+    func byteByByte() async throws {
+        let fixture = try AMIFixtures.load("04-collision")
+        var script = FakeAsterisk.Script(replay: try #require(fixture.bytesAfterLogin))
+        script.chunking = .fixed(1)
+        let fake = try await FakeAsterisk.start([script])
+        defer { Task { await fake.stop() } }
+        let ended = try await withClient(configuration(fake)) { service in await Self.endedCalls(service, count: 2).ended }
+        #expect(mismatches(ended, fixture.expectation) == [])
+    }
+
+    @Test("a wrong secret: a clear log line naming the settings, then retries that back off")
+    func loginFailure() async throws {
+        var script = FakeAsterisk.Script()
+        script.secret = "the-right-one"
+        let fake = try await FakeAsterisk.start([script])
+        defer { Task { await fake.stop() } }
+        let logs = CapturedLogs()
+        let events = try await withClient(configuration(fake) { $0.secret = "wrong" }, logger: logs.logger) { service in
+            var seen: [AMIConnectionEvent] = []
+            for await event in service.connectionEvents {
+                seen.append(event)
+                if seen.filter({ if case .reconnecting = $0 { true } else { false } }).count == 4 { break }
+            }
+            return seen
+        }
+        #expect(events.contains(.closed(.loginRejected(message: "Authentication failed"))))
+        let delays = events.compactMap { if case .reconnecting(let delay) = $0 { delay } else { nil } }
+        #expect(delays.count == 4)
+        #expect(zip(delays, delays.dropFirst()).allSatisfy { $0 < $1 }, "backoff grows: \(delays)")
+        #expect(fake.connections <= 5, "no tight loop")
+        let line = try #require(logs.all.first { $0.level == .error })
+        #expect(line.message.contains("ami.secret") && line.message.contains("ami.username"))
+        #expect(line.metadata["ami.message"] == "Authentication failed")
+        #expect(!logs.all.contains { $0.message.contains("wrong") || $0.metadata.values.contains("wrong") }, "the secret is never logged")
+    }
+
+    @Test("no answer to Ping: the client drops the connection and reconnects")
+    func pingTimeout() async throws {
+        var script = FakeAsterisk.Script()
+        script.answersPing = false
+        let fake = try await FakeAsterisk.start([script])
+        defer { Task { await fake.stop() } }
+        let events = try await withClient(configuration(fake) { $0.pingInterval = .milliseconds(50); $0.pingTimeout = .milliseconds(100) }) { service in
+            var seen: [AMIConnectionEvent] = []
+            var logins = 0
+            for await event in service.connectionEvents {
+                seen.append(event)
+                if event == .loggedIn { logins += 1 }
+                if logins == 2 { break }
+            }
+            return seen
+        }
+        #expect(events.contains(.closed(.pingTimeout)))
+        #expect(fake.connections >= 2)
+        #expect(fake.actions.contains { $0["Action"] == "Ping" })
+    }
+
+    /// 01-answered cut a little after the answer, in the middle of the next message.
+    private func cutAfterAnswer() throws -> (first: FakeAsterisk.Script, rest: [UInt8]) {
+        let bytes = try #require(try AMIFixtures.load("01-answered").bytesAfterLogin)
+        let answer = try #require(bytes.firstRange(of: Array("DialStatus: ANSWER\r\n\r\n".utf8)))
+        let cut = answer.upperBound + 30
+        var first = FakeAsterisk.Script(replay: bytes)
+        first.cutAfterBytes = cut
+        let nextMessage = try #require(bytes[cut...].firstRange(of: Array("\r\n\r\n".utf8)))
+        return (first, Array(bytes[nextMessage.upperBound...]))
+    }
+
+    private let liveCall: [[(String, String)]] = [
+        [("Channel", "SIP/trunk-00000006"), ("ChannelState", "6"), ("ChannelStateDesc", "Up"), ("CallerIDNum", "+79161234567"),
+         ("Context", "from-trunk"), ("Exten", "+74950000001"), ("Uniqueid", "1795439562.20"), ("Linkedid", "1795439562.20"),
+         ("Application", "Dial"), ("Seconds", "1"), ("Duration", "00:00:01"), ("DNID", "74950000001")],
+        [("Channel", "Local/101@agents-00000007;1"), ("ChannelStateDesc", "Up"), ("Context", "agents"), ("Exten", ""),
+         ("Uniqueid", "1795439562.21"), ("Linkedid", "1795439562.20"), ("Application", "AppDial")],
+    ]
+
+    @Test("cut mid-message, Asterisk back with a new banner, the call still up: one call, ended normally")
+    func cutAndRestartWithCallAlive() async throws {
+        let (first, rest) = try cutAfterAnswer()
+        var second = FakeAsterisk.Script(replay: rest)
+        second.liveChannels = liveCall
+        second.banner = "Asterisk Call Manager/9.0.0"
+        let fake = try await FakeAsterisk.start([first, second])
+        defer { Task { await fake.stop() } }
+        let (ended, events) = try await withClient(configuration(fake)) { service in await Self.endedCalls(service, count: 1) }
+        #expect(events.map { switch $0 { case .started: "started"; case .answered: "answered"; case .ended: "ended" } } == ["started", "answered", "ended"])
+        #expect(mismatches(ended, try AMIFixtures.load("01-answered").expectation) == [])
+        #expect(ended.first?.endedWhileDisconnected == false)
+        #expect(fake.connections == 2)
+        #expect(fake.actions.filter { $0["Action"] == "Login" }.count == 2)
+    }
+
+    @Test("a call that ended while we were away is closed at resync, marked as such")
+    func resyncClosesEndedCall() async throws {
+        let (first, _) = try cutAfterAnswer()
+        let fake = try await FakeAsterisk.start([first, FakeAsterisk.Script()])
+        defer { Task { await fake.stop() } }
+        let (ended, _) = try await withClient(configuration(fake)) { service in await Self.endedCalls(service, count: 1) }
+        let call = try #require(ended.first)
+        #expect(call.id == "1795439562.20")
+        #expect(call.endedWhileDisconnected)
+        #expect(call.disposition == .answered)
+        #expect(call.answeredBy?.party == "Local/101@agents")
+        #expect(call.trackingNumber?.e164 == "+74950000001")
+    }
+
+    @Test("a call that began while we were away is picked up at resync with its tracking number")
+    func resyncFindsNewCall() async throws {
+        var script = FakeAsterisk.Script()
+        script.liveChannels = liveCall
+        let fake = try await FakeAsterisk.start([script])
+        defer { Task { await fake.stop() } }
+        let event = try await withClient(configuration(fake)) { service in
+            var answered: Call?
+            for await event in service.callEvents { if case .answered(let call) = event { answered = call; break } }
+            return answered
+        }
+        let call = try #require(event)
+        #expect(call.resumed)
+        #expect(call.trackingNumber?.e164 == "+74950000001")
+        #expect(call.caller.number?.e164 == "+79161234567")
+        #expect(call.answeredBy?.party == "Local/101@agents")
+    }
+}

@@ -1,0 +1,52 @@
+import CallTrackCore
+import Testing
+import TestSupport
+
+@Suite("Flood guard")
+struct FloodGuardTests {
+    let t0 = Timestamp.seconds(1_700_000_000)
+
+    @Test("one visitor gets its burst, then waits for the refill")
+    func visitorBurst() {
+        var guardian = FloodGuard(perIP: .init(burst: 1_000, perMinute: 1_000), perVisitor: .init(burst: 3, perMinute: 1))
+        #expect((0..<3).allSatisfy { _ in guardian.admit(ip: "10.0.0.1", visitor: "v", at: t0) })
+        #expect(guardian.admit(ip: "10.0.0.1", visitor: "v", at: t0) == false)
+        #expect(guardian.admit(ip: "10.0.0.1", visitor: "v", at: t0 + .seconds(30)) == false)   // half a token
+        #expect(guardian.admit(ip: "10.0.0.1", visitor: "v", at: t0 + .seconds(60)) == true)    // one a minute
+        #expect(guardian.admit(ip: "10.0.0.1", visitor: "v", at: t0 + .seconds(60)) == false)
+        #expect(guardian.admit(ip: "10.0.0.1", visitor: "other", at: t0 + .seconds(60)) == true)
+    }
+
+    @Test("one IP cannot drain the pool with fresh visitor ids; other IPs are not affected")
+    func ipBurst() {
+        var guardian = FloodGuard(perIP: .init(burst: 5, perMinute: 1), perVisitor: .init(burst: 10, perMinute: 5))
+        #expect((0..<5).allSatisfy { guardian.admit(ip: "203.0.113.9", visitor: "v\($0)", at: t0) })
+        #expect(guardian.admit(ip: "203.0.113.9", visitor: "fresh", at: t0) == false)
+        #expect(guardian.admit(ip: "198.51.100.1", visitor: "fresh", at: t0) == true)
+        #expect(guardian.admit(ip: nil, visitor: "no-ip", at: t0) == true)
+    }
+
+    @Test("a visitor refused for its IP keeps its own tokens")
+    func ipRefusalCostsVisitorNothing() {
+        var guardian = FloodGuard(perIP: .init(burst: 1, perMinute: 0), perVisitor: .init(burst: 1, perMinute: 0))
+        #expect(guardian.admit(ip: "a", visitor: "first", at: t0) == true)
+        #expect(guardian.admit(ip: "a", visitor: "second", at: t0) == false)
+        #expect(guardian.admit(ip: "b", visitor: "second", at: t0) == true)
+    }
+
+    @Test("clients idle long enough to be full again are forgotten: memory follows active clients")
+    func pruning() {
+        var guardian = FloodGuard(perIP: .init(burst: 30, perMinute: 20), perVisitor: .init(burst: 10, perMinute: 5))
+        for i in 0..<1_000 { _ = guardian.admit(ip: "10.0.\(i / 256).\(i % 256)", visitor: "v\(i)", at: t0) }
+        #expect(guardian.trackedClients == 2_000)
+        _ = guardian.admit(ip: "10.9.9.9", visitor: "late", at: t0 + .seconds(60 * 60))
+        #expect(guardian.trackedClients == 2)
+    }
+
+    @Test("a limit that never refills does not crash the clock arithmetic")
+    func neverRefills() {
+        var guardian = FloodGuard(perIP: .init(burst: 1e12, perMinute: 0), perVisitor: .init(burst: 1e12, perMinute: 0))
+        #expect(guardian.admit(ip: "a", visitor: "v", at: t0) == true)
+        #expect(guardian.admit(ip: "a", visitor: "v", at: t0 + .seconds(3_600)) == true)
+    }
+}

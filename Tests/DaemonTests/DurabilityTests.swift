@@ -1,0 +1,115 @@
+import Foundation
+import Synchronization
+import Testing
+import TestSupport
+
+/// The real daemon process: an acknowledged lease survives `kill -9`, at several kill points.
+@Suite("Durability of the real daemon process", .serialized)
+struct DurabilityTests {
+    static func config(in dir: TemporaryDirectory, numbers: Int) -> String {
+        let list = (0..<numbers).map { "\"+7495\(String(format: "%07d", 1_000_000 + $0))\"" }.joined(separator: ", ")
+        let yaml = """
+            data: { dir: "\(dir.file("data"))" }
+            log: { level: info }
+            limits:
+              per_ip: { burst: 1000000, per_minute: 1000000 }
+              per_visitor: { burst: 1000000, per_minute: 1000000 }
+            sites: [acme]
+            site:
+              acme: { default_number: "+74950000000", pools: [main] }
+            pool:
+              main: { numbers: [\(list)] }
+            """
+        let path = dir.file("calltrackd.yaml")
+        try! yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("kill -9 mid-load, restart: every lease answered with 200 is still held by its session", arguments: [5, 40, 120])
+    func killNineLosesNothing(killAfter: Int) async throws {
+        let dir = TemporaryDirectory("durability")
+        defer { dir.remove() }
+        let config = Self.config(in: dir, numbers: 400)
+        let daemon = try await DaemonProcess(config: config)
+        let acknowledged = Locked<[String: String]>([:])
+        let killed = Locked(false)
+        await withTaskGroup(of: Void.self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    let session = "sess_\(killAfter)_\(1000 + index)"
+                    let answer = await daemon.post("/v1/sessions", #"{"site":"acme","session_id":"\#(session)","visitor_id":"vis_\#(session)"}"#)
+                    guard let answer, answer.status == 200, answer.body["kind"] as? String == "pool",
+                          let number = answer.body["number"] as? String else { return }
+                    let count = acknowledged.withLock { $0[session] = number; return $0.count }
+                    if count >= killAfter, killed.withLock({ was in defer { was = true }; return !was }) { daemon.kill() }
+                }
+            }
+        }
+        if killed.withLock({ !$0 }) { daemon.kill() }
+        let answered = acknowledged.withLock { $0 }
+        #expect(answered.count >= killAfter)
+        // The kill lands mid-load: some requests were never answered (else this test would prove nothing).
+        #expect(answered.count < 200)
+
+        let restarted = try await DaemonProcess(config: config)
+        defer { restarted.terminate() }
+        #expect(restarted.log.contains("live_leases="))
+        for (session, number) in answered {
+            let again = await restarted.post("/v1/sessions", #"{"site":"acme","session_id":"\#(session)","visitor_id":"vis_\#(session)"}"#)
+            #expect(again?.body["number"] as? String == number, "session \(session) lost its lease on \(number)")
+            #expect(again?.body["kind"] as? String == "pool")
+        }
+        // And no number went to two sessions across the crash.
+        #expect(Set(answered.values).count == answered.count)
+    }
+
+    @Test("SIGTERM: the daemon finishes, exits 0, and its leases are there after a restart")
+    func gracefulShutdown() async throws {
+        let dir = TemporaryDirectory("graceful")
+        defer { dir.remove() }
+        let config = Self.config(in: dir, numbers: 10)
+        let daemon = try await DaemonProcess(config: config)
+        let first = await daemon.post("/v1/sessions", #"{"site":"acme","session_id":"sess_graceful1"}"#)
+        let number = try #require(first?.body["number"] as? String)
+        #expect(daemon.terminate() == 0)
+        #expect(daemon.log.contains("calltrackd stopped"))
+        let restarted = try await DaemonProcess(config: config)
+        defer { restarted.terminate() }
+        let again = await restarted.post("/v1/sessions", #"{"site":"acme","session_id":"sess_graceful1"}"#)
+        #expect(again?.body["number"] as? String == number)
+    }
+}
+
+@Suite("calltrackd check-config")
+struct CheckConfigTests {
+    @Test("the example config is valid")
+    func exampleIsValid() throws {
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("deploy/calltrackd.example.yaml").path
+        let result = try DaemonProcess.run(["check-config", "--config", example])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("config OK: 1 site(s)"))
+    }
+
+    @Test("a wrong value names its key, its env variable, and what to write", arguments: [
+        ("CALLTRACKD_HTTP_PORT", "eighty", "config key http.port (env CALLTRACKD_HTTP_PORT)"),
+        ("CALLTRACKD_POOL_ACME_MAIN_COOLDOWN", "later", "pool.acme-main.cooldown"),
+        ("CALLTRACKD_SITE_ACME_DEFAULT_NUMBER", "12", "is not a phone number"),
+        ("CALLTRACKD_SITE_ACME_ORIGINS", "acme.example/path", "is not an origin"),
+        ("CALLTRACKD_POOL_ACME_MAIN_ON_EXHAUSTION", "panic", "write fallback or share"),
+    ])
+    func badValue(variable: String, value: String, expected: String) throws {
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("deploy/calltrackd.example.yaml").path
+        let result = try DaemonProcess.run(["check-config", "--config", example], environment: [variable: value])
+        #expect(result.status != 0)
+        #expect(result.output.contains(expected), "\(result.output)")
+    }
+
+    @Test("a missing config file says which path it tried")
+    func missingFile() throws {
+        let result = try DaemonProcess.run(["check-config", "--config", "/nonexistent/calltrackd.yaml"])
+        #expect(result.status != 0)
+        #expect(result.output.contains("/nonexistent/calltrackd.yaml"))
+    }
+}

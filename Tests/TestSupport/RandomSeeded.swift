@@ -1,0 +1,37 @@
+/// A seeded, deterministic random number generator (SplitMix64) for property tests:
+/// the same seed gives the same operation sequence on every machine and every run, so a
+/// failure printed with its seed can be replayed exactly.
+///
+/// ```swift
+/// var rng = SeededRandom(seed: 42)
+/// let steps = Int.random(in: 1...10, using: &rng)
+/// ```
+public struct SeededRandom: RandomNumberGenerator, Sendable {
+    public let seed: UInt64
+    private var state: UInt64
+
+    public init(seed: UInt64) {
+        self.seed = seed
+        self.state = seed
+    }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// True with probability `p`.
+    public mutating func chance(_ p: Double) -> Bool {
+        Double.random(in: 0..<1, using: &self) < p
+    }
+
+    /// One element of a non-empty collection.
+    public mutating func pick<C: Collection>(_ items: C) -> C.Element {
+        precondition(!items.isEmpty, "SeededRandom.pick needs a non-empty collection")
+        let offset = Int.random(in: 0..<items.count, using: &self)
+        return items[items.index(items.startIndex, offsetBy: offset)]
+    }
+}
