@@ -303,7 +303,7 @@ extension SnippetBrowserTests {
     func expiredLeaseIsRenewed() async throws {
         try await SnippetLab.with { lab in
             let browser = try await lab.browser()
-            try await lab.load(browser, "brief.html")
+            try await lab.load(browser, "spellings.html?site=brief")
             let first = try #require(try await Self.state(browser))
             // `brief` leases idle out after 2 s; the 5 s ping finds none, and the snippet asks again.
             #expect(try await browser.wait(until: "__ct.fetches.filter(function (f) { return /sessions$/.test(f.url) && f.status === 200; }).length === 2", milliseconds: 12000))

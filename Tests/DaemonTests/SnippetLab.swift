@@ -224,7 +224,7 @@ final class ChildProcess {
     }
 }
 
-/// The website: serves Tests/Browser/pages with `{{DAEMON}}` and `{{DEAD}}` filled in.
+/// The website: serves Tests/Browser/pages with `{{DAEMON}}`, `{{DEAD}}` and `{{SITE}}` filled in.
 actor StaticPages {
     let root: String
     var daemon = ""
@@ -248,7 +248,8 @@ actor StaticPages {
         let pages = StaticPages(root: root)
         let router = Router()
         router.get("/**") { request, _ in
-            await pages.respond(path: request.uri.path, daemonDown: request.uri.queryParameters["daemon"] == "down")
+            let query = request.uri.queryParameters
+            return await pages.respond(path: request.uri.path, daemonDown: query["daemon"] == "down", site: query["site"].map(String.init))
         }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "test-pages")
@@ -262,17 +263,23 @@ actor StaticPages {
         return (port, pages)
     }
 
-    /// `?daemon=down` serves a page as if the daemon were down (its script tag points nowhere).
-    func respond(path: String, daemonDown: Bool) -> Response {
+    /// `?daemon=down` serves a page as if the daemon were down (its script tag points nowhere);
+    /// `?site=<id>` fills `{{SITE}}` (default `acme`).
+    func respond(path: String, daemonDown: Bool, site: String?) -> Response {
         let name = path == "/" ? "demo.html" : String(path.drop { $0 == "/" })
         guard !name.contains(".."), let data = FileManager.default.contents(atPath: "\(root)/\(name)") else {
             return Response(status: .notFound)
         }
         var text = String(decoding: data, as: UTF8.self)
         text = text.replacingOccurrences(of: "{{DAEMON}}", with: daemonDown ? dead : daemon).replacingOccurrences(of: "{{DEAD}}", with: dead)
+            .replacingOccurrences(of: "{{SITE}}", with: (site ?? "").filter { $0.isLetter || $0 == "-" }.nonEmpty ?? "acme")
         let type = name.hasSuffix(".js") ? "application/javascript; charset=utf-8" : "text/html; charset=utf-8"
         return Response(
             status: .ok, headers: [.contentType: type, .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(string: text)))
     }
+}
+
+extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
 }

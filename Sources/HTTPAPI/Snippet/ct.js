@@ -5,7 +5,7 @@
   if (w.calltrackd && w.calltrackd.version) return; // included twice
 
   var script = d.currentScript || d.querySelector('script[data-site][src*="ct.js"]');
-  var attr = function (name) { return script ? script.getAttribute('data-' + name) : null; };
+  var attr = name => script ? script.getAttribute('data-' + name) : null;
   var site = attr('site');
   if (!site) return;
 
@@ -37,8 +37,8 @@
 
   // ---- first-party ids: cookie + localStorage, visitor ~1 year, session 30 min idle ----
   function cookie(name) {
-    var m = safe(function () { return d.cookie; }, '').match(new RegExp('(?:^|; )' + name + '=([^;]*)'));
-    return m ? safe(function () { return decodeURIComponent(m[1]); }, null) : null;
+    var m = safe(() => d.cookie, '').match(new RegExp('(?:^|; )' + name + '=([^;]*)'));
+    return m ? safe(() => decodeURIComponent(m[1]), null) : null;
   }
   function setCookie(name, value, maxAge) {
     safe(function () {
@@ -47,20 +47,20 @@
     });
   }
   var store = {
-    get: function (k) { return safe(function () { return localStorage.getItem(KEY + k); }, null); },
+    get: function (k) { return safe(() => localStorage.getItem(KEY + k), null); },
     set: function (k, v) { safe(function () { localStorage.setItem(KEY + k, v); }); },
     del: function (k) { safe(function () { localStorage.removeItem(KEY + k); }); }
   };
-  function json(text) { return safe(function () { return JSON.parse(text); }, null); }
+  function json(text) { return safe(() => JSON.parse(text), null); }
   function validId(v) { return typeof v === 'string' && /^[A-Za-z0-9_.-]{8,64}$/.test(v) ? v : null; }
   function newId(prefix) {
     var bytes = new Uint8Array(16);
     crypto.getRandomValues(bytes);
-    return prefix + '_' + Array.prototype.map.call(bytes, function (b) { return (b % 36).toString(36); }).join('');
+    return prefix + '_' + Array.prototype.map.call(bytes, b => (b % 36).toString(36)).join('');
   }
 
-  var params = safe(function () { return new URL(location.href).searchParams; }, new URLSearchParams(''));
-  var campaign = CAMPAIGN.map(function (k) { return params.get(k) || ''; }).join('|');
+  var params = safe(() => new URL(location.href).searchParams, new URLSearchParams(''));
+  var campaign = CAMPAIGN.map(k => params.get(k) || '').join('|');
   var saved = json(store.get('session')) || {};
   var visitorId = validId(cookie('_ct_vid')) || validId(store.get('visitor')) || newId('v');
   var sessionId = validId(cookie('_ct_sid')) ||
@@ -121,7 +121,7 @@
   }
   function formatLike(text, newDigits) {
     var i = 0;
-    return text.replace(/\d/g, function () { return newDigits.charAt(i++); });
+    return text.replace(/\d/g, () => newDigits.charAt(i++));
   }
   // Edits for one string: [{start, end, text, same}] where same means one character per character.
   // A number may start or end at a space or at an element boundary (breaks: offsets where a text node starts).
@@ -135,7 +135,7 @@
         if (at || (/\s/.test(found[k - 1]) && !/\s/.test(found[k]))) cuts.push(k);
         if (at || (/\s/.test(found[k]) && !/\s/.test(found[k - 1]))) ends.push(k);
       }
-      ends.sort(function (a, b) { return b - a; });
+      ends.sort((a, b) => b - a);
       var from = 0;
       for (var c = 0; c < cuts.length; c++) {
         if (cuts[c] < from) continue;
@@ -200,8 +200,8 @@
   // fn for root and (unless shallow) its descendants that match selector.
   function each(root, selector, fn, shallow) {
     if (root.nodeType !== 1 && root.nodeType !== 9) return;
-    if (root.matches && safe(function () { return root.matches(selector); }, false)) fn(root);
-    if (!shallow) safe(function () { return root.querySelectorAll(selector); }, []).forEach(fn);
+    if (root.matches && safe(() => root.matches(selector), false)) fn(root);
+    if (!shallow) safe(() => root.querySelectorAll(selector), []).forEach(fn);
   }
   function swapLinks(root, shallow) {
     each(root, 'a[href^="tel:" i]', function (a) {
@@ -218,7 +218,7 @@
         if (ignored(el) || digits(el.textContent).indexOf(current.slice(countryLength(current))) >= 0) return;
         var texts = [], walker = d.createTreeWalker(el, NodeFilter.SHOW_TEXT), n;
         while ((n = walker.nextNode())) if (/\S/.test(n.data)) texts.push(n);
-        var holder = texts.filter(function (t) { return /\d/.test(t.data); }).pop() || texts.pop();
+        var holder = texts.filter(t => /\d/.test(t.data)).pop() || texts.pop();
         if (holder) holder.data = state.display; else el.textContent = state.display;
       }, shallow);
     });
@@ -307,7 +307,7 @@
     }
     selectors = ['.' + MARK].concat(cfg.selectors || []);
     var before = current;
-    targets = (cfg.numbers || []).concat(Object.keys(shown)).map(digits).filter(function (t, i, all) { return t && all.indexOf(t) === i; });
+    targets = (cfg.numbers || []).concat(Object.keys(shown)).map(digits).filter((t, i, all) => t && all.indexOf(t) === i);
     current = digits(a.number);
     shown['+' + current] = true;
     state.number = a.number;
