@@ -83,7 +83,7 @@ struct BrowserSession: Sendable {
 
     /// Waits in the page (not here) until `condition` is true or `milliseconds` pass; true when it held.
     @discardableResult
-    func wait(until condition: String, milliseconds: Int = 5000) async throws -> Bool {
+    func wait(until condition: String, milliseconds: Int = 15000) async throws -> Bool {
         let script = "__ct.waitFor(function () { return (\(condition)); }, \(milliseconds), arguments[arguments.length - 1]);"
         let data = try await command("POST", "/execute/async", ["script": script, "args": [String]()])
         struct Outcome: Decodable { var ok: Bool }
