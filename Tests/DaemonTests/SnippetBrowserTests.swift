@@ -350,3 +350,22 @@ extension SnippetBrowserTests {
         }
     }
 }
+
+extension SnippetBrowserTests {
+    @Test("a page on an origin the site does not list gets no number (CORS) and keeps its own, silently")
+    func foreignOriginIsRefused() async throws {
+        try await SnippetLab.with { lab in
+            let before = Self.counter("calltrackd_rejected_origins_total", in: try await lab.metrics())
+            let browser = try await lab.browser()
+            // Same pages, other origin: http://localhost:<port> is not in site.acme.origins.
+            try await browser.open(lab.pages.replacingOccurrences(of: "127.0.0.1", with: "localhost") + "/spellings.html")
+            #expect(try await browser.wait(until: "__ct.fetches.length > 0 && __ct.fetches[0].status === 0"))
+            for element in try await Self.elements(browser, ".swap") {
+                #expect(element.text == Self.originals[element.id])
+            }
+            #expect(try await Self.harness(browser).errors.isEmpty)
+            #expect(try await Self.state(browser)?.ready == false)
+            #expect(Self.counter("calltrackd_rejected_origins_total", in: try await lab.metrics()) == before + 1)
+        }
+    }
+}
