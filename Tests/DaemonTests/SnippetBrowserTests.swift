@@ -368,4 +368,21 @@ extension SnippetBrowserTests {
             #expect(Self.counter("calltrackd_rejected_origins_total", in: try await lab.metrics()) == before + 1)
         }
     }
+
+    @Test("lease_on interaction with interaction_seconds: a visitor who only reads gets a pool number after N s visible")
+    func leaseAfterVisibleSeconds() async throws {
+        try await SnippetLab.with { lab in
+            let browser = try await lab.browser()
+            try await lab.load(browser, "spellings.html?site=dwell")
+            let before = try #require(try await Self.state(browser))
+            #expect(before.kind == "fallback" && before.reason == "interaction_required")
+            #expect(try await browser.wait(until: "calltrackd.kind === 'pool'"))
+            let times: [Double] = try await browser.evaluate("return __ct.eventTimes;")
+            #expect(times.count == 2)
+            #expect(times.count == 2 && times[1] - times[0] >= 2000, "not before 2 s visible: \(times)")
+            let number = try #require(try await Self.state(browser)?.number)
+            #expect(number.hasPrefix("+749500004"))
+            #expect(try await Self.elements(browser, "#s2").first?.text == Self.swapped("8 (495) 000-00-00", to: number))
+        }
+    }
 }

@@ -27,7 +27,8 @@ struct SnippetLab: Sendable {
     }
 
     /// The site `acme` swaps +7 495 000-00-00 for numbers of a 40-number pool; `lazy` leases only after
-    /// interaction; `brief` leases expire after 2 s idle, before the snippet's 5 s ping.
+    /// interaction (or 10 min visible); `dwell` after 2 s visible; `brief` leases expire after 2 s idle,
+    /// before the snippet's 5 s ping.
     static func config(pagesOrigin: String, dataDir: String) -> String {
         let acme = (1...40).map { "\"+749500001\(String(format: "%02d", $0))\"" }.joined(separator: ", ")
         return """
@@ -40,7 +41,7 @@ struct SnippetLab: Sendable {
               per_visitor: { burst: 10000, per_minute: 10000 }
             snippet: { ping_interval_s: 5, hide_timeout_ms: 1500 }
             leases: { sweep_interval: 1s }
-            sites: [acme, lazy, brief]
+            sites: [acme, lazy, brief, dwell]
             site:
               acme:
                 default_number: "+74950000000"
@@ -63,6 +64,11 @@ struct SnippetLab: Sendable {
                 origins: ["\(pagesOrigin)"]
                 mask: "+7 (XXX) XXX-XX-XX"
                 pools: [brief-main]
+              dwell:
+                default_number: "+74950000000"
+                page_numbers: ["+74950000000"]
+                origins: ["\(pagesOrigin)"]
+                pools: [dwell-main]
             pool:
               acme-main:
                 numbers: [\(acme)]
@@ -74,6 +80,10 @@ struct SnippetLab: Sendable {
               brief-main:
                 numbers: ["+74950000301", "+74950000302", "+74950000303"]
                 idle_ttl: 2s
+              dwell-main:
+                numbers: ["+74950000401", "+74950000402"]
+                lease_on: interaction
+                interaction_seconds: 2
 
             """
     }

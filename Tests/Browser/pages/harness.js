@@ -4,7 +4,8 @@ window.addEventListener('error', function (e) { __ct.errors.push(String(e.messag
 window.addEventListener('unhandledrejection', function (e) {
   __ct.errors.push('unhandled rejection: ' + (e.reason && e.reason.message || e.reason));
 });
-document.addEventListener('calltrackd:number', function (e) { __ct.events.push(e.detail); });
+document.addEventListener('calltrackd:number', function (e) { __ct.events.push(e.detail); __ct.eventTimes.push(performance.now()); });
+__ct.eventTimes = [];
 window.addEventListener('calltrackd:number', function () { __ct.windowEvents++; });
 try {
   new PerformanceObserver(function (list) {
