@@ -156,6 +156,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "DaemonTests", dependencies: ["CallTrackApp", "TestSupport", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")], swiftSettings: strict),
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: [
+                "CallTrackApp", "CallTrackCore", "AMI", "AMIClient", "Store", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                // The snippet's browser tests: a static page server and a loopback HTTP client for chromedriver.
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
     ]
 )

@@ -9,6 +9,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// The connection to Asterisk's Manager Interface, run as a `Service`.
 ///
@@ -30,6 +31,8 @@ public final class AMIClientService: Service, Sendable {
     private let group: any EventLoopGroup
     private let metrics = AMIClientMetrics()
     private let seed: UInt64
+    /// Set once a graceful shutdown begins, with the live session's inbox to tell it.
+    private let shutdown = Mutex<(requested: Bool, inbox: AsyncStream<Input>.Continuation?)>((false, nil))
 
     public init(
         configuration: AMIConfiguration, clock: any WallClock = RealtimeClock(), logger: Logger,
@@ -50,7 +53,14 @@ public final class AMIClientService: Service, Sendable {
             connectionContinuation.finish()
             metrics.connected.record(0)
         }
-        try await cancelWhenGracefulShutdown { try await self.connectForever() }
+        try await withGracefulShutdownHandler {
+            try await connectForever()
+        } onGracefulShutdown: {
+            self.shutdown.withLock { state in
+                state.requested = true
+                state.inbox?.yield(.shutdown)
+            }
+        }
     }
 
     private func connectForever() async throws {
@@ -60,7 +70,7 @@ public final class AMIClientService: Service, Sendable {
         )
         var assembler = CallAssembler(settings: configuration.assemblerSettings)
         var attempt = 0
-        while !Task.isCancelled {
+        while !Task.isCancelled, !shutdown.withLock({ $0.requested }) {
             attempt += 1
             connectionContinuation.yield(.connecting(attempt: attempt))
             var reason = "connection closed"
@@ -81,7 +91,7 @@ public final class AMIClientService: Service, Sendable {
             }
             metrics.connected.record(0)
             connectionContinuation.yield(.disconnected(reason: reason))
-            if Task.isCancelled { break }
+            if Task.isCancelled || shutdown.withLock({ $0.requested }) { break }
             guard case .reconnect(let delay) = machine.disconnected() else { continue }
             logger.info("AMI reconnecting", metadata: [
                 "ami.host": "\(configuration.host):\(configuration.port)", "ami.reason": "\(reason)",
@@ -89,7 +99,7 @@ public final class AMIClientService: Service, Sendable {
             ])
             metrics.reconnects.increment()
             connectionContinuation.yield(.reconnecting(after: delay))
-            do { try await Task.sleep(for: delay) } catch { break }
+            do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) } } catch { break }
         }
     }
 
@@ -97,6 +107,7 @@ public final class AMIClientService: Service, Sendable {
         case bytes(ByteBuffer)
         case timer(AMIClientStateMachine.Timer)
         case closed(String)
+        case shutdown
     }
 
     /// One TCP connection, from banner to close. Returns why it ended.
@@ -110,6 +121,11 @@ public final class AMIClientService: Service, Sendable {
         let configuration = configuration
         try await channel.executeThenClose { inbound, outbound in
             let (inputs, input) = AsyncStream.makeStream(of: Input.self)
+            shutdown.withLock { state in
+                state.inbox = input
+                if state.requested { input.yield(.shutdown) }
+            }
+            defer { shutdown.withLock { $0.inbox = nil } }
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask {
                     do {
@@ -120,6 +136,11 @@ public final class AMIClientService: Service, Sendable {
                     }
                 }
                 _ = machine.connected()
+                let loginTimeout = configuration.connectTimeout + configuration.pingTimeout
+                tasks.addTask {
+                    try await Task.sleep(for: loginTimeout)
+                    input.yield(.timer(.loginDeadline))
+                }
 
                 /// Runs one action; false when the session must end.
                 func perform(_ action: AMIClientStateMachine.Action) async throws -> Bool {
@@ -199,6 +220,14 @@ public final class AMIClientService: Service, Sendable {
                     case .closed(let why):
                         endReason = why
                         break sessionLoop
+                    case .shutdown:
+                        let logoff = machine.shutdownRequested()
+                        guard logoff != .none else { break sessionLoop }
+                        if try await !perform(logoff) { break sessionLoop }
+                        tasks.addTask {  // Asterisk answers Goodbye and closes; do not wait longer than this for it
+                            try await Task.sleep(for: .seconds(1))
+                            input.yield(.closed("logged off"))
+                        }
                     }
                 }
                 input.finish()
@@ -234,6 +263,10 @@ public final class AMIClientService: Service, Sendable {
             metrics.pingTimeouts.increment()
             logger.warning("AMI did not answer Ping in time; reconnecting", metadata: [
                 "ami.host": "\(endpoint)", "ami.ping_timeout_ms": "\(configuration.pingTimeout.microseconds / 1000)",
+            ])
+        case .loginTimeout:
+            logger.warning("AMI sent no banner or login reply in time: is ami.host:ami.port an Asterisk manager port?", metadata: [
+                "ami.host": "\(endpoint)",
             ])
         case .serverClosing:
             logger.info("AMI server is closing the session", metadata: ["ami.host": "\(endpoint)"])

@@ -10,6 +10,7 @@ struct Bench: AsyncParsableCommand {
         subcommands: [
             HTTPBenchmark.self,
             AllocatorBenchmark.self,
+            AMIBenchmark.self,
         ]
     )
 }

@@ -1,3 +1,4 @@
+import AMIClient
 import CallTrackCore
 import Foundation
 import HTTPAPI
@@ -61,13 +62,25 @@ public struct Daemon: Sendable {
     }
 
     /// Runs until SIGTERM/SIGINT: in-flight requests finish, queued writes are committed, then it returns.
-    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    public func run(
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in },
+        onCallStored: @escaping @Sendable (CallRecord) async -> Void = { _ in }
+    ) async throws {
+        var services: [any Service] = [
+            StoreService(store: store),
+            LeaseSweeper(book: book, clock: desk.clock, interval: config.sweepInterval),
+        ]
+        if let ami = config.ami {
+            // The client stops before the ingest (services stop in reverse order), which then drains what came in.
+            let client = AMIClientService(configuration: ami, clock: desk.clock, logger: logger)
+            services.append(CallIngest(events: client.callEvents, store: store, logger: logger, onStored: onCallStored))
+            services.append(client)
+        } else {
+            logger.notice("no ami.host configured: leasing numbers only, no calls are followed")
+        }
+        services.append(application(onListening: onListening))
         let group = ServiceGroup(
-            services: [
-                StoreService(store: store),
-                LeaseSweeper(book: book, clock: desk.clock, interval: config.sweepInterval),
-                application(onListening: onListening),
-            ],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         try await group.run()

@@ -95,6 +95,12 @@ public final class SQLiteStore: StateStore {
         }
     }
 
+    public func recentCalls(limit: Int) async throws(StoreUnavailable) -> [CallRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM call ORDER BY started_at DESC LIMIT ?", arguments: [limit]).map(Rows.call)
+        }
+    }
+
     public func sites() async throws(StoreUnavailable) -> [StoredSite] {
         let rows = try await read { db in
             try Row.fetchAll(db, sql: "SELECT definition, from_admin, retired_at FROM site ORDER BY id")

@@ -50,6 +50,22 @@ enum Schema {
             // Set when the admin API retired the site; the config file does not bring it back.
             try db.execute(sql: "ALTER TABLE site ADD COLUMN retired_at INTEGER")
         }
+        migrator.registerMigration("v3-calls") { db in
+            try db.execute(sql: """
+                CREATE TABLE call (
+                    id TEXT PRIMARY KEY NOT NULL,      -- Asterisk's Linkedid
+                    revision INTEGER NOT NULL,         -- 1 ringing, 2 answered, 3 ended
+                    tracking_number TEXT, dialled TEXT NOT NULL,
+                    caller TEXT, caller_raw TEXT NOT NULL, caller_withheld INTEGER NOT NULL, caller_name TEXT,
+                    started_at INTEGER NOT NULL, answered_at INTEGER, ended_at INTEGER,
+                    answered_by TEXT, queue TEXT, disposition TEXT, hangup_cause INTEGER,
+                    ring_seconds REAL, talk_seconds REAL, recording TEXT,
+                    resumed INTEGER NOT NULL, ended_while_disconnected INTEGER NOT NULL
+                );
+                CREATE INDEX call_by_start ON call(started_at);
+                CREATE INDEX call_by_caller ON call(caller, started_at);
+                """)
+        }
         return migrator
     }
 }

@@ -10,6 +10,7 @@ enum StateWriter {
             case .session(let session): try upsert(session, db)
             case .lease(let lease): try upsert(lease, db)
             case .site(let site, let fromAdmin): try upsert(site, fromAdmin: fromAdmin, db)
+            case .call(let call): try upsert(call, db)
             case .siteRetired(let site):
                 try upsert(site, fromAdmin: true, db)
                 try db.execute(sql: "UPDATE site SET retired_at = ? WHERE id = ?", arguments: [now(), site.id])
@@ -52,6 +53,30 @@ enum StateWriter {
         ])
     }
 
+    static func upsert(_ c: CallRecord, _ db: Database) throws {
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO call (id, revision, tracking_number, dialled, caller, caller_raw, caller_withheld, caller_name,
+                started_at, answered_at, ended_at, answered_by, queue, disposition, hangup_cause, ring_seconds, talk_seconds,
+                recording, resumed, ended_while_disconnected)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET revision = excluded.revision, tracking_number = excluded.tracking_number,
+                dialled = excluded.dialled, caller = excluded.caller, caller_raw = excluded.caller_raw,
+                caller_withheld = excluded.caller_withheld, caller_name = excluded.caller_name,
+                started_at = excluded.started_at, answered_at = excluded.answered_at, ended_at = excluded.ended_at,
+                answered_by = excluded.answered_by, queue = excluded.queue, disposition = excluded.disposition,
+                hangup_cause = excluded.hangup_cause, ring_seconds = excluded.ring_seconds,
+                talk_seconds = excluded.talk_seconds, recording = excluded.recording, resumed = excluded.resumed,
+                ended_while_disconnected = excluded.ended_while_disconnected
+            WHERE excluded.revision >= call.revision
+            """)
+        try statement.execute(arguments: [
+            c.id, c.revision, c.trackingNumber?.e164, c.dialled, c.caller?.e164, c.callerRaw, c.callerWithheld, c.callerName,
+            c.startedAt.microsecondsSinceEpoch, c.answeredAt?.microsecondsSinceEpoch, c.endedAt?.microsecondsSinceEpoch,
+            c.answeredBy, c.queue, c.disposition, c.hangupCause, c.ringSeconds, c.talkSeconds, c.recording,
+            c.resumed, c.endedWhileDisconnected,
+        ])
+    }
+
     static func upsert(_ site: Site, fromAdmin: Bool, _ db: Database) throws {
         let json = String(decoding: try JSONEncoder().encode(site), as: UTF8.self)
         try db.execute(sql: """
@@ -76,6 +101,18 @@ enum Rows {
             expiresAt: Timestamp(microsecondsSinceEpoch: row["expires_at"]),
             endedAt: (row["ended_at"] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)),
             shared: row["shared"])
+    }
+
+    static func call(_ row: Row) -> CallRecord {
+        func time(_ column: String) -> Timestamp? { (row[column] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)) }
+        return CallRecord(
+            id: row["id"], revision: row["revision"], trackingNumber: (row["tracking_number"] as String?).flatMap { try? PhoneNumber.e164($0) },
+            dialled: row["dialled"], caller: (row["caller"] as String?).flatMap { try? PhoneNumber.e164($0) },
+            callerRaw: row["caller_raw"], callerWithheld: row["caller_withheld"], callerName: row["caller_name"],
+            startedAt: Timestamp(microsecondsSinceEpoch: row["started_at"]), answeredAt: time("answered_at"), endedAt: time("ended_at"),
+            answeredBy: row["answered_by"], queue: row["queue"], disposition: row["disposition"], hangupCause: row["hangup_cause"],
+            ringSeconds: row["ring_seconds"], talkSeconds: row["talk_seconds"], recording: row["recording"],
+            resumed: row["resumed"], endedWhileDisconnected: row["ended_while_disconnected"])
     }
 
     static func session(_ row: Row) -> SessionRecord {

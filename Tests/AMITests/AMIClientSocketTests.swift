@@ -1,7 +1,9 @@
 import AMI
 import AMIClient
 import CallTrackCore
+import CoreMetrics
 import Logging
+import ServiceLifecycle
 import Testing
 import TestSupport
 
@@ -23,9 +25,10 @@ struct AMIClientSocketTests {
     /// Runs the client while `body` reads from it, then stops it.
     private func withClient<T: Sendable>(
         _ configuration: AMIConfiguration, logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+        metrics: RecordedMetrics = RecordedMetrics(),
         _ body: @escaping @Sendable (AMIClientService) async throws -> T
     ) async throws -> T {
-        let service = AMIClientService(configuration: configuration, logger: logger, jitterSeed: 7)
+        let service = withMetricsFactory(metrics) { AMIClientService(configuration: configuration, logger: logger, jitterSeed: 7) }
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await service.run(); return nil }
             group.addTask { try await body(service) }
@@ -53,6 +56,16 @@ struct AMIClientSocketTests {
             if ended.count == count { break }
         }
         return (ended, events)
+    }
+
+    /// Reads connection events until `done` holds for those seen so far.
+    private static func connectionEvents(_ service: AMIClientService, until done: ([AMIConnectionEvent]) -> Bool) async -> [AMIConnectionEvent] {
+        var seen: [AMIConnectionEvent] = []
+        for await event in service.connectionEvents {
+            seen.append(event)
+            if done(seen) { break }
+        }
+        return seen
     }
 
     @Test("every transcript replayed over TCP gives the ground-truth calls", arguments: names)
@@ -90,12 +103,7 @@ struct AMIClientSocketTests {
         defer { Task { await fake.stop() } }
         let logs = CapturedLogs()
         let events = try await withClient(configuration(fake) { $0.secret = "wrong" }, logger: logs.logger) { service in
-            var seen: [AMIConnectionEvent] = []
-            for await event in service.connectionEvents {
-                seen.append(event)
-                if seen.filter({ if case .reconnecting = $0 { true } else { false } }).count == 4 { break }
-            }
-            return seen
+            await Self.connectionEvents(service) { $0.filter(\.isReconnecting).count == 4 }
         }
         #expect(events.contains(.closed(.loginRejected(message: "Authentication failed"))))
         let delays = events.compactMap { if case .reconnecting(let delay) = $0 { delay } else { nil } }
@@ -115,14 +123,7 @@ struct AMIClientSocketTests {
         let fake = try await FakeAsterisk.start([script])
         defer { Task { await fake.stop() } }
         let events = try await withClient(configuration(fake) { $0.pingInterval = .milliseconds(50); $0.pingTimeout = .milliseconds(100) }) { service in
-            var seen: [AMIConnectionEvent] = []
-            var logins = 0
-            for await event in service.connectionEvents {
-                seen.append(event)
-                if event == .loggedIn { logins += 1 }
-                if logins == 2 { break }
-            }
-            return seen
+            await Self.connectionEvents(service) { $0.filter { $0 == .loggedIn }.count == 2 }
         }
         #expect(events.contains(.closed(.pingTimeout)))
         #expect(fake.connections >= 2)
@@ -194,5 +195,66 @@ struct AMIClientSocketTests {
         #expect(call.trackingNumber?.e164 == "+74950000001")
         #expect(call.caller.number?.e164 == "+79161234567")
         #expect(call.answeredBy?.party == "Local/101@agents")
+    }
+
+    @Test("metrics: connection state, messages, malformed, calls in progress and by disposition")
+    func metrics() async throws {
+        let fixture = try AMIFixtures.load("11-mixed-traffic")
+        let garbage = Array(("Event: VarSet\r\nValue: " + String(repeating: "x", count: 20_000) + "\r\n\r\n").utf8)
+        let fake = try await FakeAsterisk.start([FakeAsterisk.Script(replay: garbage + (try #require(fixture.bytesAfterLogin)))])
+        defer { Task { await fake.stop() } }
+        let metrics = RecordedMetrics()
+        let (ended, connected) = try await withClient(configuration(fake), metrics: metrics) { service in
+            (await Self.endedCalls(service, count: 40).ended, metrics.value("calltrackd_ami_connected"))
+        }
+        #expect(connected == 1, "logged in while the calls came")
+        #expect(metrics.value("calltrackd_ami_connected") == 0, "stopped")
+        #expect(metrics.value("calltrackd_ami_malformed_total") == 1)
+        #expect((metrics.value("calltrackd_ami_messages_total") ?? 0) > 300)
+        #expect((metrics.value("calltrackd_ami_events_skipped_total") ?? 0) > 1000)
+        #expect(metrics.value("calltrackd_ami_calls_in_progress") == 0)
+        for disposition in CallDisposition.allCases {
+            let count = Double(ended.filter { $0.disposition == disposition }.count)
+            #expect(metrics.value("calltrackd_ami_calls_total", [("disposition", disposition.rawValue)]) ?? 0 == count, "\(disposition)")
+        }
+        #expect(metrics.value("calltrackd_ami_calls_total", [("disposition", "answered")]) ?? 0 >= 10)
+    }
+
+    @Test("a graceful shutdown of the service group logs off, stops the client and finishes its streams")
+    func gracefulShutdown() async throws {
+        let fake = try await FakeAsterisk.start([FakeAsterisk.Script()])
+        defer { Task { await fake.stop() } }
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let service = AMIClientService(configuration: configuration(fake), logger: logger)
+        let group = ServiceGroup(services: [service], logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            for await event in service.connectionEvents where event == .resynced(closed: 0) { break }
+            await group.triggerGracefulShutdown()
+            try await tasks.next()
+        }
+        var leftOver = 0
+        for await _ in service.callEvents { leftOver += 1 }
+        #expect(leftOver == 0, "the stream ended")
+        #expect(fake.actions.last?["Action"] == "Logoff", "Asterisk is told we leave")
+        #expect(fake.connections == 1)
+    }
+
+    @Test("a port that never says anything: the client gives up on it and retries")
+    func silentServer() async throws {
+        var script = FakeAsterisk.Script()
+        script.banner = nil
+        let fake = try await FakeAsterisk.start([script])
+        defer { Task { await fake.stop() } }
+        let events = try await withClient(configuration(fake) { $0.connectTimeout = .milliseconds(100); $0.pingTimeout = .milliseconds(100) }) { service in
+            await Self.connectionEvents(service) { $0.last?.isReconnecting == true }
+        }
+        #expect(events.contains(.closed(.loginTimeout)))
+    }
+}
+
+extension AMIConnectionEvent {
+    var isReconnecting: Bool {
+        if case .reconnecting = self { true } else { false }
     }
 }

@@ -7,6 +7,15 @@ struct AMIClientStateMachineTests {
 
     private func message(_ pairs: (String, String)...) -> AMIMessage { AMIMessage(pairs) }
 
+    /// A machine past a plain login (the Login was `ct-1`, the listing is `ct-2`).
+    private func loggedIn() -> AMIClientStateMachine {
+        var sm = AMIClientStateMachine(login: login)
+        _ = sm.connected()
+        _ = sm.bannerReceived("Asterisk Call Manager/9.0.0")
+        _ = sm.received(message(("Response", "Success"), ("ActionID", "ct-1")))
+        return sm
+    }
+
     @Test("plain login, then resync by CoreShowChannels and Status, then events flow")
     func plainLoginAndResync() {
         var sm = AMIClientStateMachine(login: login, resyncVariables: ["CT_DID"])
@@ -87,24 +96,39 @@ struct AMIClientStateMachineTests {
 
     @Test("a banner on a live session means Asterisk restarted: log in again")
     func bannerAgain() {
-        var sm = AMIClientStateMachine(login: login)
-        _ = sm.connected()
-        _ = sm.bannerReceived("Asterisk Call Manager/9.0.0")
-        _ = sm.received(message(("Response", "Success"), ("ActionID", "ct-1")))
+        var sm = loggedIn()
         guard case .send(let again) = sm.bannerReceived("Asterisk Call Manager/9.0.0") else { Issue.record("no login"); return }
         #expect(again.name == "Login")
     }
 
     @Test("Goodbye and Shutdown close the session; a listing Asterisk refuses still finishes the resync")
     func closing() {
-        var sm = AMIClientStateMachine(login: login)
-        _ = sm.connected()
-        _ = sm.bannerReceived("Asterisk Call Manager/9.0.0")
-        _ = sm.received(message(("Response", "Success"), ("ActionID", "ct-1")))
+        var sm = loggedIn()
         #expect(sm.received(message(("Response", "Error"), ("ActionID", "ct-2"), ("Message", "Permission denied"))) == .finishResync)
         #expect(sm.received(message(("Event", "Shutdown"), ("Shutdown", "Cleanly"))) == .close(.serverClosing))
         _ = sm.connected()
         _ = sm.bannerReceived("Asterisk Call Manager/9.0.0")
         #expect(sm.received(message(("Response", "Goodbye"), ("ActionID", "x"))) == .close(.serverClosing))
+    }
+
+    @Test("no banner or no login reply in time closes the connection; after login the deadline is moot")
+    func loginDeadline() {
+        var sm = AMIClientStateMachine(login: login)
+        _ = sm.connected()
+        #expect(sm.timerFired(.loginDeadline) == .close(.loginTimeout))
+        _ = sm.connected()
+        _ = sm.bannerReceived("Asterisk Call Manager/9.0.0")
+        #expect(sm.timerFired(.loginDeadline) == .close(.loginTimeout))
+        var ready = loggedIn()
+        #expect(ready.timerFired(.loginDeadline) == .none)
+    }
+
+    @Test("shutdown says Logoff once, and Goodbye closes")
+    func shutdown() {
+        var sm = loggedIn()
+        #expect(sm.shutdownRequested() == .send(AMIAction("Logoff", id: "ct-3")))
+        #expect(sm.shutdownRequested() == .none)
+        #expect(sm.received(message(("Event", "Newchannel"))) == .none, "no more events once leaving")
+        #expect(sm.received(message(("Response", "Goodbye"), ("ActionID", "ct-3"))) == .close(.serverClosing))
     }
 }

@@ -11,7 +11,8 @@ import Synchronization
 /// a test can script a cut, a restart or a refusal and what the reconnect finds.
 public final class FakeAsterisk: Sendable {
     public struct Script: Sendable {
-        public var banner = "Asterisk Call Manager/9.0.0"
+        /// Nil: say nothing at all, like a port that is not AMI.
+        public var banner: String? = "Asterisk Call Manager/9.0.0"
         public var username = "calltrackd"
         public var secret = "calltrackd"
         public var challenge = "434925853"
@@ -117,7 +118,7 @@ private final class FakeAsteriskHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         shared.fake?.recordConnection()
-        write("\(script.banner)\r\n", context)
+        if let banner = script.banner { write("\(banner)\r\n", context) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

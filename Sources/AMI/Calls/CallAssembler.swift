@@ -200,7 +200,10 @@ public struct CallAssembler: Sendable {
             }
             return
         }
-        guard message.has("Context", equalTo: settings.inboundContext) else { return }
+        // A call we know stays known wherever the dialplan took it (a transfer moves it to another
+        // context); an unknown one is ours if it is still in the inbound context or carries the tracking variable.
+        guard calls[linkedid] != nil || message.has("Context", equalTo: settings.inboundContext)
+            || trackingVariableValue(in: message) != nil else { return }
         var state = calls[linkedid] ?? resumedCall(message, id: linkedid, at: time)
         state.listed = true
         if state.call.trackingNumber == nil, let dialled = dialledNumber(in: message) {
@@ -265,15 +268,20 @@ public struct CallAssembler: Sendable {
 
     /// The dialled number in a `Status` row: the tracking variable if listed, else `DNID`.
     private func dialledNumber(in message: AMIMessage) -> String? {
-        if let trackingVariable {
-            for entry in message.values("Variable") {
-                let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                if parts.count == 2, Self.bareVariable(String(parts[0])) == trackingVariable, !parts[1].isEmpty {
-                    return String(parts[1])
-                }
+        if let value = trackingVariableValue(in: message) { return value }
+        if let dnid = message["DNID"], !dnid.isEmpty { return dnid }
+        return nil
+    }
+
+    /// `Variable: CT_DID=74950000001` in a `Status` row asked with `Variables: CT_DID`.
+    private func trackingVariableValue(in message: AMIMessage) -> String? {
+        guard let trackingVariable else { return nil }
+        for entry in message.values("Variable") {
+            let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            if parts.count == 2, Self.bareVariable(String(parts[0])) == trackingVariable, !parts[1].isEmpty {
+                return String(parts[1])
             }
         }
-        if let dnid = message["DNID"], !dnid.isEmpty { return dnid }
         return nil
     }
 

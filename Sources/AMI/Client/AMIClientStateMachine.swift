@@ -1,7 +1,7 @@
 /// The AMI session as a state machine: fed what happened, it returns the one thing to do next.
 ///
 /// ```
-/// sm.connected()                                   -> .none              (wait for the banner)
+/// sm.connected()                                   -> .none              (wait for the banner; arm .loginDeadline)
 /// sm.bannerReceived("Asterisk Call Manager/9.0.0") -> .send(Login)
 /// sm.received(Response: Success, ActionID: ct-1)   -> .loggedIn(resync: CoreShowChannels)
 /// sm.received(Event: CoreShowChannelsComplete)     -> .send(Status)
@@ -28,6 +28,8 @@ public struct AMIClientStateMachine: Sendable {
         /// Asterisk refused the login; `message` is what it said (`Authentication failed`).
         case loginRejected(message: String)
         case pingTimeout
+        /// Connected, but no banner or no answer to the login within the time allowed.
+        case loginTimeout
         /// Asterisk said `Goodbye` or announced a shutdown.
         case serverClosing
     }
@@ -48,6 +50,8 @@ public struct AMIClientStateMachine: Sendable {
     }
 
     public enum Timer: Sendable, Equatable {
+        /// Armed at connect: fires `.close(.loginTimeout)` unless logged in by then.
+        case loginDeadline
         case ping
         case pingDeadline(actionID: String)
     }
@@ -123,8 +127,22 @@ public struct AMIClientStateMachine: Sendable {
             guard outstandingPing == id else { return .none }
             state = .closing(.pingTimeout)
             return .close(.pingTimeout)
+        case (.loginDeadline, .awaitingBanner), (.loginDeadline, .awaitingChallenge), (.loginDeadline, .awaitingLogin):
+            state = .closing(.loginTimeout)
+            return .close(.loginTimeout)
         default:
             return .none
+        }
+    }
+
+    /// calltrackd is stopping: say `Logoff` (Asterisk answers `Goodbye` and closes).
+    public mutating func shutdownRequested() -> Action {
+        switch state {
+        case .disconnected, .closing, .awaitingBanner:
+            return .none
+        default:
+            state = .closing(.serverClosing)
+            return .send(AMIAction("Logoff", id: nextID()))
         }
     }
 

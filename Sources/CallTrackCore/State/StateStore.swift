@@ -9,6 +9,8 @@ public enum StateWrite: Hashable, Sendable {
     case site(Site, fromAdmin: Bool)
     /// A site retired through the admin API: it stops being served, and the config file does not bring it back.
     case siteRetired(Site)
+    /// A call as last seen; an older revision never overwrites a newer one.
+    case call(CallRecord)
 }
 
 /// A site as the store last saw it.
@@ -54,6 +56,8 @@ public protocol StateStore: Sendable {
     func recovery(pool: String, numbers: [PhoneNumber], at now: Timestamp, cooldown: Duration) async throws(StoreUnavailable) -> PoolRecovery
     /// Leases on `number` that overlap [from, to], newest first: the candidates for a call.
     func leases(on number: PhoneNumber, from: Timestamp, to: Timestamp) async throws(StoreUnavailable) -> [Lease]
+    /// Calls, newest first.
+    func recentCalls(limit: Int) async throws(StoreUnavailable) -> [CallRecord]
     /// Stored site definitions, with whether the admin API changed them last and whether it retired them.
     func sites() async throws(StoreUnavailable) -> [StoredSite]
 }

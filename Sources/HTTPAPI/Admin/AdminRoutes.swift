@@ -33,6 +33,10 @@ struct AdminRoutes {
             desk.logger.notice("site retired through the admin API", metadata: ["site": "\(old.id)"])
             return Response(status: .noContent)
         }
+        admin.get("/calls") { request, _ in
+            let limit = min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 50, 1), 1000)
+            return try jsonResponse(try await desk.store.recentCalls(limit: limit).map(CallView.init), encoder: .admin)
+        }
         admin.get("/pools") { _, _ in
             try jsonResponse(await desk.book.snapshot(at: desk.clock.now()).map(PoolStatus.init), encoder: .admin)
         }
@@ -105,6 +109,37 @@ struct AdminRoutes {
 
     private func resolve<T>(_ body: () throws(DefinitionError) -> T) throws -> T {
         do { return try body() } catch { throw APIError(.badRequest, error.description) }
+    }
+}
+
+/// A call as ops see it in `GET /v1/admin/calls`: times in ISO 8601.
+struct CallView: Encodable {
+    var id: String
+    var trackingNumber: String
+    var caller: String
+    var callerWithheld: Bool
+    var callerName: String?
+    var startedAt: String
+    var answeredAt: String?
+    var endedAt: String?
+    var answeredBy: String?
+    var disposition: String?
+    var talkSeconds: Double?
+    var resumed: Bool
+
+    init(_ call: CallRecord) {
+        id = call.id
+        trackingNumber = call.trackingNumber?.e164 ?? call.dialled
+        caller = call.caller?.e164 ?? call.callerRaw
+        callerWithheld = call.callerWithheld
+        callerName = call.callerName
+        startedAt = ISO8601.format(call.startedAt)
+        answeredAt = call.answeredAt.map(ISO8601.format)
+        endedAt = call.endedAt.map(ISO8601.format)
+        answeredBy = call.answeredBy
+        disposition = call.disposition
+        talkSeconds = call.talkSeconds
+        resumed = call.resumed
     }
 }
 
