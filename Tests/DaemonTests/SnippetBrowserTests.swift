@@ -385,4 +385,22 @@ extension SnippetBrowserTests {
             #expect(try await Self.elements(browser, "#s2").first?.text == Self.swapped("8 (495) 000-00-00", to: number))
         }
     }
+
+    @Test("one visit spans pages; a click from a new campaign starts a new session of the same visitor")
+    func sessionsFollowCampaigns() async throws {
+        try await SnippetLab.with { lab in
+            let browser = try await lab.browser()
+            var seen: [State] = []
+            for query in ["utm_source=google&utm_campaign=pumps", "", "utm_source=google&utm_campaign=pumps", "utm_source=yandex&utm_campaign=valves"] {
+                try await lab.load(browser, "spellings.html" + (query.isEmpty ? "" : "?" + query))
+                seen.append(try #require(try await Self.state(browser)))
+            }
+            #expect(Set(seen.map(\.visitor_id)).count == 1)
+            #expect(seen[0].session_id == seen[1].session_id && seen[1].session_id == seen[2].session_id,
+                    "inner pages and the landing page again are the same visit")
+            #expect(seen[3].session_id != seen[0].session_id, "a new campaign is a new visit")
+            #expect(seen.allSatisfy { $0.kind == "pool" })
+            #expect(Set(seen.prefix(3).map(\.number)).count == 1, "one visit, one number")
+        }
+    }
 }

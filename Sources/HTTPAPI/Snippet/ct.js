@@ -67,8 +67,9 @@
     var visitorId = validId(cookie('_ct_vid')) || validId(store.get('visitor')) || newId('v');
     var sessionId = validId(cookie('_ct_sid')) ||
       (validId(saved.id) && Date.now() - saved.at < IDLE * 1000 ? saved.id : null);
-    // A new campaign click starts a new session even inside the idle window.
-    if (sessionId && campaign.replace(/\|/g, '') && campaign !== saved.campaign) sessionId = null;
+    // A new campaign click starts a new session even inside the idle window; later pages keep the session's campaign.
+    if (campaign.replace(/\|/g, '')) { if (sessionId && campaign !== saved.campaign) sessionId = null; }
+    else if (sessionId && sessionId === saved.id) campaign = saved.campaign || campaign;
     sessionId = sessionId || newId('s');
 
     var dnt = navigator.doNotTrack === '1' || w.doNotTrack === '1' || navigator.globalPrivacyControl === true;
