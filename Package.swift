@@ -126,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "Benchmarks",
             dependencies: [
-                "CallTrackCore", "AMI", "Store", "PostgresSink", "CallTrackApp",
+                "CallTrackCore", "AMI", "Store", "PostgresSink", "CallTrackApp", "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -159,7 +159,7 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "CallTrackApp", "CallTrackCore", "AMI", "AMIClient", "Store", "TestSupport",
+                "CallTrackApp", "CallTrackCore", "AMI", "AMIClient", "Store", "PostgresSink", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 // The snippet's browser tests: a static page server and a loopback HTTP client for chromedriver.

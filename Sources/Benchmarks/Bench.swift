@@ -11,6 +11,7 @@ struct Bench: AsyncParsableCommand {
             HTTPBenchmark.self,
             AllocatorBenchmark.self,
             AMIBenchmark.self,
+            LeadDeliveryBenchmark.self,
         ]
     )
 }

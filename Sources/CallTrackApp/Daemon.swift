@@ -4,6 +4,7 @@ import Foundation
 import HTTPAPI
 import Hummingbird
 import Logging
+import PostgresSink
 import Prometheus
 import ServiceLifecycle
 import Store
@@ -14,6 +15,8 @@ public struct Daemon: Sendable {
     public let store: SQLiteStore
     public let book: LeaseBook
     public let desk: SessionDesk
+    public let ledger: LeadLedger
+    public let leads: LeadDesk
     let registry: PrometheusCollectorRegistry
     let logger: Logger
 
@@ -42,12 +45,14 @@ public struct Daemon: Sendable {
             "database": "\(config.databasePath)", "sites": "\(sites.count)", "live_leases": "\(restored)",
         ])
         let desk = SessionDesk(book: book, store: store, clock: clock, metrics: APIMetrics(), logger: logger)
-        return Daemon(config: config, store: store, book: book, desk: desk, registry: registry, logger: logger)
+        let ledger = LeadLedger(store: store, outbox: Outbox(store: store, topic: "lead"))
+        let leads = LeadDesk(book: book, store: store, ledger: ledger, settings: config.leads, clock: clock, logger: logger)
+        return Daemon(config: config, store: store, book: book, desk: desk, ledger: ledger, leads: leads, registry: registry, logger: logger)
     }
 
     /// The HTTP application; `onListening` gets the bound port (useful with `http.port: 0`).
     public func application(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let router = APIRouter.make(desk: desk, settings: config.api, country: config.country, registry: registry)
+        let router = APIRouter.make(desk: desk, settings: config.api, country: config.country, registry: registry, ledger: ledger)
         let logger = self.logger
         let host = config.httpHost
         return Application(
@@ -70,10 +75,21 @@ public struct Daemon: Sendable {
             StoreService(store: store),
             LeaseSweeper(book: book, clock: desk.clock, interval: config.sweepInterval),
         ]
+        if let postgres = config.postgres {
+            let schema = try PostgresSchema(name: postgres.schema, channel: postgres.channel)
+            let connection = PostgresConnection(postgres.conninfo, setup: ["SET statement_timeout = '30s'"], logger: logger)
+            services.append(LeadDelivery(outbox: ledger.outbox, connection: connection, schema: schema, clock: desk.clock, logger: logger))
+        } else {
+            logger.notice("no postgres.url configured: leads stay in SQLite (calltrackd leads, GET /v1/admin/leads) and wait in the outbox")
+        }
         if let ami = config.ami {
             // The client stops before the ingest (services stop in reverse order), which then drains what came in.
             let client = AMIClientService(configuration: ami, clock: desk.clock, logger: logger)
-            services.append(CallIngest(events: client.callEvents, store: store, logger: logger, onStored: onCallStored))
+            let leads = self.leads
+            services.append(CallIngest(events: client.callEvents, store: store, logger: logger) { record in
+                await leads.handle(record)
+                await onCallStored(record)
+            })
             services.append(client)
         } else {
             logger.notice("no ami.host configured: leasing numbers only, no calls are followed")

@@ -1,18 +1,20 @@
 import CallTrackCore
 import Hummingbird
 import Prometheus
+import Store
 
 /// Every route of the daemon on one router: snippet API, snippet file, ops, admin, and (for benchmarks) echo.
 public enum APIRouter {
     public static func make(
-        desk: SessionDesk, settings: APISettings, country: Country, registry: PrometheusCollectorRegistry
+        desk: SessionDesk, settings: APISettings, country: Country, registry: PrometheusCollectorRegistry,
+        ledger: LeadLedger? = nil
     ) -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         let sessions = SessionRoutes(desk: desk, settings: settings)
         sessions.register(on: router)
         SnippetRoute().register(on: router)
         OpsRoutes(desk: desk, registry: registry).register(on: router)
-        AdminRoutes(desk: desk, settings: settings, country: country).register(on: router)
+        AdminRoutes(desk: desk, settings: settings, country: country, ledger: ledger).register(on: router)
         if settings.benchEcho { EchoRoute(sessions: sessions).register(on: router) }
         return router
     }

@@ -66,6 +66,48 @@ enum Schema {
                 CREATE INDEX call_by_caller ON call(caller, started_at);
                 """)
         }
+        migrator.registerMigration("v4-outbox") { db in
+            try db.execute(sql: """
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused after a prune: ids are the delivery order
+                    topic TEXT NOT NULL,                  -- 'lead': what consumes it
+                    key TEXT NOT NULL,                    -- e.g. the call id
+                    payload TEXT NOT NULL,                -- JSON of the change
+                    enqueued_at INTEGER NOT NULL,         -- µs since epoch
+                    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed')),
+                    done_at INTEGER,                      -- when delivered or set aside
+                    last_error TEXT                       -- why it was set aside
+                );
+                CREATE INDEX outbox_pending ON outbox(topic, id) WHERE state = 'pending';
+                CREATE INDEX outbox_done ON outbox(topic, state, done_at) WHERE state <> 'pending';
+                """)
+        }
+        migrator.registerMigration("v5-leads") { db in
+            try db.execute(sql: """
+                CREATE TABLE lead (
+                    call_id TEXT PRIMARY KEY NOT NULL,
+                    revision INTEGER NOT NULL,
+                    site_id TEXT NOT NULL,
+                    visitor_id TEXT,
+                    caller TEXT,
+                    started_at INTEGER NOT NULL,
+                    is_lead INTEGER NOT NULL,
+                    match_kind TEXT NOT NULL,
+                    payload TEXT NOT NULL,             -- JSON of the lead change, as delivered to PostgreSQL
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE INDEX lead_by_start ON lead(started_at);
+                CREATE INDEX lead_by_visitor ON lead(visitor_id, started_at);
+                CREATE INDEX lead_by_caller ON lead(caller, started_at);
+                CREATE TABLE phone_binding (          -- a caller's phone, bound to the visitor a matched call found
+                    phone TEXT PRIMARY KEY NOT NULL,
+                    visitor_id TEXT NOT NULL,
+                    bound_at INTEGER NOT NULL,
+                    call_id TEXT NOT NULL
+                );
+                CREATE INDEX session_by_visitor_activity ON session(visitor_id, last_activity_at);
+                """)
+        }
         return migrator
     }
 }

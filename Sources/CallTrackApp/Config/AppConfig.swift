@@ -21,6 +21,9 @@ public struct AppConfig: Sendable {
     public var sites: [Site] = []
     /// The Asterisk Manager Interface to follow; nil runs without Asterisk (leases only).
     public var ami: AMIConfiguration?
+    public var leads = LeadSettings()
+    /// Where leads go; nil keeps them in SQLite only (`calltrackd leads`, `GET /v1/admin/leads`).
+    public var postgres: PostgresSettings?
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text, json
@@ -29,6 +32,15 @@ public struct AppConfig: Sendable {
     public init() {}
 
     public var databasePath: String { dataDirectory.hasSuffix("/") ? dataDirectory + "state.sqlite" : dataDirectory + "/state.sqlite" }
+}
+
+/// The lead database: a libpq connection string (empty: the `PG*` environment variables and `.pgpass` decide).
+public struct PostgresSettings: Sendable {
+    public var conninfo: String
+    public var schema = "calltrack"
+    public var channel = "calltrack_lead"
+
+    public init(conninfo: String) { self.conninfo = conninfo }
 }
 
 /// A config value that is wrong: the key as written in the file, the env variable that overrides it, and what to do.

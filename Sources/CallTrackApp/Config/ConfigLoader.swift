@@ -68,7 +68,33 @@ public enum ConfigLoader {
         if let sweep = try keys.duration("leases.sweep_interval") { config.sweepInterval = sweep }
         config.sites = try sites(keys, country: config.country)
         config.ami = try ami(keys, country: config.country)
+        config.leads = try leads(keys, country: config.country)
+        if try keys.bool("postgres.enabled") ?? (keys.string("postgres.url") != nil) {
+            var postgres = PostgresSettings(conninfo: keys.string("postgres.url") ?? "")
+            postgres.schema = keys.string("postgres.schema") ?? postgres.schema
+            postgres.channel = keys.string("postgres.channel") ?? postgres.channel
+            config.postgres = postgres
+        }
         return config
+    }
+
+    /// `leads.*`: what makes a call a new lead, a repeat, or junk.
+    private static func leads(_ keys: Keys, country: Country) throws(ConfigProblem) -> LeadSettings {
+        var leads = LeadSettings()
+        leads.uniquenessWindow = try keys.duration("leads.uniqueness_window") ?? leads.uniquenessWindow
+        if let scope = try keys.oneOf("leads.uniqueness_scope", LeadSettings.Scope.allCases.map(\.rawValue)) {
+            leads.uniquenessScope = LeadSettings.Scope(rawValue: scope)!
+        }
+        if let seconds = try keys.int("leads.min_talk_seconds", in: 0...3600) { leads.minTalkSeconds = Double(seconds) }
+        leads.anonymousIsJunk = try keys.bool("leads.anonymous_is_junk") ?? leads.anonymousIsJunk
+        for (index, raw) in (keys.list("leads.block_list") ?? []).enumerated() {
+            do {
+                leads.blockList.insert(try PhoneNumber.parse(raw, defaultCountry: country))
+            } catch {
+                throw ConfigProblem(key: "leads.block_list[\(index)]", "'\(raw)' is not a phone number (\(error))")
+            }
+        }
+        return leads
     }
 
     /// `ami.*`: present when `ami.host` is set.

@@ -1,6 +1,7 @@
 import CallTrackCore
 import Foundation
 import Hummingbird
+import Store
 
 /// `/v1/admin/…`: sites, pools and numbers changed without a restart. Every change is applied to the
 /// lease book, then stored (marked as an admin change, which outranks the config file at the next start);
@@ -9,6 +10,7 @@ struct AdminRoutes {
     let desk: SessionDesk
     let settings: APISettings
     let country: Country
+    let ledger: LeadLedger?
 
     func register(on router: Router<APIContext>) {
         let admin = router.group("/v1/admin").add(middleware: AdminAuth(token: settings.adminToken))
@@ -36,6 +38,14 @@ struct AdminRoutes {
         admin.get("/calls") { request, _ in
             let limit = min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 50, 1), 1000)
             return try jsonResponse(try await desk.store.recentCalls(limit: limit).map(CallView.init), encoder: .admin)
+        }
+        admin.get("/leads") { request, _ in
+            guard let ledger else { throw APIError(.notFound, "leads are not kept by this daemon") }
+            let limit = min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 50, 1), 1000)
+            // Each lead as delivered to PostgreSQL: the stored JSON, unchanged.
+            let rows = try await ledger.leads(limit: limit).map(\.payload)
+            let body = "[" + rows.joined(separator: ",") + "]"
+            return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: body)))
         }
         admin.get("/pools") { _, _ in
             try jsonResponse(await desk.book.snapshot(at: desk.clock.now()).map(PoolStatus.init), encoder: .admin)

@@ -1,0 +1,114 @@
+import ArgumentParser
+import CallTrackCore
+import Foundation
+import Logging
+import PostgresSink
+import Store
+import TestSupport
+
+/// Outbox drain rate after an outage: N leads wait in the SQLite outbox, then the delivery
+/// service drains them into PostgreSQL; compared, in the same run, with a plain 100-row
+/// multi-row upsert of the same rows from one client.
+struct LeadDeliveryBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lead-delivery",
+        abstract: "Outbox drain rate into PostgreSQL (target ≥ 20,000 leads/s and ≥ 50% of a plain 100-row upsert).")
+
+    @Option(help: "Leads waiting in the outbox.")
+    var leads = 100_000
+
+    @Option(help: "Rows per drain statement (the plain baseline always uses 100).")
+    var batch = LeadWriter.maxRowsPerStatement
+
+    @Option(help: "libpq connection string of a server to use; default: a throwaway durable cluster (fsync on).")
+    var conninfo: String?
+
+    func run() async throws {
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        let cluster = conninfo == nil ? try await PostgresCluster.start(durable: true) : nil
+        defer { cluster?.destroy() }
+        let conninfo = self.conninfo ?? cluster!.connectionString()
+        let changes = (0..<leads).map(Self.change)
+        print("lead-delivery: \(leads) leads, \(batch) rows per drain statement, PostgreSQL \(cluster == nil ? "given" : "throwaway cluster, fsync on")")
+
+        // Baseline: the same rows, 100 per plain upsert statement, one client.
+        let plainRate = try await rate(conninfo, schema: "bench_plain", changes: changes, rowsPerStatement: 100, plain: true, logger: logger)
+        // The delivery's own statement (with crm_sync and NOTIFY), without the outbox around it.
+        let directRate = try await rate(conninfo, schema: "bench_direct", changes: changes, rowsPerStatement: batch, plain: false, logger: logger)
+
+        // The outbox: all leads committed while PostgreSQL is "away", then drained.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lead-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteStore(path: directory.appendingPathComponent("state.sqlite").path, logger: logger)
+        let schema = try PostgresSchema(name: "bench_outbox")
+        let connection = PostgresConnection(conninfo, logger: logger)
+        try await connection.execute("DROP SCHEMA IF EXISTS bench_outbox CASCADE")
+        try await connection.withSession { session throws(PostgresError) in try schema.migrate(session) }
+        let delivery = LeadDelivery(
+            outbox: Outbox(store: store, topic: "lead"), connection: connection, schema: schema,
+            configuration: LeadDeliveryConfiguration(batchSize: batch), logger: logger)
+        var lastID: Int64 = 0
+        for start in stride(from: 0, to: changes.count, by: 1000) {
+            lastID = try await delivery.enqueue(Array(changes[start..<min(start + 1000, changes.count)])).last ?? lastID
+        }
+        let drainStart = ContinuousClock.now
+        let running = Task { try await delivery.run() }
+        await delivery.waitUntilDone(through: lastID)
+        let drainSeconds = (ContinuousClock.now - drainStart).secondsDouble
+        running.cancel()
+        let drainRate = Double(leads) / drainSeconds
+
+        let stored = try await connection.query("SELECT count(*) FROM bench_outbox.lead").scalar() ?? "?"
+        let failed = delivery.progress.failed
+        print("  plain 100-row upsert:   \(Self.format(plainRate)) rows/s")
+        print("  delivery statement alone (\(batch) rows, crm_sync, NOTIFY; no outbox): \(Self.format(directRate)) rows/s")
+        print("  outbox drain (+NOTIFY, crm_sync): \(Self.format(drainRate)) leads/s  (\(String(format: "%.2f", drainSeconds)) s; \(stored) rows stored, \(failed) set aside)")
+        print("  ratio drain / plain:    \(String(format: "%.0f", 100 * drainRate / plainRate))%")
+        print("  targets: ≥ 20,000 leads/s \(drainRate >= 20_000 ? "met" : "NOT met"); ≥ 50% of plain \(drainRate >= plainRate / 2 ? "met" : "NOT met")")
+        try await connection.execute("DROP SCHEMA bench_outbox CASCADE")
+    }
+
+    /// Rows per second of upserting `changes` from one connection into a fresh schema.
+    private func rate(_ conninfo: String, schema name: String, changes: [LeadChange], rowsPerStatement: Int, plain: Bool, logger: Logger) async throws -> Double {
+        let schema = try PostgresSchema(name: name)
+        let pg = PostgresConnection(conninfo, logger: logger)
+        try await pg.execute("DROP SCHEMA IF EXISTS \(name) CASCADE")
+        try await pg.withSession { session throws(PostgresError) in try schema.migrate(session) }
+        let writer = LeadWriter(schema: schema)
+        let start = ContinuousClock.now
+        for first in stride(from: 0, to: changes.count, by: rowsPerStatement) {
+            let rows = Array(changes[first..<min(first + rowsPerStatement, changes.count)])
+            try await pg.withSession { session throws(PostgresError) in
+                if plain { try writer.plainUpsert(rows, in: session) } else { try writer.upsert(rows, in: session) }
+            }
+        }
+        let seconds = (ContinuousClock.now - start).secondsDouble
+        try await pg.execute("DROP SCHEMA \(name) CASCADE")
+        return Double(changes.count) / seconds
+    }
+
+    static func format(_ rate: Double) -> String {
+        let formatter = NumberFormatter()
+        formatter.numberStyle = .decimal
+        formatter.maximumFractionDigits = 0
+        return formatter.string(from: NSNumber(value: rate)) ?? "\(Int(rate))"
+    }
+
+    /// A realistic lead: matched, with a two-touch journey and a browser user agent.
+    static func change(_ n: Int) -> LeadChange {
+        let start = Timestamp(microsecondsSinceEpoch: 1_790_000_000_000_000 + Int64(n) * 1_000_000)
+        return LeadChange(
+            callID: "bench-\(n)", revision: 1, siteID: "acme", trackingNumber: "+7495000\(String(format: "%04d", n % 500))",
+            caller: "+7916\(String(format: "%07d", n))", callerName: "Caller \(n)", startedAt: start,
+            disposition: "ringing", matchKind: "exact", matchConfidence: 1, candidateCount: 1,
+            matchExplanation: #"{"rule":"single live lease","candidates":[{"session":"s-\#(n)","from":1789999000,"to":1790000900}]}"#,
+            visitorID: "v-\(n)", sessionID: "s-\(n)",
+            userAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+            firstTouch: #"{"session_id":"s0-\#(n)","at":1789000000,"source":"google","medium":"cpc","campaign":"brand","channel":"paid_search"}"#,
+            lastTouch: #"{"session_id":"s-\#(n)","at":1789999000,"source":"yandex","medium":"cpc","campaign":"generic","channel":"paid_search"}"#,
+            journey: #"[{"session_id":"s0-\#(n)","at":1789000000,"source":"google","medium":"cpc","campaign":"brand","channel":"paid_search"},{"session_id":"s-\#(n)","at":1789999000,"source":"yandex","medium":"cpc","campaign":"generic","channel":"paid_search"}]"#,
+            dealerID: "dealer-\(n % 7)", changedAt: start)
+    }
+}

@@ -1,0 +1,160 @@
+import CallTrackCore
+import Foundation
+import Logging
+import Metrics
+import PostgresSink
+import Store
+
+/// Turns stored calls into leads: matches a call to a visit when it starts ringing, then updates the
+/// lead when it is answered and when it ends. Each change is stored with its outbox entry in one
+/// transaction, from where `LeadDelivery` takes it to PostgreSQL.
+public actor LeadDesk {
+    let book: LeaseBook
+    let store: any StateStore
+    let ledger: LeadLedger
+    let settings: LeadSettings
+    let clock: any WallClock
+    let logger: Logger
+    private let untracked = Counter(label: "calltrackd_calls_untracked_total")
+    private let matches: [MatchKind: Counter] = Dictionary(uniqueKeysWithValues: MatchKind.allCases.map {
+        ($0, Counter(label: "calltrackd_calls_matched_total", dimensions: [("kind", $0.rawValue)]))
+    })
+
+    public init(book: LeaseBook, store: any StateStore, ledger: LeadLedger, settings: LeadSettings, clock: any WallClock, logger: Logger) {
+        self.book = book
+        self.store = store
+        self.ledger = ledger
+        self.settings = settings
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Handles one call change; retries while the store refuses, so no lead is lost to a busy disk.
+    public func handle(_ call: CallRecord) async {
+        var delay = Duration.milliseconds(50)
+        while true {
+            do {
+                try await process(call)
+                return
+            } catch {
+                logger.warning("lead not stored yet, retrying", metadata: ["call": "\(call.id)", "error": "\(error.description)"])
+                try? await Task.sleep(for: delay)
+                if Task.isCancelled { return }
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+    }
+
+    func process(_ call: CallRecord) async throws(StoreUnavailable) {
+        let stored = try await ledger.lead(call.id)
+        if let stored, stored.revision >= call.revision { return }
+        var change: LeadChange
+        if let stored, let previous = try? LeadPayload.decoder().decode(LeadChange.self, from: Data(stored.payload.utf8)) {
+            change = previous
+        } else if let opened = try await open(call) {
+            change = opened
+        } else {
+            return
+        }
+        update(&change, with: call)
+        let payload = String(decoding: (try? LeadPayload.encoder().encode(change)) ?? Data(), as: UTF8.self)
+        let binding: (phone: PhoneNumber, visitor: VisitorID)? =
+            if let caller = call.caller, let visitor = change.visitorID, change.matchKind != MatchKind.unmatched.rawValue {
+                (caller, visitor)
+            } else { nil }
+        try await ledger.record(
+            LeadLedger.Row(callID: call.id, revision: call.revision, siteID: change.siteID, visitorID: change.visitorID,
+                           caller: change.caller, startedAt: call.startedAt, isLead: change.isLead, matchKind: change.matchKind,
+                           payload: payload),
+            binding: stored == nil ? binding : nil, at: clock.now())
+        if stored == nil {
+            logger.info("lead opened", metadata: [
+                "call": "\(call.id)", "match": "\(change.matchKind)", "session": "\(change.sessionID ?? "-")",
+                "candidates": "\(change.candidateCount)", "is_lead": "\(change.isLead)",
+            ])
+        }
+    }
+
+    /// Matches a call at its start and builds the first version of its lead; nil for a number no site tracks.
+    func open(_ call: CallRecord) async throws(StoreUnavailable) -> LeadChange? {
+        guard let number = call.trackingNumber, let owner = await owner(of: number) else {
+            untracked.increment()
+            logger.notice("call to a number no site tracks: stored, no lead", metadata: ["call": "\(call.id)", "dialled": "\(call.dialled)"])
+            return nil
+        }
+        let t = call.startedAt
+        let cooldown = owner.pool?.policy.cooldown ?? PoolPolicy().cooldown
+        let leases = owner.pool == nil ? [] : try await store.leases(on: number, from: t - cooldown, to: t)
+        var callerVisitor: CallerVisitor?
+        if let caller = call.caller {
+            callerVisitor = try await ledger.callerVisitor(caller, number: number, at: t, onSiteWithin: settings.onSiteWindow)
+        }
+        let match = CallMatcher.match(MatchQuery(
+            trackingNumber: number, caller: call.caller, at: t, staticNumber: owner.staticNumber, leases: leases,
+            cooldown: cooldown, callerVisitor: callerVisitor))
+        matches[match.kind]?.increment()
+
+        var journey: [SessionRecord] = []
+        if let visitor = match.visitorID { journey = try await ledger.journey(of: visitor, upTo: t) }
+        let session = journey.last { $0.id == match.sessionID }
+        let firstTouch: Touch?
+        let lastTouch: Touch?
+        if let source = match.staticSource {
+            firstTouch = Touch(static: source, at: t)
+            lastTouch = firstTouch
+        } else {
+            firstTouch = journey.first.map(Touch.init)
+            lastTouch = (journey.last { !$0.source.isDirect } ?? journey.last).map(Touch.init)
+        }
+        let window = settings.uniquenessWindow
+        let repeatOf = try await ledger.openLead(
+            visitor: match.visitorID, caller: call.caller, site: settings.uniquenessScope == .site ? owner.site.id : nil,
+            since: t - window, before: t)
+        return LeadChange(
+            callID: call.id, revision: Int64(call.revision), siteID: owner.site.id, trackingNumber: number.e164,
+            caller: call.caller?.e164 ?? call.callerRaw, callerName: call.callerName, startedAt: t,
+            matchKind: match.kind.rawValue, matchConfidence: match.confidence, candidateCount: match.candidateCount,
+            matchExplanation: Touch.json(MatchExplanation(match)), visitorID: match.visitorID, sessionID: match.sessionID,
+            userAgent: session?.userAgent, firstTouch: firstTouch.map(Touch.json), lastTouch: lastTouch.map(Touch.json),
+            journey: Touch.json(journey.map(Touch.init)), repeatOf: repeatOf, changedAt: clock.now())
+    }
+
+    /// The call's latest facts, and the rules that depend on them (junk, repeat).
+    func update(_ change: inout LeadChange, with call: CallRecord) {
+        change.revision = Int64(call.revision)
+        change.answeredAt = call.answeredAt
+        change.endedAt = call.endedAt
+        change.disposition = call.disposition ?? (call.answeredAt != nil ? "answered" : "ringing")
+        change.answeredBy = call.answeredBy
+        change.talkSeconds = Int((call.talkSeconds ?? 0).rounded())
+        change.ringSeconds = Int((call.ringSeconds ?? 0).rounded())
+        change.changedAt = clock.now()
+        change.junkReason = junkReason(call)
+        change.isLead = change.junkReason == nil && change.repeatOf == nil
+    }
+
+    func junkReason(_ call: CallRecord) -> String? {
+        if let caller = call.caller, settings.blockList.contains(caller) { return "blocked_caller" }
+        if call.caller == nil && settings.anonymousIsJunk { return call.callerWithheld ? "anonymous" : "caller_not_a_number" }
+        if call.disposition == "answered", let talk = call.talkSeconds, talk < settings.minTalkSeconds { return "short_talk" }
+        return nil
+    }
+
+    struct NumberOwner {
+        var site: Site
+        var pool: Pool?
+        var staticNumber: StaticNumber?
+    }
+
+    /// The site (and pool or static entry) a number belongs to; a site's own default number counts too.
+    func owner(of number: PhoneNumber) async -> NumberOwner? {
+        for site in await book.allSites {
+            if let pool = site.pools.first(where: { $0.numbers.contains(number) }) { return NumberOwner(site: site, pool: pool) }
+            if let item = site.staticNumbers.first(where: { $0.number == number }) { return NumberOwner(site: site, staticNumber: item) }
+            if site.defaultNumber == number || site.pageNumbers.contains(number) || site.unsegmentedNumber == number {
+                return NumberOwner(site: site)
+            }
+        }
+        return nil
+    }
+}

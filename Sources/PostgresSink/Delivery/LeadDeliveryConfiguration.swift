@@ -1,0 +1,47 @@
+import CallTrackCore
+import Foundation
+
+/// How the lead delivery batches, retries and cleans up.
+public struct LeadDeliveryConfiguration: Sendable {
+    /// Rows per upsert when there is a backlog (at most `LeadWriter.maxRowsPerStatement`).
+    public var batchSize: Int
+    /// First wait after PostgreSQL failed; doubles per failure up to `maxBackoff`.
+    public var initialBackoff: Duration
+    public var maxBackoff: Duration
+    /// Delivered outbox rows are kept this long (for audits), then pruned.
+    public var keepDelivered: Duration
+    /// How often depth and age metrics are refreshed while delivering.
+    public var statsInterval: Duration
+
+    public init(
+        batchSize: Int = LeadWriter.maxRowsPerStatement, initialBackoff: Duration = .milliseconds(100),
+        maxBackoff: Duration = .seconds(30), keepDelivered: Duration = .seconds(7 * 86_400),
+        statsInterval: Duration = .seconds(1)
+    ) {
+        self.batchSize = max(1, min(batchSize, LeadWriter.maxRowsPerStatement))
+        self.initialBackoff = initialBackoff
+        self.maxBackoff = max(initialBackoff, maxBackoff)
+        self.keepDelivered = keepDelivered
+        self.statsInterval = statsInterval
+    }
+}
+
+/// The wall clock of the machine, for outbox timestamps when none is injected.
+struct MachineClock: WallClock {
+    func now() -> Timestamp { Timestamp(secondsSinceEpoch: Date().timeIntervalSince1970) }
+}
+
+/// The outbox payload format of a `LeadChange`: JSON, so rows written by an older daemon still decode.
+public enum LeadPayload {
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
+    }
+}

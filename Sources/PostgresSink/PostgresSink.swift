@@ -1,1 +1,0 @@
-// PostgresSink: see Package.swift for what this target holds.

@@ -1,0 +1,191 @@
+import CallTrackCore
+import GRDB
+import Synchronization
+
+/// A durable, ordered outbox in the state database: a change is committed here first, and a
+/// delivery service (the PostgreSQL lead drain) sends it on later, in id order. Delivered rows are
+/// marked and pruned after a while; a row is never removed before it was delivered or set aside
+/// as failed (with its error, for an operator).
+///
+/// ```swift
+/// let outbox = Outbox(store: store, topic: "lead")         // one instance per topic, shared
+/// try await outbox.enqueue([(key: "call-1", payload: json)], at: clock.now())
+/// let batch = try await outbox.pending(after: 0, limit: 500)  // oldest first
+/// try await outbox.markDelivered(after: 0, through: batch.last!.id, at: clock.now())
+/// ```
+public final class Outbox: Sendable {
+    let database: DatabasePool
+    public let topic: String
+    private let doorbell = Mutex(Doorbell())
+
+    /// The newest id this process enqueued, and the delivery loop parked until a newer one exists.
+    private struct Doorbell {
+        var newestID: Int64 = 0
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiter = 0
+    }
+
+    public init(store: SQLiteStore, topic: String) {
+        self.database = store.database
+        self.topic = topic
+    }
+
+    /// Commits the entries (durably, in one transaction) and returns their ids, in order.
+    @discardableResult
+    public func enqueue(_ entries: [(key: String, payload: String)], at now: Timestamp) async throws(StoreUnavailable) -> [Int64] {
+        guard !entries.isEmpty else { return [] }
+        let topic = self.topic
+        let ids: [Int64]
+        do {
+            ids = try await database.write { db in
+                let insert = try db.cachedStatement(sql: """
+                    INSERT INTO outbox (topic, key, payload, enqueued_at) VALUES (?, ?, ?, ?)
+                    """)
+                return try entries.map { entry in
+                    try insert.execute(arguments: [topic, entry.key, entry.payload, now.microsecondsSinceEpoch])
+                    return db.lastInsertedRowID
+                }
+            }
+        } catch {
+            throw StoreUnavailable("cannot write to the outbox: \(SQLiteStore.explain(error))")
+        }
+        if let last = ids.last { ring(newest: last) }
+        return ids
+    }
+
+    /// Wakes the delivery loop: entries up to `id` were committed (here or with other rows, by `LeadLedger`).
+    func ring(newest id: Int64) {
+        let wake = doorbell.withLock { bell -> [CheckedContinuation<Void, Never>] in
+            bell.newestID = max(bell.newestID, id)
+            defer { bell.waiters = [:] }
+            return Array(bell.waiters.values)
+        }
+        for waiter in wake { waiter.resume() }
+    }
+
+    /// Pending entries with an id above `after`, oldest first.
+    public func pending(after id: Int64, limit: Int) async throws(StoreUnavailable) -> [OutboxEntry] {
+        let topic = self.topic
+        return try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, key, payload, enqueued_at FROM outbox
+                WHERE topic = ? AND state = 'pending' AND id > ? ORDER BY id LIMIT ?
+                """, arguments: [topic, id, limit]).map { row in
+                OutboxEntry(id: row["id"], key: row["key"], payload: row["payload"],
+                            enqueuedAt: Timestamp(microsecondsSinceEpoch: row["enqueued_at"]))
+            }
+        }
+    }
+
+    /// Marks every pending entry with an id in `(after, through]` delivered.
+    public func markDelivered(after: Int64, through: Int64, at now: Timestamp) async throws(StoreUnavailable) {
+        try await write { db in
+            try db.execute(sql: """
+                UPDATE outbox SET state = 'delivered', done_at = ?
+                WHERE topic = ? AND state = 'pending' AND id > ? AND id <= ?
+                """, arguments: [now.microsecondsSinceEpoch, self.topic, after, through])
+        }
+    }
+
+    /// Sets an entry aside: it will not be delivered again; `error` says why, for an operator.
+    public func markFailed(_ id: Int64, error: String, at now: Timestamp) async throws(StoreUnavailable) {
+        try await write { db in
+            try db.execute(sql: """
+                UPDATE outbox SET state = 'failed', done_at = ?, last_error = ? WHERE id = ? AND state = 'pending'
+                """, arguments: [now.microsecondsSinceEpoch, error, id])
+        }
+    }
+
+    /// Removes entries delivered before `cutoff`; returns how many. Failed entries stay.
+    @discardableResult
+    public func prune(deliveredBefore cutoff: Timestamp) async throws(StoreUnavailable) -> Int {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM outbox WHERE topic = ? AND state = 'delivered' AND done_at < ?",
+                           arguments: [self.topic, cutoff.microsecondsSinceEpoch])
+            return db.changesCount
+        }
+    }
+
+    /// How much waits, and since when; for metrics and `calltrackd stats`.
+    public func stats() async throws(StoreUnavailable) -> OutboxStats {
+        let topic = self.topic
+        return try await read { db in
+            let pending = try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox WHERE topic = ? AND state = 'pending'", arguments: [topic]) ?? 0
+            let failed = try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox WHERE topic = ? AND state = 'failed'", arguments: [topic]) ?? 0
+            let oldest = try Int64.fetchOne(db, sql: """
+                SELECT enqueued_at FROM outbox WHERE topic = ? AND state = 'pending' ORDER BY id LIMIT 1
+                """, arguments: [topic])
+            return OutboxStats(pending: pending, failed: failed, oldestPendingAt: oldest.map(Timestamp.init(microsecondsSinceEpoch:)))
+        }
+    }
+
+    /// Entries set aside as failed, newest first, with their errors.
+    public func failed(limit: Int = 100) async throws(StoreUnavailable) -> [(entry: OutboxEntry, error: String)] {
+        let topic = self.topic
+        return try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, key, payload, enqueued_at, last_error FROM outbox
+                WHERE topic = ? AND state = 'failed' ORDER BY id DESC LIMIT ?
+                """, arguments: [topic, limit]).map { row in
+                (OutboxEntry(id: row["id"], key: row["key"], payload: row["payload"],
+                             enqueuedAt: Timestamp(microsecondsSinceEpoch: row["enqueued_at"])),
+                 row["last_error"] ?? "")
+            }
+        }
+    }
+
+    /// Returns once this process enqueued an entry with an id above `id`, or the task is cancelled.
+    public func waitForEntries(after id: Int64) async {
+        let key = doorbell.withLock { bell -> Int in
+            defer { bell.nextWaiter += 1 }
+            return bell.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let ready = doorbell.withLock { bell -> Bool in
+                    if bell.newestID > id || Task.isCancelled { return true }
+                    bell.waiters[key] = continuation
+                    return false
+                }
+                if ready { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = doorbell.withLock { $0.waiters.removeValue(forKey: key) }
+            waiter?.resume()
+        }
+    }
+
+    private func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(StoreUnavailable) -> T {
+        do { return try await database.read(body) } catch {
+            throw StoreUnavailable("cannot read the outbox: \(SQLiteStore.explain(error))")
+        }
+    }
+
+    private func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(StoreUnavailable) -> T {
+        do { return try await database.write(body) } catch {
+            throw StoreUnavailable("cannot write to the outbox: \(SQLiteStore.explain(error))")
+        }
+    }
+}
+
+/// One change waiting in (or delivered from) the outbox.
+public struct OutboxEntry: Sendable, Hashable {
+    public var id: Int64
+    /// What the change is about (a call id); entries of one key are delivered in id order.
+    public var key: String
+    public var payload: String
+    public var enqueuedAt: Timestamp
+
+    public init(id: Int64, key: String, payload: String, enqueuedAt: Timestamp) {
+        self.id = id
+        self.key = key
+        self.payload = payload
+        self.enqueuedAt = enqueuedAt
+    }
+}
+
+public struct OutboxStats: Sendable, Hashable {
+    public var pending: Int
+    public var failed: Int
+    public var oldestPendingAt: Timestamp?
+}

@@ -1,0 +1,142 @@
+import AMI
+import AMIClient
+import CallTrackApp
+import CallTrackCore
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Logging
+import PostgresSink
+import Prometheus
+import Testing
+import TestSupport
+
+/// From a visit to a lead, through real sockets: a session leased over HTTP, the recorded AMI bytes of a
+/// real call to that number replayed by a fake Asterisk, the lead in SQLite and in a real PostgreSQL.
+@Suite("From call to lead", .postgresCluster)
+struct CallToLeadTests {
+    static let trackingNumber = "+74950000001"
+
+    static func config(_ dir: TemporaryDirectory) -> AppConfig {
+        var config = AppConfig()
+        config.dataDirectory = dir.path
+        config.httpPort = 0
+        config.leads.minTalkSeconds = 0  // replayed at once: talk time is near zero
+        config.sites = [Site(
+            id: "acme", defaultNumber: try! PhoneNumber.e164("+74950000000"),
+            pools: [Pool(id: "main", numbers: [try! PhoneNumber.e164(trackingNumber)])])]
+        return config
+    }
+
+    static var quietLogger: Logger {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return logger
+    }
+
+    /// Phase one: the daemon without Asterisk leases the number to a visit that came from a Google ad.
+    static func leaseNumber(_ config: AppConfig) async throws -> String {
+        let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: quietLogger)
+        let (ports, listening) = AsyncStream.makeStream(of: Int.self)
+        let running = Task { try await daemon.run(onListening: { listening.yield($0) }) }
+        var port = 0
+        for await bound in ports { port = bound; break }
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/sessions")!)
+        request.httpMethod = "POST"
+        request.setValue("Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0", forHTTPHeaderField: "User-Agent")
+        request.httpBody = Data(#"{"site":"acme","session_id":"sess_fromgoogle","visitor_id":"vis_buyer0001","landing_url":"https://acme.example/pumps?utm_source=google&utm_medium=cpc&utm_campaign=pumps"}"#.utf8)
+        let (data, _) = try await URLSession.shared.data(for: request)
+        running.cancel()
+        _ = try? await running.value
+        let answer = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        return answer?["number"] as? String ?? ""
+    }
+
+    /// Phase two: the same daemon follows Asterisk, which replays a real call to that number; returns when it ended.
+    static func replayCall(_ config: AppConfig, fixture: String = "01-answered") async throws -> Daemon {
+        let recorded = try AMIFixtures.load(fixture)
+        let fake = try await FakeAsterisk.start([FakeAsterisk.Script(replay: try #require(recorded.bytesAfterLogin))])
+        var config = config
+        config.ami = AMIConfiguration(port: fake.port, username: "calltrackd", secret: "calltrackd", auth: .md5)
+        let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: quietLogger)
+        let (stored, storedContinuation) = AsyncStream.makeStream(of: CallRecord.self)
+        let running = Task { try await daemon.run(onCallStored: { storedContinuation.yield($0) }) }
+        for await record in stored where record.revision == 3 { break }
+        running.cancel()
+        _ = try? await running.value
+        await fake.stop()
+        return daemon
+    }
+
+    @Test("the call to a leased number becomes an exact lead with the visit's Google source; the caller is bound")
+    func exactLeadInSQLite() async throws {
+        let dir = TemporaryDirectory("lead")
+        defer { dir.remove() }
+        let config = Self.config(dir)
+        #expect(try await Self.leaseNumber(config) == Self.trackingNumber)
+        let daemon = try await Self.replayCall(config)
+
+        let row = try #require(try await daemon.ledger.leads(limit: 10).first)
+        #expect(row.revision == 3)
+        #expect(row.matchKind == "exact")
+        #expect(row.visitorID == "vis_buyer0001")
+        let lead = try LeadPayload.decoder().decode(LeadChange.self, from: Data(row.payload.utf8))
+        #expect(lead.sessionID == "sess_fromgoogle")
+        #expect(lead.caller == "+79161234567")
+        #expect(lead.disposition == "answered")
+        #expect(lead.answeredBy == "Local/101@agents")
+        #expect(lead.isLead)
+        #expect(lead.lastTouch?.contains(#""source":"google""#) == true)
+        #expect(lead.journey.contains("sess_fromgoogle"))
+        #expect(lead.matchExplanation.contains("one lease held the number"))
+        // The caller's phone now belongs to the visitor: matching sees it on the next call.
+        let bound = try await daemon.ledger.callerVisitor(
+            try PhoneNumber.e164("+79161234567"), number: try PhoneNumber.e164(Self.trackingNumber),
+            at: Timestamp(secondsSinceEpoch: Date().timeIntervalSince1970), onSiteWithin: .seconds(1800))
+        #expect(bound?.visitorID == "vis_buyer0001")
+    }
+
+    @Test("with PostgreSQL configured the lead arrives there, newest revision, and LISTEN hears it")
+    func leadReachesPostgres() async throws {
+        let cluster = try #require(PostgresCluster.shared)
+        let dir = TemporaryDirectory("lead-pg")
+        defer { dir.remove() }
+        var config = Self.config(dir)
+        config.postgres = PostgresSettings(conninfo: cluster.connectionString())
+        config.postgres?.schema = "calltrack_e2e"
+        config.postgres?.channel = "calltrack_e2e"
+        #expect(try await Self.leaseNumber(config) == Self.trackingNumber)
+
+        let listener = PostgresConnection(cluster.connectionString(), logger: Self.quietLogger)
+        defer { listener.close() }
+        try await listener.listen("calltrack_e2e")
+        let frozen = config
+        let daemonTask = Task { try await Self.replayCall(frozen) }
+        // The daemon stops right after the call ended; what it delivered by then, or delivers at its next start,
+        // must reach PostgreSQL. Wait for the notification of the call id, then read the row.
+        var heard: String?
+        for await notification in listener.notifications { heard = notification.payload; break }
+        _ = try await daemonTask.value
+        var row: [String?] = []
+        for _ in 0..<2 {
+            row = try await listener.query(
+                "SELECT call_id, match_kind, session_id, revision::text, disposition FROM calltrack_e2e.lead").rows.first ?? []
+            if row.count == 5 && row[3] == "3" { break }
+            // The last revision may still be in the outbox: a restart delivers it.
+            var restart = config
+            restart.ami = nil
+            let daemon = try await Daemon.open(config: restart, registry: PrometheusCollectorRegistry(), logger: Self.quietLogger)
+            let running = Task { try await daemon.run() }
+            for await _ in listener.notifications { break }
+            running.cancel()
+            _ = try? await running.value
+        }
+        #expect(heard == row.first ?? nil)
+        #expect(row.count == 5)
+        #expect(row[1] == "exact")
+        #expect(row[2] == "sess_fromgoogle")
+        #expect(row[3] == "3")
+        #expect(row[4] == "answered")
+    }
+}

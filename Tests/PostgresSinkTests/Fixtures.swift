@@ -1,0 +1,79 @@
+import CallTrackCore
+import Foundation
+import Logging
+import PostgresSink
+import TestSupport
+
+/// A fresh schema and channel per test, so tests share one cluster and still run in parallel.
+struct Scratch {
+    let cluster: PostgresCluster
+    let schema: PostgresSchema
+    let writer: LeadWriter
+
+    init(_ cluster: PostgresCluster? = PostgresCluster.shared) throws {
+        guard let cluster else { throw PostgresCluster.Failure(description: "no cluster: the suite needs .postgresCluster") }
+        self.cluster = cluster
+        let tag = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        schema = try PostgresSchema(name: "t_\(tag)", channel: "lead_\(tag)")
+        writer = LeadWriter(schema: schema)
+    }
+
+    func connection(password: String? = nil) -> PostgresConnection {
+        PostgresConnection(cluster.connectionString(password: password), logger: Logger(label: "test.pg"))
+    }
+
+    /// A connection with the schema migrated.
+    func migrated() async throws -> PostgresConnection {
+        let pg = connection()
+        let schema = self.schema
+        try await pg.withSession { session throws(PostgresError) in try schema.migrate(session) }
+        return pg
+    }
+
+    /// Upserts through the writer; returns how many leads changed.
+    @discardableResult
+    func upsert(_ pg: PostgresConnection, _ changes: [LeadChange]) async throws -> Int {
+        let writer = self.writer
+        return try await pg.withSession { session throws(PostgresError) in try writer.upsert(changes, in: session) }
+    }
+
+    func rows(_ pg: PostgresConnection, _ sql: String, _ parameters: [String?] = []) async throws -> [[String?]] {
+        try await pg.query(sql.replacingOccurrences(of: "$schema", with: "\"\(schema.name)\""), parameters).rows
+    }
+}
+
+let t0 = Timestamp(microsecondsSinceEpoch: 1_790_000_000_000_000)
+
+func lead(_ n: Int, revision: Int64 = 1, callerName: String? = "Ivan") -> LeadChange {
+    LeadChange(
+        callID: "call-\(n)", revision: revision, siteID: "acme", trackingNumber: "+74950000001",
+        caller: "+7916000\(String(format: "%04d", n % 10_000))", callerName: callerName,
+        startedAt: t0 + .seconds(n), disposition: revision > 1 ? "answered" : "ringing", talkSeconds: Int(revision - 1) * 30,
+        matchKind: "exact", matchConfidence: 1, candidateCount: 1,
+        matchExplanation: #"{"rule":"single live lease","candidates":[{"session":"s-\#(n)"}]}"#,
+        visitorID: "v-\(n)", sessionID: "s-\(n)", userAgent: "Mozilla/5.0",
+        firstTouch: #"{"session_id":"s0-\#(n)","at":1789000000,"source":"google","medium":"cpc","channel":"paid_search"}"#,
+        lastTouch: #"{"session_id":"s-\#(n)","at":1789990000,"source":"newsletter","medium":"email","channel":"email"}"#,
+        journey: #"[{"session_id":"s0-\#(n)","at":1789000000,"source":"google","medium":"cpc","channel":"paid_search"},{"session_id":"s-\#(n)","at":1789990000,"source":"newsletter","medium":"email","channel":"email"}]"#,
+        dealerID: "dealer-1", changedAt: t0 + .seconds(n) + .milliseconds(Int(revision)))
+}
+
+/// Collects notifications until `count` arrived (or the stream ends).
+func collect(_ pg: PostgresConnection, count: Int) async -> [PostgresNotification] {
+    var received: [PostgresNotification] = []
+    for await notification in pg.notifications {
+        received.append(notification)
+        if received.count >= count { break }
+    }
+    return received
+}
+
+/// Collects notification payloads until one equals `sentinel` (not included).
+func collect(_ pg: PostgresConnection, until sentinel: String) async -> [PostgresNotification] {
+    var received: [PostgresNotification] = []
+    for await notification in pg.notifications {
+        if notification.payload == sentinel { break }
+        received.append(notification)
+    }
+    return received
+}

@@ -1,0 +1,152 @@
+import CallTrackCore
+import Logging
+import PostgresSink
+import Store
+import Testing
+import TestSupport
+
+/// A delivery from a temp outbox to a schema of a cluster, run until the test ends.
+struct DeliveryRig {
+    let temp: TempStore
+    let scratch: Scratch
+    let delivery: LeadDelivery
+    let log = RecordingLog()
+
+    init(
+        _ scratch: Scratch, password: String? = nil, user: String? = nil, batchSize: Int = 500,
+        temp: TempStore? = nil, setup: [String] = []
+    ) throws {
+        self.scratch = scratch
+        self.temp = try temp ?? TempStore()
+        let outbox = Outbox(store: try self.temp.open(), topic: "lead")
+        let pg = PostgresConnection(scratch.cluster.connectionString(user: user, password: password), setup: setup, logger: log.logger)
+        delivery = LeadDelivery(
+            outbox: outbox, connection: pg, schema: scratch.schema,
+            configuration: LeadDeliveryConfiguration(batchSize: batchSize, initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(200)),
+            logger: log.logger)
+    }
+
+    /// Runs the delivery around `body`, then stops it.
+    func running(keepFiles: Bool = false, _ body: () async throws -> Void) async throws {
+        let task = Task { [delivery] in try await delivery.run() }
+        defer {
+            task.cancel()
+            if !keepFiles { temp.remove() }
+        }
+        try await body()
+        task.cancel()
+        try await task.value
+    }
+}
+
+@Suite(.postgresCluster)
+struct LeadDeliveryTests {
+    @Test func leadsArriveInPostgresAndAListenerHearsEachOne() async throws {
+        let scratch = try Scratch()
+        let rig = try DeliveryRig(scratch)
+        let listener = scratch.connection()
+        try await listener.listen(scratch.schema.channel)
+        let heard = Task { await collect(listener, until: "end") }
+        try await rig.running {
+            let ids = try await rig.delivery.enqueue([lead(1), lead(2), lead(1, revision: 2)])
+            await rig.delivery.waitUntilDone(through: ids.last!)
+            let pg = scratch.connection()
+            #expect(try await scratch.rows(pg, "SELECT call_id, revision FROM $schema.lead ORDER BY call_id") == [["call-1", "2"], ["call-2", "1"]])
+            try await pg.query("SELECT pg_notify($1, 'end')", [scratch.schema.channel])
+            // One batch: call-1 is written once, with its newest revision.
+            #expect(await heard.value.map(\.payload).sorted() == ["call-1", "call-2"])
+            #expect(try await rig.delivery.outbox.stats().pending == 0)
+        }
+    }
+
+    @Test func aRowPostgresRefusesIsSetAsideAndTheRestOfItsBatchDelivered() async throws {
+        let scratch = try Scratch()
+        let rig = try DeliveryRig(scratch)
+        var changes = (1...20).map { lead($0) }
+        changes[3].journey = "this is not json"
+        changes[11].matchKind = "bogus"
+        changes[15].callerName = LeadText.repaired([0x4F, 0x6C, 0x67, 0xC3, 0x28, 0x00, 0x61]) // invalid UTF-8 and a NUL
+        changes[16].userAgent = String(repeating: "A", count: 10_240)
+        try await rig.running {
+            let ids = try await rig.delivery.enqueue(changes)
+            await rig.delivery.waitUntilDone(through: ids.last!)
+            let pg = scratch.connection()
+            let stored = try await scratch.rows(pg, "SELECT call_id FROM $schema.lead ORDER BY started_at").map { $0[0]! }
+            #expect(stored == changes.map(\.callID).filter { $0 != "call-4" && $0 != "call-12" })
+            let failed = try await rig.delivery.outbox.failed()
+            #expect(failed.map(\.entry.key).sorted() == ["call-12", "call-4"])
+            #expect(failed.allSatisfy { $0.error.contains("SQLSTATE") })
+            #expect(rig.delivery.progress.failed == 2 && rig.delivery.progress.delivered == 18)
+            let odd = try await scratch.rows(pg, "SELECT caller_name, octet_length(user_agent) FROM $schema.lead WHERE call_id IN ('call-16', 'call-17') ORDER BY call_id")
+            #expect(odd == [["Olg\u{FFFD}(a", "11"], ["Ivan", String(LeadChange.Limits.userAgent)]])
+        }
+    }
+
+    @Test func aWrongPasswordIsLoggedClearlyAndDeliveryResumesOnceFixed() async throws {
+        let scratch = try Scratch()
+        let admin = scratch.connection()
+        let role = "app_" + scratch.schema.name
+        try await admin.execute("CREATE ROLE \(role) LOGIN PASSWORD 'old-password'; GRANT CREATE ON DATABASE postgres TO \(role)")
+        let rig = try DeliveryRig(scratch, password: "new-password", user: role)
+        try await rig.running {
+            let ids = try await rig.delivery.enqueue([lead(1), lead(2)])
+            #expect(await rig.log.waitFor("paused"))
+            let paused = rig.log.all.filter { $0.contains("paused") }
+            #expect(paused.count == 1, "one line for the outage, not one per retry")
+            #expect(paused.first?.contains("refused the password") == true)
+            #expect(try await rig.delivery.outbox.stats().pending == 2, "the leads wait in the outbox")
+            try await admin.execute("ALTER ROLE \(role) PASSWORD 'new-password'")
+            await rig.delivery.waitUntilDone(through: ids.last!)
+            #expect(try await scratch.rows(admin, "SELECT count(*) FROM $schema.lead") == [["2"]])
+            #expect(rig.log.all.filter { $0.contains("resumed") }.count == 1)
+        }
+    }
+
+    @Test func leadsLeftInTheOutboxAtShutdownAreDeliveredByTheNextStart() async throws {
+        let scratch = try Scratch()
+        let temp = try TempStore()
+        defer { temp.remove() }
+        // First run: PostgreSQL refuses (wrong password) until the daemon stops.
+        let first = try DeliveryRig(scratch, password: "wrong", temp: temp)
+        var ids: [Int64] = []
+        try await first.running(keepFiles: true) {
+            ids = try await first.delivery.enqueue((1...30).map { lead($0) })
+            #expect(await first.log.waitFor("paused"))
+        }
+        #expect(first.delivery.progress.delivered == 0)
+        // Next start, same state file, right password.
+        let second = try DeliveryRig(scratch, temp: temp)
+        try await second.running {
+            await second.delivery.waitUntilDone(through: ids.last!)
+            let stored = try await scratch.rows(scratch.connection(), "SELECT count(*) FROM $schema.lead")
+            let pending = try await second.delivery.outbox.stats().pending
+            #expect(stored == [["30"]] && pending == 0)
+        }
+    }
+
+    @Test func aStuckPostgresTimesOutIsLoggedAndDeliveryResumes() async throws {
+        let scratch = try Scratch()
+        let rig = try DeliveryRig(scratch, setup: ["SET statement_timeout = 300"])
+        let blocker = scratch.connection()
+        try await rig.running {
+            // Schema in place, then a DBA's transaction holds the lead table.
+            let first = try await rig.delivery.enqueue([lead(1)])
+            await rig.delivery.waitUntilDone(through: first.last!)
+            let schema = scratch.schema
+            let held = Task {
+                try await blocker.withSession { session throws(PostgresError) in
+                    try session.execute("BEGIN; LOCK TABLE \(schema.qualified("lead")) IN ACCESS EXCLUSIVE MODE")
+                }
+            }
+            try await held.value
+            let ids = try await rig.delivery.enqueue([lead(2), lead(3)])
+            #expect(await rig.log.waitFor("paused"))
+            #expect(rig.log.all.contains { $0.contains("paused") && $0.contains("57014") }, "statement timeout")
+            try await blocker.execute("COMMIT")
+            await rig.delivery.waitUntilDone(through: ids.last!)
+            let stored = try await scratch.rows(blocker, "SELECT count(*) FROM $schema.lead")
+            #expect(stored == [["3"]])
+            #expect(rig.log.all.filter { $0.contains("resumed") }.count == 1)
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import CallTrackCore
+import PostgresSink
+import Testing
+import TestSupport
+
+@Suite(.postgresCluster)
+struct LeadWriterTests {
+    @Test func migrationsAreIdempotentAndSafeToRunConcurrently() async throws {
+        let scratch = try Scratch()
+        let a = scratch.connection(), b = scratch.connection()
+        let schema = scratch.schema
+        async let first = a.withSession { session throws(PostgresError) in try schema.migrate(session) }
+        async let second = b.withSession { session throws(PostgresError) in try schema.migrate(session) }
+        let applied = try await [first, second]
+        #expect(applied.flatMap { $0 } == [1], "one of the two daemons migrates, the other finds it done")
+        #expect(try await a.withSession { session throws(PostgresError) in try schema.migrate(session) } == [])
+        #expect(try await a.withSession { session throws(PostgresError) in try schema.version(session) } == 1)
+    }
+
+    @Test func replaysKeepOneRowAndTheNewestRevisionWins() async throws {
+        let scratch = try Scratch()
+        let pg = try await scratch.migrated()
+        let changed1 = try await scratch.upsert(pg, [lead(1), lead(2)])
+        let replay = try await scratch.upsert(pg, [lead(1), lead(2)])
+        let newer = try await scratch.upsert(pg, [lead(1, revision: 3)])
+        let older = try await scratch.upsert(pg, [lead(1, revision: 2)])
+        // Several versions of one lead in one batch: the highest revision is stored.
+        let mixed = try await scratch.upsert(pg, [lead(2, revision: 2), lead(2, revision: 4), lead(2, revision: 3)])
+        #expect([changed1, replay, newer, older, mixed] == [2, 0, 1, 0, 1])
+        let rows = try await scratch.rows(pg, "SELECT call_id, revision, disposition, talk_seconds FROM $schema.lead ORDER BY call_id")
+        #expect(rows == [["call-1", "3", "answered", "60"], ["call-2", "4", "answered", "90"]])
+        let sync = try await scratch.rows(pg, "SELECT lead_id, state FROM $schema.crm_sync ORDER BY lead_id")
+        #expect(sync == [["call-1", "pending"], ["call-2", "pending"]])
+    }
+
+    @Test func aChangedLeadGoesBackToPendingForTheCRM() async throws {
+        let scratch = try Scratch()
+        let pg = try await scratch.migrated()
+        try await scratch.upsert(pg, [lead(1)])
+        _ = try await scratch.rows(pg, "UPDATE $schema.crm_sync SET state = 'synced', attempts = 1, external_id = 'deal-9' RETURNING 1")
+        try await scratch.upsert(pg, [lead(1, revision: 2)])
+        let sync = try await scratch.rows(pg, "SELECT state, attempts, external_id FROM $schema.crm_sync")
+        #expect(sync == [["pending", "0", "deal-9"]])
+    }
+
+    @Test func everyChangedLeadIsNotifiedOnceToAListener() async throws {
+        let scratch = try Scratch()
+        let pg = try await scratch.migrated()
+        let listener = scratch.connection()
+        try await listener.listen(scratch.schema.channel)
+        async let received = collect(listener, count: 4)
+        try await scratch.upsert(pg, [lead(1), lead(2), lead(3)])
+        try await scratch.upsert(pg, [lead(1), lead(2)]) // replay: silent
+        try await scratch.upsert(pg, [lead(2, revision: 2)])
+        #expect(await received.map(\.payload) == ["call-1", "call-2", "call-3", "call-2"])
+    }
+
+    @Test func badTextIsRepairedOrTruncatedNotRefused() async throws {
+        let scratch = try Scratch()
+        let pg = try await scratch.migrated()
+        var change = lead(1, callerName: LeadText.repaired([0x49, 0x76, 0xFF, 0xFE, 0x00, 0x61, 0x6E]))
+        change.userAgent = String(repeating: "Mozilla/5.0 (X11) ", count: 600) // ~10 KB
+        change.answeredBy = "agent\u{0}7"
+        change.journey = #"[{"session_id":"s\u0000","at":1789000000,"source":"bad\u0000source"}]"#
+        try await scratch.upsert(pg, [change])
+        let row = try await scratch.rows(pg, """
+            SELECT caller_name, octet_length(user_agent), answered_by, journey -> 0 ->> 'source' FROM $schema.lead
+            """)
+        #expect(row == [["Iv\u{FFFD}\u{FFFD}an", String(LeadChange.Limits.userAgent), "agent7", "bad\u{FFFD}source"]])
+    }
+
+    @Test func attributionViewsSplitCreditOverTheJourney() async throws {
+        let scratch = try Scratch()
+        let pg = try await scratch.migrated()
+        var change = lead(1)
+        // Three touches: 14 days, 7 days and 0 days before the call.
+        let call = change.startedAt.secondsSinceEpoch
+        change.journey = "[" + [14.0, 7, 0].enumerated().map { index, days in
+            #"{"session_id":"s\#(index)","at":\#(call - days * 86_400),"source":"src\#(index)","channel":"paid_search"}"#
+        }.joined(separator: ",") + "]"
+        try await scratch.upsert(pg, [change])
+        func credits(_ view: String) async throws -> [Double] {
+            try await scratch.rows(pg, "SELECT credit FROM $schema.\(view) ORDER BY position").map { Double($0[0]!)! }
+        }
+        #expect(try await credits("attribution_linear") == [1.0 / 3, 1.0 / 3, 1.0 / 3])
+        #expect(try await credits("attribution_position_based") == [0.4, 0.2, 0.4])
+        let decay = try await credits("attribution_time_decay")
+        // Weights 1/4, 1/2, 1 → credits 1/7, 2/7, 4/7.
+        #expect(zip(decay, [1.0 / 7, 2.0 / 7, 4.0 / 7]).allSatisfy { abs($0 - $1) < 1e-9 })
+        #expect(try await scratch.rows(pg, "SELECT source FROM $schema.attribution_first_touch") == [["google"]])
+        #expect(try await scratch.rows(pg, "SELECT source FROM $schema.attribution_last_touch") == [["newsletter"]])
+    }
+
+    @Test func timestampsAreStoredToTheMicrosecond() async throws {
+        let scratch = try Scratch()
+        let pg = try await scratch.migrated()
+        var change = lead(1)
+        change.startedAt = Timestamp(microsecondsSinceEpoch: 1_709_251_199_999_999) // 2024-02-29 23:59:59.999999
+        change.answeredAt = Timestamp(microsecondsSinceEpoch: -1) // 1969-12-31 23:59:59.999999
+        try await scratch.upsert(pg, [change])
+        let row = try await scratch.rows(pg, """
+            SELECT (extract(epoch FROM started_at) * 1000000)::bigint, (extract(epoch FROM answered_at) * 1000000)::bigint FROM $schema.lead
+            """)
+        #expect(row == [["1709251199999999", "-1"]])
+    }
+}
