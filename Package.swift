@@ -165,6 +165,9 @@ let package = Package(
                 "CallTrackApp", "CallTrackCore", "AMI", "AMIClient", "Store", "PostgresSink", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                // The snippet's browser tests: a static page server and a loopback HTTP client for chromedriver.
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict
         ),
