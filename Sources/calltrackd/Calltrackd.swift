@@ -23,7 +23,7 @@ struct Calltrackd: AsyncParsableCommand {
             Every config key can be overridden by an environment variable: http.port -> CALLTRACKD_HTTP_PORT.
             """,
         version: CalltrackdVersion.current,
-        subcommands: [Serve.self, CheckConfig.self, Version.self],
+        subcommands: [Serve.self, CheckConfig.self, Leads.self, Version.self],
         defaultSubcommand: nil
     )
 }
@@ -79,6 +79,20 @@ struct CheckConfig: AsyncParsableCommand {
             let pools = site.pools.map { "\($0.id) (\($0.numbers.count) numbers, \($0.policy.onExhaustion.rawValue) when full)" }
             print("  site \(site.id): default \(site.defaultNumber), pools: \(pools.isEmpty ? "none" : pools.joined(separator: ", ")), static numbers: \(site.staticNumbers.count)")
         }
+    }
+}
+
+struct Leads: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the latest leads kept in the daemon's SQLite state (works with or without PostgreSQL).")
+
+    @OptionGroup var options: ConfigOption
+    @Option(help: "How many leads, newest first.") var limit = 20
+    @Flag(help: "Print each lead as its full JSON (as delivered to PostgreSQL).") var json = false
+
+    func run() async throws {
+        let config = try await options.load()
+        for line in try await LeadListing.lines(config: config, limit: limit, json: json) { print(line) }
     }
 }
 

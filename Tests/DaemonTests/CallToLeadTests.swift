@@ -90,6 +90,11 @@ struct CallToLeadTests {
         #expect(lead.lastTouch?.contains(#""source":"google""#) == true)
         #expect(lead.journey.contains("sess_fromgoogle"))
         #expect(lead.matchExplanation.contains("one lease held the number"))
+        // `calltrackd leads` shows it with its source.
+        let listing = try await LeadListing.lines(config: config, limit: 5, json: false)
+        #expect(listing.count == 2)
+        #expect(listing.last?.contains("exact") == true)
+        #expect(listing.last?.contains("google / cpc / pumps") == true)
         // The caller's phone now belongs to the visitor: matching sees it on the next call.
         let bound = try await daemon.ledger.callerVisitor(
             try PhoneNumber.e164("+79161234567"), number: try PhoneNumber.e164(Self.trackingNumber),
