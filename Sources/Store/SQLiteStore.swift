@@ -69,9 +69,14 @@ public final class SQLiteStore: StateStore {
     public func recovery(pool: String, numbers: [PhoneNumber], at now: Timestamp, cooldown: Duration) async throws(StoreUnavailable) -> PoolRecovery {
         try await read { db in
             let nowMicros = now.microsecondsSinceEpoch
-            let live = try Row.fetchAll(db, sql: """
-                SELECT * FROM lease WHERE pool_id = ? AND expires_at > ? AND (ended_at IS NULL OR ended_at > ?2)
-                """, arguments: [pool, nowMicros]).map(Rows.lease)
+            // Per number, through lease_by_number: a pool index would cost every allocation a b-tree insert.
+            let liveOnNumber = try db.cachedStatement(sql: """
+                SELECT * FROM lease WHERE number = ? AND expires_at > ? AND (ended_at IS NULL OR ended_at > ?2) AND pool_id = ?
+                """)
+            var live: [Lease] = []
+            for number in numbers {
+                live += try Row.fetchAll(liveOnNumber, arguments: [number.e164, nowMicros, pool]).map(Rows.lease)
+            }
             var releases: [PhoneNumber: (at: Timestamp, visitor: VisitorID)] = [:]
             // The last end of each number, and who held it: the LRU order and the stickiness survive a restart.
             let last = try db.cachedStatement(sql: """

@@ -36,13 +36,20 @@ public enum ChannelClassifier {
         return .referral
     }
 
+    /// "pinterest." stands for every country domain (pinterest.co.uk, ru.pinterest.com); the rest are
+    /// whole domains, so x.company.org is not x.com. Prepared once: this runs on every paid allocation.
+    static let socialPrefixes = socialNetworks.filter { $0.hasSuffix(".") }
+    static let socialDomains = Set(socialNetworks.filter { !$0.hasSuffix(".") })
+
     static func isSocial(_ host: String?) -> Bool {
         guard let host else { return false }
-        return socialNetworks.contains { network in
-            // "pinterest." stands for every country domain (pinterest.co.uk, ru.pinterest.com); the
-            // rest are whole domains, so x.company.org is not x.com.
-            if network.hasSuffix(".") { return host.hasPrefix(network) || host.contains("." + network) }
-            return host == network || host.hasSuffix("." + network)
+        if socialPrefixes.contains(where: { host.hasPrefix($0) || host.contains("." + $0) }) { return true }
+        // The host and each parent domain: a.b.vk.com → b.vk.com → vk.com.
+        var rest = Substring(host)
+        while true {
+            if socialDomains.contains(String(rest)) { return true }
+            guard let dot = rest.firstIndex(of: ".") else { return false }
+            rest = rest[rest.index(after: dot)...]
         }
     }
 
