@@ -35,7 +35,7 @@ public final class AMIClientService: Service, Sendable {
     private let shutdown = Mutex<(requested: Bool, inbox: AsyncStream<Input>.Continuation?)>((false, nil))
 
     public init(
-        configuration: AMIConfiguration, clock: any WallClock = RealtimeClock(), logger: Logger,
+        configuration: AMIConfiguration, clock: any WallClock = SystemClock(), logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, jitterSeed: UInt64 = UInt64.random(in: 0...UInt64.max)
     ) {
         self.configuration = configuration
@@ -274,12 +274,3 @@ public final class AMIClientService: Service, Sendable {
     }
 }
 
-/// The system's wall clock.
-public struct RealtimeClock: WallClock {
-    public init() {}
-    public func now() -> Timestamp {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Timestamp(microsecondsSinceEpoch: Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000)
-    }
-}

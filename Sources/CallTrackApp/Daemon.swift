@@ -104,8 +104,3 @@ public struct Daemon: Sendable {
     }
 }
 
-/// The system clock, in the domain's units.
-public struct SystemClock: WallClock {
-    public init() {}
-    public func now() -> Timestamp { Timestamp(secondsSinceEpoch: Date().timeIntervalSince1970) }
-}

@@ -40,7 +40,7 @@ public final class LeadDelivery: Service, Sendable {
         self.outbox = outbox
         self.connection = connection
         self.writer = LeadWriter(schema: schema)
-        self.clock = clock ?? MachineClock()
+        self.clock = clock ?? SystemClock()
         self.configuration = configuration
         self.logger = logger
     }

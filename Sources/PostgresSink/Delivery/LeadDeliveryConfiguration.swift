@@ -27,11 +27,6 @@ public struct LeadDeliveryConfiguration: Sendable {
     }
 }
 
-/// The wall clock of the machine, for outbox timestamps when none is injected.
-struct MachineClock: WallClock {
-    func now() -> Timestamp { Timestamp(secondsSinceEpoch: Date().timeIntervalSince1970) }
-}
-
 /// The outbox payload format of a `LeadChange`: JSON, so rows written by an older daemon still decode.
 public enum LeadPayload {
     public static func encoder() -> JSONEncoder {
