@@ -47,6 +47,7 @@ public struct Daemon: Sendable {
         let desk = SessionDesk(book: book, store: store, clock: clock, metrics: APIMetrics(), logger: logger)
         let ledger = LeadLedger(store: store, outbox: Outbox(store: store, topic: "lead"))
         let leads = LeadDesk(book: book, store: store, ledger: ledger, settings: config.leads, clock: clock, logger: logger)
+        await leads.catchUp()
         return Daemon(config: config, store: store, book: book, desk: desk, ledger: ledger, leads: leads, registry: registry, logger: logger)
     }
 

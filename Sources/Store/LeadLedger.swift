@@ -84,6 +84,17 @@ public final class LeadLedger: Sendable {
         try await read { db in try GRDB.Row.fetchAll(db, sql: "SELECT * FROM lead ORDER BY started_at DESC LIMIT ?", arguments: [limit]).map(Self.row) }
     }
 
+    /// Calls whose lead is missing or behind the call (the daemon stopped between storing a call and its lead).
+    public func callsBehind(limit: Int = 10_000) async throws(StoreUnavailable) -> [CallRecord] {
+        try await read { db in
+            try GRDB.Row.fetchAll(db, sql: """
+                SELECT call.* FROM call LEFT JOIN lead ON lead.call_id = call.id
+                WHERE lead.call_id IS NULL OR lead.revision < call.revision
+                ORDER BY call.started_at LIMIT ?
+                """, arguments: [limit]).map(Rows.call)
+        }
+    }
+
     /// The latest real lead (not junk, not a repeat) of this visitor or this caller since `since`: the open lead
     /// a new call repeats.
     public func openLead(visitor: VisitorID?, caller: PhoneNumber?, site: String?, since: Timestamp, before: Timestamp) async throws(StoreUnavailable) -> String? {

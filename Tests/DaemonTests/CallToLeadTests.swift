@@ -149,3 +149,36 @@ struct CallToLeadTests {
         #expect(row[4] == "answered")
     }
 }
+
+@Suite("Leads catch up after a stop between a call and its lead")
+struct LeadCatchUpTests {
+    @Test("a call stored without its lead (the daemon was killed in between) gets its lead at the next start")
+    func catchUp() async throws {
+        let dir = TemporaryDirectory("catchup")
+        defer { dir.remove() }
+        let config = CallToLeadTests.config(dir)
+        #expect(try await CallToLeadTests.leaseNumber(config) == CallToLeadTests.trackingNumber)
+        // Store the call the way the ingest does, but without the lead desk: as if killed right after.
+        let fixture = try AMIFixtures.load("01-answered")
+        var assembler = CallAssembler()
+        var decoder = AMIDecoder()
+        var events: [CallEvent] = []
+        decoder.feed(fixture.bytes)
+        while let output = decoder.next() {
+            if case .message(let message) = output { assembler.process(message, arrivedAt: SystemClock().now(), into: &events) }
+        }
+        let records = events.map(\.record)
+        #expect(records.map(\.revision) == [1, 2, 3])
+        let first = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: CallToLeadTests.quietLogger)
+        let writer = Task { await first.store.run() }
+        try await first.store.apply(records.map { .call($0) })
+        writer.cancel()
+        #expect(try await first.ledger.leads(limit: 5).isEmpty)
+
+        let restarted = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: CallToLeadTests.quietLogger)
+        let lead = try #require(try await restarted.ledger.leads(limit: 5).first)
+        #expect(lead.revision == 3)
+        #expect(lead.matchKind == "exact")
+        #expect(try await restarted.ledger.callsBehind().isEmpty)
+    }
+}

@@ -29,6 +29,19 @@ public actor LeadDesk {
         self.logger = logger
     }
 
+    /// Brings every stored call's lead up to date: a call stored just before the daemon stopped gets its lead now.
+    @discardableResult
+    public func catchUp() async -> Int {
+        let behind: [CallRecord]
+        do { behind = try await ledger.callsBehind() } catch {
+            logger.warning("cannot check for calls without leads", metadata: ["error": "\(error.description)"])
+            return 0
+        }
+        for call in behind { await handle(call) }
+        if !behind.isEmpty { logger.notice("leads caught up after a restart", metadata: ["calls": "\(behind.count)"]) }
+        return behind.count
+    }
+
     /// Handles one call change; retries while the store refuses, so no lead is lost to a busy disk.
     public func handle(_ call: CallRecord) async {
         var delay = Duration.milliseconds(50)
