@@ -58,13 +58,7 @@ public final class LeadLedger: Sendable {
                     """, arguments: [row.callID, row.revision, row.siteID, row.visitorID, row.caller,
                                      row.startedAt.microsecondsSinceEpoch, row.isLead, row.matchKind, row.payload,
                                      now.microsecondsSinceEpoch])
-                if let binding {
-                    try db.execute(sql: """
-                        INSERT INTO phone_binding (phone, visitor_id, bound_at, call_id) VALUES (?, ?, ?, ?)
-                        ON CONFLICT (phone) DO UPDATE SET visitor_id = excluded.visitor_id, bound_at = excluded.bound_at,
-                            call_id = excluded.call_id
-                        """, arguments: [binding.phone.e164, binding.visitor, now.microsecondsSinceEpoch, row.callID])
-                }
+                if let binding { try Self.bind(binding.phone, to: binding.visitor, call: row.callID, at: now, db) }
                 try db.execute(sql: "INSERT INTO outbox (topic, key, payload, enqueued_at) VALUES (?, ?, ?, ?)",
                                arguments: [topic, row.callID, row.payload, now.microsecondsSinceEpoch])
                 return db.lastInsertedRowID
@@ -73,6 +67,61 @@ public final class LeadLedger: Sendable {
             throw StoreUnavailable("cannot store the lead: \(SQLiteStore.explain(error))")
         }
         if let id { outbox.ring(newest: id) }
+    }
+
+    /// Binds a caller's phone to a visitor. A phone already bound to another visitor means one person:
+    /// the visitor the phone was bound to first survives, the other is merged into it, and the merge is recorded.
+    static func bind(_ phone: PhoneNumber, to visitor: VisitorID, call: String, at now: Timestamp, _ db: Database) throws {
+        let micros = now.microsecondsSinceEpoch
+        guard let bound = try String.fetchOne(db, sql: "SELECT visitor_id FROM phone_binding WHERE phone = ?", arguments: [phone.e164]) else {
+            try db.execute(sql: "INSERT INTO phone_binding (phone, visitor_id, bound_at, call_id) VALUES (?, ?, ?, ?)",
+                           arguments: [phone.e164, visitor, micros, call])
+            return
+        }
+        let survivor = try survivor(of: bound, db)
+        let merged = try self.survivor(of: visitor, db)
+        guard survivor != merged else { return }
+        try db.execute(sql: "UPDATE visitor_merge SET survivor_id = ? WHERE survivor_id = ?", arguments: [survivor, merged])
+        try db.execute(sql: """
+            INSERT INTO visitor_merge (merged_id, survivor_id, reason, via, call_id, merged_at) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (merged_id) DO NOTHING
+            """, arguments: [merged, survivor, "a call from a phone already bound to the survivor matched the merged visitor's session",
+                             "phone:\(phone.e164)", call, micros])
+    }
+
+    static func survivor(of visitor: VisitorID, _ db: Database) throws -> VisitorID {
+        try String.fetchOne(db, sql: "SELECT survivor_id FROM visitor_merge WHERE merged_id = ?", arguments: [visitor]) ?? visitor
+    }
+
+    static func group(of survivor: VisitorID, _ db: Database) throws -> [VisitorID] {
+        [survivor] + (try String.fetchAll(db, sql: "SELECT merged_id FROM visitor_merge WHERE survivor_id = ? ORDER BY merged_at", arguments: [survivor]))
+    }
+
+    /// The visitor `visitor` is now (itself, or the one it was merged into), and every id of that person.
+    public func person(of visitor: VisitorID) async throws(StoreUnavailable) -> (survivor: VisitorID, ids: [VisitorID]) {
+        try await read { db in
+            let survivor = try Self.survivor(of: visitor, db)
+            return (survivor, try Self.group(of: survivor, db))
+        }
+    }
+
+    /// The survivor a call will end with once its caller is bound to `visitor` (see `bind`).
+    public func survivorAfterBinding(_ phone: PhoneNumber?, to visitor: VisitorID) async throws(StoreUnavailable) -> VisitorID {
+        try await read { db in
+            if let phone, let bound = try String.fetchOne(db, sql: "SELECT visitor_id FROM phone_binding WHERE phone = ?", arguments: [phone.e164]) {
+                return try Self.survivor(of: bound, db)
+            }
+            return try Self.survivor(of: visitor, db)
+        }
+    }
+
+    /// Recorded merges, newest first: who merged into whom, why, when.
+    public func merges(limit: Int = 100) async throws(StoreUnavailable) -> [(merged: VisitorID, survivor: VisitorID, via: String, at: Timestamp)] {
+        try await read { db in
+            try GRDB.Row.fetchAll(db, sql: "SELECT * FROM visitor_merge ORDER BY merged_at DESC LIMIT ?", arguments: [limit]).map {
+                (merged: $0["merged_id"], survivor: $0["survivor_id"], via: $0["via"], at: Timestamp(microsecondsSinceEpoch: $0["merged_at"]))
+            }
+        }
     }
 
     public func lead(_ callID: String) async throws(StoreUnavailable) -> Row? {
@@ -110,30 +159,44 @@ public final class LeadLedger: Sendable {
     /// What matching needs to know about the visitor a caller's phone is bound to.
     public func callerVisitor(_ phone: PhoneNumber, number: PhoneNumber, at t: Timestamp, onSiteWithin: Duration) async throws(StoreUnavailable) -> CallerVisitor? {
         try await read { db in
-            guard let visitor = try String.fetchOne(db, sql: "SELECT visitor_id FROM phone_binding WHERE phone = ?", arguments: [phone.e164]) else {
+            guard let bound = try String.fetchOne(db, sql: "SELECT visitor_id FROM phone_binding WHERE phone = ?", arguments: [phone.e164]) else {
                 return nil
             }
+            // The person, with every visitor id merged into them: a lease or session of any of them is theirs.
+            let visitor = try Self.survivor(of: bound, db)
+            let ids = try Self.group(of: visitor, db)
             let micros = t.microsecondsSinceEpoch
-            let heldBefore = try Bool.fetchOne(db, sql: """
-                SELECT EXISTS (SELECT 1 FROM lease WHERE number = ? AND visitor_id = ? AND started_at < ?)
-                """, arguments: [number.e164, visitor, micros]) ?? false
-            let onSite = try Bool.fetchOne(db, sql: """
-                SELECT EXISTS (SELECT 1 FROM session WHERE visitor_id = ? AND last_activity_at >= ? AND started_at <= ?)
-                """, arguments: [visitor, (t - onSiteWithin).microsecondsSinceEpoch, micros]) ?? false
-            let latest = try String.fetchOne(db, sql: """
-                SELECT id FROM session WHERE visitor_id = ? AND started_at <= ? ORDER BY started_at DESC LIMIT 1
-                """, arguments: [visitor, micros])
-            return CallerVisitor(visitorID: visitor, heldNumberBefore: heldBefore, onSiteNow: onSite, latestSession: latest)
+            var heldBefore = false
+            var onSite = false
+            var latest: (id: String, at: Int64)?
+            for id in ids {
+                heldBefore = try heldBefore || (Bool.fetchOne(db, sql: """
+                    SELECT EXISTS (SELECT 1 FROM lease WHERE number = ? AND visitor_id = ? AND started_at < ?)
+                    """, arguments: [number.e164, id, micros]) ?? false)
+                onSite = try onSite || (Bool.fetchOne(db, sql: """
+                    SELECT EXISTS (SELECT 1 FROM session WHERE visitor_id = ? AND last_activity_at >= ? AND started_at <= ?)
+                    """, arguments: [id, (t - onSiteWithin).microsecondsSinceEpoch, micros]) ?? false)
+                if let row = try GRDB.Row.fetchOne(db, sql: """
+                    SELECT id, started_at FROM session WHERE visitor_id = ? AND started_at <= ? ORDER BY started_at DESC LIMIT 1
+                    """, arguments: [id, micros]) {
+                    let candidate = (id: row["id"] as String, at: row["started_at"] as Int64)
+                    if latest.map({ candidate.at > $0.at }) ?? true { latest = candidate }
+                }
+            }
+            return CallerVisitor(visitorID: visitor, allVisitorIDs: Set(ids), heldNumberBefore: heldBefore, onSiteNow: onSite, latestSession: latest?.id)
         }
     }
 
-    /// A visitor's sessions up to `t`, oldest first: the journey of a lead.
-    public func journey(of visitor: VisitorID, upTo t: Timestamp, limit: Int = 200) async throws(StoreUnavailable) -> [SessionRecord] {
+    /// The sessions of a person (all their visitor ids) up to `t`, oldest first: the journey of a lead.
+    public func journey(of visitors: [VisitorID], upTo t: Timestamp, limit: Int = 200) async throws(StoreUnavailable) -> [SessionRecord] {
         try await read { db in
-            try GRDB.Row.fetchAll(db, sql: """
-                SELECT * FROM (SELECT * FROM session WHERE visitor_id = ? AND started_at <= ? ORDER BY started_at DESC LIMIT ?)
-                ORDER BY started_at
-                """, arguments: [visitor, t.microsecondsSinceEpoch, limit]).map(Rows.session)
+            var sessions: [SessionRecord] = []
+            for visitor in Set(visitors) {
+                sessions += try GRDB.Row.fetchAll(db, sql: """
+                    SELECT * FROM session WHERE visitor_id = ? AND started_at <= ? ORDER BY started_at DESC LIMIT ?
+                    """, arguments: [visitor, t.microsecondsSinceEpoch, limit]).map(Rows.session)
+            }
+            return Array(sessions.sorted { ($0.startedAt, $0.id) < ($1.startedAt, $1.id) }.suffix(limit))
         }
     }
 

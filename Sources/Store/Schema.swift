@@ -105,6 +105,19 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v6-visitor-merges") { db in
+            try db.execute(sql: """
+                CREATE TABLE visitor_merge (           -- a visitor that turned out to be another one's device or cookie
+                    merged_id TEXT PRIMARY KEY NOT NULL,
+                    survivor_id TEXT NOT NULL,         -- always a visitor that is not itself merged (one level)
+                    reason TEXT NOT NULL,
+                    via TEXT NOT NULL,                 -- the identifier that linked them, e.g. phone:+79161234567
+                    call_id TEXT,
+                    merged_at INTEGER NOT NULL
+                );
+                CREATE INDEX visitor_merge_by_survivor ON visitor_merge(survivor_id);
+                """)
+        }
         return migrator
     }
 }

@@ -62,17 +62,18 @@ public actor LeadDesk {
         let stored = try await ledger.lead(call.id)
         if let stored, stored.revision >= call.revision { return }
         var change: LeadChange
+        var matchedVisitor: VisitorID?
         if let stored, let previous = try? LeadPayload.decoder().decode(LeadChange.self, from: Data(stored.payload.utf8)) {
             change = previous
         } else if let opened = try await open(call) {
-            change = opened
+            (change, matchedVisitor) = opened
         } else {
             return
         }
         update(&change, with: call)
         let payload = String(decoding: (try? LeadPayload.encoder().encode(change)) ?? Data(), as: UTF8.self)
         let binding: (phone: PhoneNumber, visitor: VisitorID)? =
-            if let caller = call.caller, let visitor = change.visitorID, change.matchKind != MatchKind.unmatched.rawValue {
+            if let caller = call.caller, let visitor = matchedVisitor, change.matchKind != MatchKind.unmatched.rawValue {
                 (caller, visitor)
             } else { nil }
         try await ledger.record(
@@ -89,7 +90,7 @@ public actor LeadDesk {
     }
 
     /// Matches a call at its start and builds the first version of its lead; nil for a number no site tracks.
-    func open(_ call: CallRecord) async throws(StoreUnavailable) -> LeadChange? {
+    func open(_ call: CallRecord) async throws(StoreUnavailable) -> (LeadChange, matchedVisitor: VisitorID?)? {
         guard let number = call.trackingNumber, let owner = await owner(of: number) else {
             untracked.increment()
             logger.notice("call to a number no site tracks: stored, no lead", metadata: ["call": "\(call.id)", "dialled": "\(call.dialled)"])
@@ -107,8 +108,15 @@ public actor LeadDesk {
             cooldown: cooldown, callerVisitor: callerVisitor))
         matches[match.kind]?.increment()
 
+        // The person behind the call: the matched visitor, or the one it merges into once the caller is bound.
         var journey: [SessionRecord] = []
-        if let visitor = match.visitorID { journey = try await ledger.journey(of: visitor, upTo: t) }
+        var person: VisitorID?
+        if let visitor = match.visitorID {
+            let survivor = try await ledger.survivorAfterBinding(call.caller, to: visitor)
+            let ids = try await ledger.person(of: survivor).ids + (try await ledger.person(of: visitor).ids)
+            journey = try await ledger.journey(of: ids, upTo: t)
+            person = survivor
+        }
         let session = journey.last { $0.id == match.sessionID }
         let firstTouch: Touch?
         let lastTouch: Touch?
@@ -121,15 +129,16 @@ public actor LeadDesk {
         }
         let window = settings.uniquenessWindow
         let repeatOf = try await ledger.openLead(
-            visitor: match.visitorID, caller: call.caller, site: settings.uniquenessScope == .site ? owner.site.id : nil,
+            visitor: person, caller: call.caller, site: settings.uniquenessScope == .site ? owner.site.id : nil,
             since: t - window, before: t)
-        return LeadChange(
+        let change = LeadChange(
             callID: call.id, revision: Int64(call.revision), siteID: owner.site.id, trackingNumber: number.e164,
             caller: call.caller?.e164 ?? call.callerRaw, callerName: call.callerName, startedAt: t,
             matchKind: match.kind.rawValue, matchConfidence: match.confidence, candidateCount: match.candidateCount,
-            matchExplanation: Touch.json(MatchExplanation(match)), visitorID: match.visitorID, sessionID: match.sessionID,
+            matchExplanation: Touch.json(MatchExplanation(match)), visitorID: person, sessionID: match.sessionID,
             userAgent: session?.userAgent, firstTouch: firstTouch.map(Touch.json), lastTouch: lastTouch.map(Touch.json),
             journey: Touch.json(journey.map(Touch.init)), repeatOf: repeatOf, changedAt: clock.now())
+        return (change, match.visitorID)
     }
 
     /// The call's latest facts, and the rules that depend on them (junk, repeat).
