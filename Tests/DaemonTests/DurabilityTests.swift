@@ -92,16 +92,19 @@ struct CheckConfigTests {
     }
 
     @Test("a wrong value names its key, its env variable, and what to write", arguments: [
-        ("CALLTRACKD_HTTP_PORT", "eighty", "config key http.port (env CALLTRACKD_HTTP_PORT)"),
-        ("CALLTRACKD_POOL_ACME_MAIN_COOLDOWN", "later", "pool.acme-main.cooldown"),
-        ("CALLTRACKD_SITE_ACME_DEFAULT_NUMBER", "12", "is not a phone number"),
-        ("CALLTRACKD_SITE_ACME_ORIGINS", "acme.example/path", "is not an origin"),
-        ("CALLTRACKD_POOL_ACME_MAIN_ON_EXHAUSTION", "panic", "write fallback or share"),
+        (["CALLTRACKD_HTTP_PORT": "eighty"], "config key http.port (env CALLTRACKD_HTTP_PORT)"),
+        (["CALLTRACKD_POOL_ACME_MAIN_COOLDOWN": "later"], "pool.acme-main.cooldown"),
+        (["CALLTRACKD_SITE_ACME_DEFAULT_NUMBER": "12"], "is not a phone number"),
+        (["CALLTRACKD_SITE_ACME_ORIGINS": "acme.example/path"], "is not an origin"),
+        (["CALLTRACKD_POOL_ACME_MAIN_ON_EXHAUSTION": "panic"], "write fallback or share"),
+        (["CALLTRACKD_POSTGRES_URL": "dbname=crm", "CALLTRACKD_POSTGRES_SCHEMA": "Bad-Name"], "config key postgres.schema"),
+        (["CALLTRACKD_AMI_HOST": "pbx.example"], "config key ami.username"),
+        (["CALLTRACKD_LEADS_BLOCK_LIST": "+7495,spam"], "leads.block_list"),
     ])
-    func badValue(variable: String, value: String, expected: String) throws {
+    func badValue(environment: [String: String], expected: String) throws {
         let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("deploy/calltrackd.example.yaml").path
-        let result = try DaemonProcess.run(["check-config", "--config", example], environment: [variable: value])
+        let result = try DaemonProcess.run(["check-config", "--config", example], environment: environment)
         #expect(result.status != 0)
         #expect(result.output.contains(expected), "\(result.output)")
     }

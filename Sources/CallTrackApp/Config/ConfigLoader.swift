@@ -3,6 +3,7 @@ import AMIClient
 import CallTrackCore
 import Configuration
 import HTTPAPI
+import PostgresSink
 import SystemPackage
 
 /// Reads `AppConfig` from a YAML file with environment overrides (`http.port` ← `CALLTRACKD_HTTP_PORT`).
@@ -73,6 +74,11 @@ public enum ConfigLoader {
             var postgres = PostgresSettings(conninfo: keys.string("postgres.url") ?? "")
             postgres.schema = keys.string("postgres.schema") ?? postgres.schema
             postgres.channel = keys.string("postgres.channel") ?? postgres.channel
+            do {
+                _ = try PostgresSchema(name: postgres.schema, channel: postgres.channel)
+            } catch {
+                throw ConfigProblem(key: error.description.contains("channel") ? "postgres.channel" : "postgres.schema", error.description)
+            }
             config.postgres = postgres
         }
         return config
