@@ -22,6 +22,7 @@ struct Bench: AsyncParsableCommand {
             AllocatorBenchmark.self,
             AMIBenchmark.self,
             LeadDeliveryBenchmark.self,
+            CallToLeadBenchmark.self,
         ]
     )
 }

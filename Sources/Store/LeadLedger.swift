@@ -40,13 +40,16 @@ public final class LeadLedger: Sendable {
         }
     }
 
-    /// Stores the lead change, binds the caller's phone to the visitor, and queues the change for delivery.
-    /// An older revision than the stored one is ignored (replays are harmless).
-    public func record(_ row: Row, binding: (phone: PhoneNumber, visitor: VisitorID)?, at now: Timestamp) async throws(StoreUnavailable) {
+    /// Stores the call and its lead change, binds the caller's phone to the visitor, and queues the change for
+    /// delivery — one transaction, one fsync. An older revision than the stored one is ignored (replays are harmless).
+    public func record(
+        _ row: Row, call: CallRecord? = nil, binding: (phone: PhoneNumber, visitor: VisitorID)?, at now: Timestamp
+    ) async throws(StoreUnavailable) {
         let topic = outbox.topic
         let id: Int64?
         do {
             id = try await database.write { db -> Int64? in
+                if let call { try StateWriter.upsert(call, db) }
                 let stored = try Int.fetchOne(db, sql: "SELECT revision FROM lead WHERE call_id = ?", arguments: [row.callID])
                 if let stored, stored >= row.revision { return nil }
                 try db.execute(sql: """

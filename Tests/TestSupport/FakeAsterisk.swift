@@ -49,6 +49,8 @@ public final class FakeAsterisk: Sendable {
     struct Record {
         var connections = 0
         var actions: [AMIMessage] = []
+        /// The connection accepted last: `push` writes to it.
+        var live: (any Channel)?
         /// Tests waiting for an action by name.
         var waiters: [(name: String, continuation: CheckedContinuation<Void, Never>)] = []
     }
@@ -86,7 +88,20 @@ public final class FakeAsterisk: Sendable {
         try? await serverChannel.close()
     }
 
-    fileprivate func recordConnection() { record.withLock { $0.connections += 1 } }
+    fileprivate func recordConnection(_ channel: any Channel) {
+        record.withLock {
+            $0.connections += 1
+            $0.live = channel
+        }
+    }
+
+    /// Writes bytes to the current connection, as Asterisk would send events live (benchmarks pace calls with it).
+    public func push(_ bytes: [UInt8]) async throws {
+        guard let channel = record.withLock({ $0.live }) else { throw NotConnected() }
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
+    }
+
+    public struct NotConnected: Error {}
     fileprivate func recordAction(_ action: AMIMessage) {
         let name = action["Action"] ?? ""
         let ready = record.withLock { record -> [CheckedContinuation<Void, Never>] in
@@ -140,7 +155,7 @@ private final class FakeAsteriskHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        shared.fake?.recordConnection()
+        shared.fake?.recordConnection(context.channel)
         if let banner = script.banner { write("\(banner)\r\n", context) }
     }
 

@@ -58,6 +58,7 @@ public actor LeadDesk {
         }
     }
 
+    /// Stores the call, and its lead when the number is tracked, in one transaction.
     func process(_ call: CallRecord) async throws(StoreUnavailable) {
         let stored = try await ledger.lead(call.id)
         if let stored, stored.revision >= call.revision { return }
@@ -68,6 +69,7 @@ public actor LeadDesk {
         } else if let opened = try await open(call) {
             (change, matchedVisitor) = opened
         } else {
+            try await store.apply([.call(call)])
             return
         }
         update(&change, with: call)
@@ -80,7 +82,7 @@ public actor LeadDesk {
             LeadLedger.Row(callID: call.id, revision: call.revision, siteID: change.siteID, visitorID: change.visitorID,
                            caller: change.caller, startedAt: call.startedAt, isLead: change.isLead, matchKind: change.matchKind,
                            payload: payload),
-            binding: stored == nil ? binding : nil, at: clock.now())
+            call: call, binding: stored == nil ? binding : nil, at: clock.now())
         if stored == nil {
             logger.info("lead opened", metadata: [
                 "call": "\(call.id)", "match": "\(change.matchKind)", "session": "\(change.sessionID ?? "-")",
