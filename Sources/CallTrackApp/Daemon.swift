@@ -75,6 +75,7 @@ public struct Daemon: Sendable {
         var services: [any Service] = [
             StoreService(store: store),
             LeaseSweeper(book: book, clock: desk.clock, interval: config.sweepInterval),
+            RetentionSweeper(store: store, clock: desk.clock, retention: config.retention, logger: logger),
         ]
         if let postgres = config.postgres {
             let schema = try PostgresSchema(name: postgres.schema, channel: postgres.channel)

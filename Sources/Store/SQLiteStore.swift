@@ -116,6 +116,25 @@ public final class SQLiteStore: StateStore {
         }
     }
 
+    /// Forgets visits, leases and phone bindings last active before `cutoff` (SPEC §Privacy; default two years).
+    /// Calls and leads stay: they are the company's records, and leads live on in its CRM.
+    @discardableResult
+    public func forget(before cutoff: Timestamp) async throws(StoreUnavailable) -> (sessions: Int, leases: Int, bindings: Int) {
+        do {
+            return try await database.write { db in
+                let micros = cutoff.microsecondsSinceEpoch
+                try db.execute(sql: "DELETE FROM session WHERE last_activity_at < ?", arguments: [micros])
+                let sessions = db.changesCount
+                try db.execute(sql: "DELETE FROM lease WHERE expires_at < ?", arguments: [micros])
+                let leases = db.changesCount
+                try db.execute(sql: "DELETE FROM phone_binding WHERE bound_at < ?", arguments: [micros])
+                return (sessions, leases, db.changesCount)
+            }
+        } catch {
+            throw StoreUnavailable("cannot apply the retention policy: \(Self.explain(error))")
+        }
+    }
+
     /// Transactions the group committer has committed since open.
     public var committedTransactions: Int { committer.transactions.load(ordering: .relaxed) }
 

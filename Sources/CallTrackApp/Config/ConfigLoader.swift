@@ -67,6 +67,12 @@ public enum ConfigLoader {
         config.perIP = try limit(keys, "limits.per_ip", default: config.perIP)
         config.perVisitor = try limit(keys, "limits.per_visitor", default: config.perVisitor)
         if let sweep = try keys.duration("leases.sweep_interval") { config.sweepInterval = sweep }
+        if let retention = try keys.duration("privacy.retention") {
+            guard retention >= .seconds(30 * 86_400) else {
+                throw ConfigProblem(key: "privacy.retention", "shorter than 30 days would forget visits before their calls: write e.g. 730d")
+            }
+            config.retention = retention
+        }
         config.sites = try sites(keys, country: config.country)
         config.ami = try ami(keys, country: config.country)
         config.leads = try leads(keys, country: config.country)
