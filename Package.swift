@@ -140,6 +140,7 @@ let package = Package(
             name: "TestSupport",
             dependencies: [
                 "CallTrackCore", "AMI",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

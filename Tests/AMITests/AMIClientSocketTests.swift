@@ -25,7 +25,7 @@ struct AMIClientSocketTests {
     /// Runs the client while `body` reads from it, then stops it.
     private func withClient<T: Sendable>(
         _ configuration: AMIConfiguration, logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
-        metrics: RecordedMetrics = RecordedMetrics(),
+        metrics: RecordingMetrics = RecordingMetrics(),
         _ body: @escaping @Sendable (AMIClientService) async throws -> T
     ) async throws -> T {
         let service = withMetricsFactory(metrics) { AMIClientService(configuration: configuration, logger: logger, jitterSeed: 7) }
@@ -203,7 +203,7 @@ struct AMIClientSocketTests {
         let garbage = Array(("Event: VarSet\r\nValue: " + String(repeating: "x", count: 20_000) + "\r\n\r\n").utf8)
         let fake = try await FakeAsterisk.start([FakeAsterisk.Script(replay: garbage + (try #require(fixture.bytesAfterLogin)))])
         defer { Task { await fake.stop() } }
-        let metrics = RecordedMetrics()
+        let metrics = RecordingMetrics()
         let (ended, connected) = try await withClient(configuration(fake), metrics: metrics) { service in
             (await Self.endedCalls(service, count: 40).ended, metrics.value("calltrackd_ami_connected"))
         }

@@ -169,14 +169,14 @@ struct LeadDeliveryTests {
         }
         try await rig.running {
             let ids = try await rig.delivery.enqueue((1...5).map { lead($0) })
-            await metrics.waitFor("calltrack_outbox_depth", 5)
-            #expect(metrics.value("calltrack_postgres_up") == 0)
-            #expect(metrics.value("calltrack_outbox_oldest_age_seconds") != nil)
+            await metrics.waitFor("calltrackd_outbox_depth", [("topic", "lead")], 5)
+            #expect(metrics.value("calltrackd_postgres_up") == 0)
+            #expect(metrics.value("calltrackd_outbox_oldest_age_seconds", [("topic", "lead")]) != nil)
             try await admin.execute("ALTER ROLE \(role) PASSWORD 'new'")
             await rig.delivery.waitUntilDone(through: ids.last!)
-            await metrics.waitFor("calltrack_outbox_depth", 0)
-            #expect(metrics.value("calltrack_leads_delivered_total") == 5)
-            #expect(metrics.value("calltrack_postgres_up") == 1)
+            await metrics.waitFor("calltrackd_outbox_depth", [("topic", "lead")], 0)
+            #expect(metrics.value("calltrackd_leads_delivered_total") == 5)
+            #expect(metrics.value("calltrackd_postgres_up") == 1)
         }
     }
 }
