@@ -151,11 +151,21 @@ public final class LeadLedger: Sendable {
     /// a new call repeats.
     public func openLead(visitor: VisitorID?, caller: PhoneNumber?, site: String?, since: Timestamp, before: Timestamp) async throws(StoreUnavailable) -> String? {
         try await read { db in
-            try String.fetchOne(db, sql: """
-                SELECT call_id FROM lead WHERE is_lead = 1 AND started_at >= ? AND started_at < ?
-                  AND (visitor_id = ? OR caller = ?) AND (? IS NULL OR site_id = ?)
-                ORDER BY started_at DESC LIMIT 1
-                """, arguments: [since.microsecondsSinceEpoch, before.microsecondsSinceEpoch, visitor, caller?.e164, site, site])
+            // Two indexed lookups (by visitor, by caller): an OR across them would scan every lead in the window.
+            let range = [since.microsecondsSinceEpoch, before.microsecondsSinceEpoch]
+            var latest: (id: String, at: Int64)?
+            for (column, value) in [("visitor_id", visitor), ("caller", caller?.e164)] {
+                guard let value else { continue }
+                let row = try GRDB.Row.fetchOne(db, sql: """
+                    SELECT call_id, started_at FROM lead WHERE \(column) = ? AND started_at >= ? AND started_at < ?
+                      AND is_lead = 1 AND (? IS NULL OR site_id = ?)
+                    ORDER BY started_at DESC LIMIT 1
+                    """, arguments: StatementArguments([value] + range.map { $0 as (any DatabaseValueConvertible)? } + [site, site]))
+                if let row, latest.map({ (row["started_at"] as Int64) > $0.at }) ?? true {
+                    latest = (row["call_id"], row["started_at"])
+                }
+            }
+            return latest?.id
         }
     }
 

@@ -95,8 +95,10 @@ enum Schema {
                     updated_at INTEGER NOT NULL
                 );
                 CREATE INDEX lead_by_start ON lead(started_at);
-                CREATE INDEX lead_by_visitor ON lead(visitor_id, started_at);
-                CREATE INDEX lead_by_caller ON lead(caller, started_at);
+                -- Open leads only: "is there an open lead of this visitor or caller" stays one index probe,
+                -- however many repeat calls a caller made.
+                CREATE INDEX open_lead_by_visitor ON lead(visitor_id, started_at) WHERE is_lead = 1;
+                CREATE INDEX open_lead_by_caller ON lead(caller, started_at) WHERE is_lead = 1;
                 CREATE TABLE phone_binding (          -- a caller's phone, bound to the visitor a matched call found
                     phone TEXT PRIMARY KEY NOT NULL,
                     visitor_id TEXT NOT NULL,
