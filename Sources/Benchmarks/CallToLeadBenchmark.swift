@@ -17,7 +17,7 @@ struct CallToLeadBenchmark: AsyncParsableCommand {
         abstract: "Call-to-lead latency p50/p99: AMI bytes in → lead row committed in PostgreSQL (target p99 ≤ 10 ms).")
 
     @Option(help: "Calls to send.") var calls = 10_000
-    @Option(help: "Calls per second (each call brings 3 lead changes: ringing, answered, ended).") var rate = 100
+    @Option(help: "Calls per second (each call brings 3 lead changes: ringing, answered, ended).") var rate = 50
 
     func run() async throws {
         var logger = Logger(label: "bench")
