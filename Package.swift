@@ -76,6 +76,12 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // The system zlib, to serve the snippet gzip-compressed.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         // Lead delivery to PostgreSQL through libpq: schema, upsert, NOTIFY, outbox drain.
         .target(
             name: "PostgresSink",
@@ -91,7 +97,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "CallTrackCore", "Store",
+                "CallTrackCore", "Store", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -120,6 +120,20 @@ struct OpsRouteTests {
             let etag = try #require(script.headers[.eTag])
             let again = try await client.status(uri: "/ct.js", method: .get, headers: [.ifNoneMatch: etag])
             #expect(again == .notModified)
+            // Browsers accept gzip: the same script, a third of the bytes, under its own ETag.
+            let raw = script.body.readableBytes
+            let gzip = try await client.execute(uri: "/ct.js", method: .get, headers: [.acceptEncoding: "gzip, deflate, br"]) { $0 }
+            #expect(gzip.headers[.contentEncoding] == "gzip")
+            let bytes = Array(gzip.body.readableBytesView)
+            #expect(bytes.prefix(2) == [0x1f, 0x8b])
+            #expect(bytes.count < raw / 2)
+            // The gzip trailer ends with the uncompressed size.
+            let size = bytes.suffix(4).reversed().reduce(0) { $0 << 8 | Int($1) }
+            #expect(size == raw)
+            let gzipTag = try #require(gzip.headers[.eTag])
+            #expect(gzipTag != etag)
+            let gzipAgain = try await client.status(uri: "/ct.js", method: .get, headers: [.acceptEncoding: "gzip", .ifNoneMatch: gzipTag])
+            #expect(gzipAgain == .notModified)
         }
     }
 }
