@@ -182,3 +182,56 @@ struct LeadCatchUpTests {
         #expect(try await restarted.ledger.callsBehind().isEmpty)
     }
 }
+
+@Suite("Concurrent calls on one shared number")
+struct CollisionLeadTests {
+    @Test("two callers on a number two sessions share: both leads are `shared`, two candidates, each a session that held it")
+    func collision() async throws {
+        let dir = TemporaryDirectory("collision")
+        defer { dir.remove() }
+        var config = AppConfig()
+        config.dataDirectory = dir.path
+        config.httpPort = 0
+        config.leads.minTalkSeconds = 0
+        config.sites = [Site(
+            id: "acme", defaultNumber: try PhoneNumber.e164("+74950000000"),
+            pools: [Pool(id: "main", numbers: [try PhoneNumber.e164("+74950000006")], policy: PoolPolicy(onExhaustion: .share))])]
+        // Phase one: two visits hold the one number (the pool shares when full).
+        let leasing = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: CallToLeadTests.quietLogger)
+        let (ports, listening) = AsyncStream.makeStream(of: Int.self)
+        let running = Task { try await leasing.run(onListening: { listening.yield($0) }) }
+        var port = 0
+        for await bound in ports { port = bound; break }
+        #expect(try await VisitorMergeTests.allocate(port: port, session: "sess_first0001", visitor: "vis_first0001", campaign: "a") == "+74950000006")
+        #expect(try await VisitorMergeTests.allocate(port: port, session: "sess_second001", visitor: "vis_second001", campaign: "b") == "+74950000006")
+        running.cancel()
+        _ = try? await running.value
+
+        // Phase two: the recorded collision — two callers, 100 ms apart, interleaved in the stream.
+        let recorded = try AMIFixtures.load("04-collision")
+        let fake = try await FakeAsterisk.start([FakeAsterisk.Script(replay: try #require(recorded.bytesAfterLogin))])
+        config.ami = AMIConfiguration(port: fake.port, username: "calltrackd", secret: "calltrackd", auth: .md5)
+        let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: CallToLeadTests.quietLogger)
+        let (stored, storedContinuation) = AsyncStream.makeStream(of: CallRecord.self)
+        let following = Task { try await daemon.run(onCallStored: { storedContinuation.yield($0) }) }
+        var ended = 0
+        for await record in stored where record.revision == 3 {
+            ended += 1
+            if ended == 2 { break }
+        }
+        following.cancel()
+        _ = try? await following.value
+        await fake.stop()
+
+        let leads = try await daemon.ledger.leads(limit: 10)
+        #expect(leads.count == 2)
+        for row in leads {
+            let lead = try LeadPayload.decoder().decode(LeadChange.self, from: Data(row.payload.utf8))
+            #expect(lead.matchKind == "shared")
+            #expect(lead.candidateCount == 2)
+            #expect(abs(lead.matchConfidence - 0.5) < 1e-9)
+            #expect(["sess_first0001", "sess_second001"].contains(lead.sessionID ?? ""))
+            #expect(lead.matchExplanation.contains("sess_first0001") && lead.matchExplanation.contains("sess_second001"))
+        }
+    }
+}
