@@ -103,6 +103,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            // Snippet/ct.js is the minified build of SnippetSource/ct.js (scripts/build-snippet).
+            exclude: ["SnippetSource"],
             resources: [.copy("Snippet")],
             swiftSettings: strict
         ),
