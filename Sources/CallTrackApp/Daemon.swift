@@ -44,7 +44,7 @@ public struct Daemon: Sendable {
         logger.info("state recovered", metadata: [
             "database": "\(config.databasePath)", "sites": "\(sites.count)", "live_leases": "\(restored)",
         ])
-        let desk = SessionDesk(book: book, store: store, clock: clock, metrics: APIMetrics(), logger: logger)
+        let desk = SessionDesk(book: book, store: store, clock: clock, metrics: APIMetrics(), identityLinks: config.api.identityLinks, logger: logger)
         let ledger = LeadLedger(store: store, outbox: Outbox(store: store, topic: "lead"))
         let leads = LeadDesk(book: book, store: store, ledger: ledger, settings: config.leads, clock: clock, logger: logger)
         await leads.catchUp()

@@ -1,3 +1,5 @@
+import CallTrackCore
+
 /// The HTTP adapter's knobs, read from the config file by the app.
 public struct APISettings: Sendable {
     /// Bodies above this answer 413: a session body is well under 4 KB even with long URLs.
@@ -9,6 +11,9 @@ public struct APISettings: Sendable {
     public var pingIntervalSeconds: Int
     /// How long the snippet keeps marked numbers hidden waiting for an answer.
     public var hideTimeoutMilliseconds: Int
+    /// Identifiers a visit carries that link its visitor to others (`identity.link_by`): a second device or
+    /// a cleared cookie with the same analytics client id or ad click merges into the visitor seen first.
+    public var identityLinks: Set<VisitorIdentifier.Kind> = VisitorIdentifier.Kind.fromSessions
 
     public init(
         maxBodyBytes: Int = 16 * 1024, adminToken: String? = nil, benchEcho: Bool = false,

@@ -75,56 +75,9 @@ public final class LeadLedger: Sendable {
     /// Binds a caller's phone to a visitor. A phone already bound to another visitor means one person:
     /// the visitor the phone was bound to first survives, the other is merged into it, and the merge is recorded.
     static func bind(_ phone: PhoneNumber, to visitor: VisitorID, call: String, at now: Timestamp, _ db: Database) throws {
-        let micros = now.microsecondsSinceEpoch
-        guard let bound = try String.fetchOne(db, sql: "SELECT visitor_id FROM phone_binding WHERE phone = ?", arguments: [phone.e164]) else {
-            try db.execute(sql: "INSERT INTO phone_binding (phone, visitor_id, bound_at, call_id) VALUES (?, ?, ?, ?)",
-                           arguments: [phone.e164, visitor, micros, call])
-            return
-        }
-        let survivor = try survivor(of: bound, db)
-        let merged = try self.survivor(of: visitor, db)
-        guard survivor != merged else { return }
-        try db.execute(sql: "UPDATE visitor_merge SET survivor_id = ? WHERE survivor_id = ?", arguments: [survivor, merged])
-        try db.execute(sql: """
-            INSERT INTO visitor_merge (merged_id, survivor_id, reason, via, call_id, merged_at) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT (merged_id) DO NOTHING
-            """, arguments: [merged, survivor, "a call from a phone already bound to the survivor matched the merged visitor's session",
-                             "phone:\(phone.e164)", call, micros])
-    }
-
-    static func survivor(of visitor: VisitorID, _ db: Database) throws -> VisitorID {
-        try String.fetchOne(db, sql: "SELECT survivor_id FROM visitor_merge WHERE merged_id = ?", arguments: [visitor]) ?? visitor
-    }
-
-    static func group(of survivor: VisitorID, _ db: Database) throws -> [VisitorID] {
-        [survivor] + (try String.fetchAll(db, sql: "SELECT merged_id FROM visitor_merge WHERE survivor_id = ? ORDER BY merged_at", arguments: [survivor]))
-    }
-
-    /// The visitor `visitor` is now (itself, or the one it was merged into), and every id of that person.
-    public func person(of visitor: VisitorID) async throws(StoreUnavailable) -> (survivor: VisitorID, ids: [VisitorID]) {
-        try await read { db in
-            let survivor = try Self.survivor(of: visitor, db)
-            return (survivor, try Self.group(of: survivor, db))
-        }
-    }
-
-    /// The survivor a call will end with once its caller is bound to `visitor` (see `bind`).
-    public func survivorAfterBinding(_ phone: PhoneNumber?, to visitor: VisitorID) async throws(StoreUnavailable) -> VisitorID {
-        try await read { db in
-            if let phone, let bound = try String.fetchOne(db, sql: "SELECT visitor_id FROM phone_binding WHERE phone = ?", arguments: [phone.e164]) {
-                return try Self.survivor(of: bound, db)
-            }
-            return try Self.survivor(of: visitor, db)
-        }
-    }
-
-    /// Recorded merges, newest first: who merged into whom, why, when.
-    public func merges(limit: Int = 100) async throws(StoreUnavailable) -> [(merged: VisitorID, survivor: VisitorID, via: String, at: Timestamp)] {
-        try await read { db in
-            try GRDB.Row.fetchAll(db, sql: "SELECT * FROM visitor_merge ORDER BY merged_at DESC LIMIT ?", arguments: [limit]).map {
-                (merged: $0["merged_id"], survivor: $0["survivor_id"], via: $0["via"], at: Timestamp(microsecondsSinceEpoch: $0["merged_at"]))
-            }
-        }
+        try VisitorIdentity.link(VisitorIdentifier(phone: phone), to: visitor,
+                                 reason: VisitorIdentity.reason(linking: .phone, by: "a call matched to the merged visitor's session"),
+                                 call: call, at: now, db)
     }
 
     public func lead(_ callID: String) async throws(StoreUnavailable) -> Row? {
@@ -172,12 +125,12 @@ public final class LeadLedger: Sendable {
     /// What matching needs to know about the visitor a caller's phone is bound to.
     public func callerVisitor(_ phone: PhoneNumber, number: PhoneNumber, at t: Timestamp, onSiteWithin: Duration) async throws(StoreUnavailable) -> CallerVisitor? {
         try await read { db in
-            guard let bound = try String.fetchOne(db, sql: "SELECT visitor_id FROM phone_binding WHERE phone = ?", arguments: [phone.e164]) else {
+            guard let bound = try VisitorIdentity.owner(of: VisitorIdentifier(phone: phone), db) else {
                 return nil
             }
             // The person, with every visitor id merged into them: a lease or session of any of them is theirs.
-            let visitor = try Self.survivor(of: bound, db)
-            let ids = try Self.group(of: visitor, db)
+            let visitor = try VisitorIdentity.survivor(of: bound, db)
+            let ids = try VisitorIdentity.group(of: visitor, db)
             let micros = t.microsecondsSinceEpoch
             var heldBefore = false
             var onSite = false
@@ -219,7 +172,7 @@ public final class LeadLedger: Sendable {
             matchKind: row["match_kind"], payload: row["payload"])
     }
 
-    private func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(StoreUnavailable) -> T {
+    func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(StoreUnavailable) -> T {
         do { return try await database.read(body) } catch {
             throw StoreUnavailable("cannot read leads: \(SQLiteStore.explain(error))")
         }

@@ -116,10 +116,11 @@ public final class SQLiteStore: StateStore {
         }
     }
 
-    /// Forgets visits, leases and phone bindings last active before `cutoff` (SPEC §Privacy; default two years).
-    /// Calls and leads stay: they are the company's records, and leads live on in its CRM.
+    /// Forgets visits, leases and identifiers (phones, analytics and click ids, CRM contacts) last seen before
+    /// `cutoff` (SPEC §Privacy; default two years). Calls, leads and recorded merges stay: they are the
+    /// company's records, and leads live on in its CRM.
     @discardableResult
-    public func forget(before cutoff: Timestamp) async throws(StoreUnavailable) -> (sessions: Int, leases: Int, bindings: Int) {
+    public func forget(before cutoff: Timestamp) async throws(StoreUnavailable) -> (sessions: Int, leases: Int, identifiers: Int) {
         do {
             return try await database.write { db in
                 let micros = cutoff.microsecondsSinceEpoch
@@ -127,7 +128,7 @@ public final class SQLiteStore: StateStore {
                 let sessions = db.changesCount
                 try db.execute(sql: "DELETE FROM lease WHERE expires_at < ?", arguments: [micros])
                 let leases = db.changesCount
-                try db.execute(sql: "DELETE FROM phone_binding WHERE bound_at < ?", arguments: [micros])
+                try db.execute(sql: "DELETE FROM visitor_identifier WHERE last_seen_at < ?", arguments: [micros])
                 return (sessions, leases, db.changesCount)
             }
         } catch {

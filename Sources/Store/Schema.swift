@@ -120,6 +120,26 @@ enum Schema {
                 CREATE INDEX visitor_merge_by_survivor ON visitor_merge(survivor_id);
                 """)
         }
+        migrator.registerMigration("v7-visitor-identifiers") { db in
+            // Phones become one kind of identifier among analytics ids, click ids and CRM contacts.
+            // Identifiers seen in sessions before this version are not linked after the fact: a merge they
+            // imply would have no moment to be recorded at.
+            try db.execute(sql: """
+                CREATE TABLE visitor_identifier (      -- every identifier ever linked to a visitor, with its first owner
+                    kind TEXT NOT NULL,                -- phone, ga, ym, gclid, yclid, fbclid, msclkid, crm
+                    value TEXT NOT NULL,
+                    visitor_id TEXT NOT NULL,
+                    linked_at INTEGER NOT NULL,        -- first seen with this visitor
+                    last_seen_at INTEGER NOT NULL,     -- last seen with anyone: retention counts from here
+                    call_id TEXT,                      -- the call that bound a phone
+                    PRIMARY KEY (kind, value)
+                ) WITHOUT ROWID;
+                CREATE INDEX visitor_identifier_by_visitor ON visitor_identifier(visitor_id);
+                INSERT INTO visitor_identifier (kind, value, visitor_id, linked_at, last_seen_at, call_id)
+                    SELECT 'phone', phone, visitor_id, bound_at, bound_at, call_id FROM phone_binding;
+                DROP TABLE phone_binding;
+                """)
+        }
         return migrator
     }
 }

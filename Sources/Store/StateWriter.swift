@@ -11,6 +11,8 @@ enum StateWriter {
             case .lease(let lease): try upsert(lease, db)
             case .site(let site, let fromAdmin): try upsert(site, fromAdmin: fromAdmin, db)
             case .call(let call): try upsert(call, db)
+            case .link(let identifier, let visitor, let at):
+                try VisitorIdentity.link(identifier, to: visitor, reason: VisitorIdentity.reason(linking: identifier.kind, by: "a visit"), at: at, db)
             case .siteRetired(let site):
                 try upsert(site, fromAdmin: true, db)
                 try db.execute(sql: "UPDATE site SET retired_at = ? WHERE id = ?", arguments: [now(), site.id])

@@ -18,7 +18,7 @@ public struct AppConfig: Sendable {
     public var perVisitor = FloodGuard.Limit(burst: 10, perMinute: 5)
     /// How often expired leases are swept from memory and pool gauges refreshed.
     public var sweepInterval: Duration = .seconds(5)
-    /// Visits, leases and phone bindings older than this are forgotten (a B2B sale takes months: two years by default).
+    /// Visits, leases and visitor identifiers (phones, analytics and click ids) last seen longer ago than this are forgotten (a B2B sale takes months: two years by default).
     public var retention: Duration = .seconds(730 * 86_400)
     public var sites: [Site] = []
     /// The Asterisk Manager Interface to follow; nil runs without Asterisk (leases only).

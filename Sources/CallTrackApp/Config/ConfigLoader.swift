@@ -64,6 +64,16 @@ public enum ConfigLoader {
             }
             config.country = country
         }
+        if let kinds = keys.list("identity.link_by") {
+            config.api.identityLinks = []
+            for (index, raw) in kinds.enumerated() {
+                guard let kind = VisitorIdentifier.Kind(rawValue: raw), VisitorIdentifier.Kind.fromSessions.contains(kind) else {
+                    let choices = VisitorIdentifier.Kind.allCases.filter(VisitorIdentifier.Kind.fromSessions.contains).map(\.rawValue)
+                    throw ConfigProblem(key: "identity.link_by[\(index)]", "'\(raw)' is not an identifier a visit carries: write any of \(choices.joined(separator: ", ")), or [] to link visitors by calls alone")
+                }
+                config.api.identityLinks.insert(kind)
+            }
+        }
         config.perIP = try limit(keys, "limits.per_ip", default: config.perIP)
         config.perVisitor = try limit(keys, "limits.per_visitor", default: config.perVisitor)
         if let sweep = try keys.duration("leases.sweep_interval") { config.sweepInterval = sweep }

@@ -3,7 +3,7 @@ import Logging
 import ServiceLifecycle
 import Store
 
-/// Once a day, forgets visits, leases and phone bindings older than the retention period (`privacy.retention`).
+/// Once a day, forgets visits, leases and visitor identifiers older than the retention period (`privacy.retention`).
 struct RetentionSweeper: Service {
     let store: SQLiteStore
     let clock: any WallClock
@@ -22,9 +22,9 @@ struct RetentionSweeper: Service {
     func sweep() async {
         do {
             let forgotten = try await store.forget(before: clock.now() - retention)
-            if forgotten.sessions + forgotten.leases + forgotten.bindings > 0 {
+            if forgotten.sessions + forgotten.leases + forgotten.identifiers > 0 {
                 logger.notice("retention: forgot old visits", metadata: [
-                    "sessions": "\(forgotten.sessions)", "leases": "\(forgotten.leases)", "phone_bindings": "\(forgotten.bindings)",
+                    "sessions": "\(forgotten.sessions)", "leases": "\(forgotten.leases)", "identifiers": "\(forgotten.identifiers)",
                 ])
             }
         } catch {

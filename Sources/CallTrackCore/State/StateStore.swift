@@ -11,6 +11,8 @@ public enum StateWrite: Hashable, Sendable {
     case siteRetired(Site)
     /// A call as last seen; an older revision never overwrites a newer one.
     case call(CallRecord)
+    /// An identifier seen with a visitor. Already linked to another person: the two merge (the first owner survives).
+    case link(VisitorIdentifier, to: VisitorID, at: Timestamp)
 }
 
 /// A site as the store last saw it.

@@ -9,13 +9,19 @@ public struct SessionDesk: Sendable {
     public let store: any StateStore
     public let clock: any WallClock
     public let metrics: APIMetrics
+    /// The identifiers of a visit that link visitors (`APISettings.identityLinks`).
+    public let identityLinks: Set<VisitorIdentifier.Kind>
     let logger: Logger
 
-    public init(book: LeaseBook, store: any StateStore, clock: any WallClock, metrics: APIMetrics, logger: Logger) {
+    public init(
+        book: LeaseBook, store: any StateStore, clock: any WallClock, metrics: APIMetrics,
+        identityLinks: Set<VisitorIdentifier.Kind> = VisitorIdentifier.Kind.fromSessions, logger: Logger
+    ) {
         self.book = book
         self.store = store
         self.clock = clock
         self.metrics = metrics
+        self.identityLinks = identityLinks
         self.logger = logger
     }
 
@@ -89,12 +95,14 @@ public struct SessionDesk: Sendable {
     /// Bots, floods and DNT visitors leave no trace in the store; everything else is history.
     private func persist(_ assignment: Assignment, _ visit: Visit, at now: Timestamp) async throws {
         if let reason = assignment.reason, [.bot, .rateLimited, .doNotTrack].contains(reason) { return }
-        var writes: [StateWrite] = [.session(SessionRecord(
+        let session = SessionRecord(
             id: visit.sessionID, visitorID: visit.visitorID, siteID: visit.siteID, startedAt: now, lastActivityAt: now,
             source: visit.source, userAgent: visit.userAgent.map { String($0.prefix(SessionRecord.maxUserAgentLength)) },
             clientNetwork: visit.clientIP.map(ClientNetwork.truncate), gaClientID: visit.gaClientID, ymUID: visit.ymUID,
-            number: assignment.number, kind: assignment.kind, reason: assignment.reason))]
+            number: assignment.number, kind: assignment.kind, reason: assignment.reason)
+        var writes: [StateWrite] = [.session(session)]
         if let lease = assignment.lease { writes.append(.lease(lease)) }
+        for identifier in session.identifiers(linking: identityLinks) { writes.append(.link(identifier, to: visit.visitorID, at: now)) }
         try await store.apply(writes)
     }
 

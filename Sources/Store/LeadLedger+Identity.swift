@@ -1,0 +1,125 @@
+import CallTrackCore
+import GRDB
+
+/// A recorded merge: who merged into whom, why, and when.
+public struct VisitorMerge: Sendable, Hashable {
+    public var merged: VisitorID
+    public var survivor: VisitorID
+    public var reason: String
+    /// The identifier that linked them, `kind:value`.
+    public var via: String
+    public var callID: String?
+    public var at: Timestamp
+}
+
+/// An identifier with the visitor it was first linked to.
+public struct LinkedIdentifier: Sendable, Hashable {
+    public var identifier: VisitorIdentifier
+    public var visitorID: VisitorID
+    public var linkedAt: Timestamp
+    public var lastSeenAt: Timestamp
+    public var callID: String?
+}
+
+/// One person as calltrackd knows them: every visitor id, identifier, merge and lead.
+public struct VisitorProfile: Sendable {
+    public var survivor: VisitorID
+    public var visitorIDs: [VisitorID]
+    public var identifiers: [LinkedIdentifier]
+    public var merges: [VisitorMerge]
+    /// Call ids of their leads, newest first.
+    public var leads: [String]
+}
+
+/// Identity lookups and links (SPEC §Identity over a long sales cycle); the rules are in `VisitorIdentity`.
+extension LeadLedger {
+    /// The visitor `visitor` is now (itself, or the one it was merged into), and every id of that person.
+    public func person(of visitor: VisitorID) async throws(StoreUnavailable) -> (survivor: VisitorID, ids: [VisitorID]) {
+        try await read { db in
+            let survivor = try VisitorIdentity.survivor(of: visitor, db)
+            return (survivor, try VisitorIdentity.group(of: survivor, db))
+        }
+    }
+
+    /// The survivor a call will end with once its caller is bound to `visitor` (see `bind`).
+    public func survivorAfterBinding(_ phone: PhoneNumber?, to visitor: VisitorID) async throws(StoreUnavailable) -> VisitorID {
+        try await read { db in
+            if let phone, let bound = try VisitorIdentity.owner(of: VisitorIdentifier(phone: phone), db) {
+                return try VisitorIdentity.survivor(of: bound, db)
+            }
+            return try VisitorIdentity.survivor(of: visitor, db)
+        }
+    }
+
+    /// Recorded merges, newest first.
+    public func merges(limit: Int = 100) async throws(StoreUnavailable) -> [VisitorMerge] {
+        try await read { db in
+            try GRDB.Row.fetchAll(db, sql: "SELECT * FROM visitor_merge ORDER BY merged_at DESC LIMIT ?", arguments: [limit]).map(Self.merge)
+        }
+    }
+
+    public enum LinkTarget: Sendable, Hashable {
+        case visitor(VisitorID)
+        /// The visitor of this call's lead.
+        case call(String)
+    }
+
+    /// A connector's link (a CRM contact id, another phone of the contact): the identifier joins the person,
+    /// and a person it already named merges. Nil when the target is unknown (no such call, or a call with no visitor).
+    public func link(_ identifier: VisitorIdentifier, to target: LinkTarget, by source: String, at now: Timestamp) async throws(StoreUnavailable) -> VisitorProfile? {
+        do {
+            return try await database.write { db -> VisitorProfile? in
+                let visitor: VisitorID
+                switch target {
+                case .visitor(let id): visitor = id
+                case .call(let id):
+                    guard let found = try String.fetchOne(db, sql: "SELECT visitor_id FROM lead WHERE call_id = ?", arguments: [id]) else { return nil }
+                    visitor = found
+                }
+                try VisitorIdentity.link(identifier, to: VisitorIdentity.survivor(of: visitor, db),
+                                         reason: VisitorIdentity.reason(linking: identifier.kind, by: source), at: now, db)
+                return try Self.profile(of: visitor, db)
+            }
+        } catch {
+            throw StoreUnavailable("cannot store the link: \(SQLiteStore.explain(error))")
+        }
+    }
+
+    /// Everything known about the person `visitor` belongs to; nil for a visitor never seen.
+    public func profile(of visitor: VisitorID) async throws(StoreUnavailable) -> VisitorProfile? {
+        try await read { db in
+            let known = try Bool.fetchOne(db, sql: """
+                SELECT EXISTS (SELECT 1 FROM session WHERE visitor_id = ?1) OR EXISTS (SELECT 1 FROM visitor_identifier WHERE visitor_id = ?1)
+                    OR EXISTS (SELECT 1 FROM visitor_merge WHERE merged_id = ?1 OR survivor_id = ?1)
+                """, arguments: [visitor]) ?? false
+            return known ? try Self.profile(of: visitor, db) : nil
+        }
+    }
+
+    static func profile(of visitor: VisitorID, _ db: Database) throws -> VisitorProfile {
+        let survivor = try VisitorIdentity.survivor(of: visitor, db)
+        let ids = try VisitorIdentity.group(of: survivor, db)
+        var identifiers: [LinkedIdentifier] = []
+        var merges: [VisitorMerge] = []
+        var leads: [(id: String, at: Int64)] = []
+        for id in ids {
+            identifiers += try GRDB.Row.fetchAll(db, sql: "SELECT * FROM visitor_identifier WHERE visitor_id = ?", arguments: [id]).compactMap { row in
+                guard let kind = VisitorIdentifier.Kind(rawValue: row["kind"]), let identifier = VisitorIdentifier(kind, row["value"]) else { return nil }
+                return LinkedIdentifier(identifier: identifier, visitorID: row["visitor_id"], linkedAt: Timestamp(microsecondsSinceEpoch: row["linked_at"]),
+                                        lastSeenAt: Timestamp(microsecondsSinceEpoch: row["last_seen_at"]), callID: row["call_id"])
+            }
+            merges += try GRDB.Row.fetchAll(db, sql: "SELECT * FROM visitor_merge WHERE merged_id = ?", arguments: [id]).map(merge)
+            leads += try GRDB.Row.fetchAll(db, sql: "SELECT call_id, started_at FROM lead WHERE visitor_id = ?", arguments: [id]).map {
+                (id: $0["call_id"], at: $0["started_at"])
+            }
+        }
+        return VisitorProfile(
+            survivor: survivor, visitorIDs: ids, identifiers: identifiers.sorted { $0.linkedAt < $1.linkedAt },
+            merges: merges.sorted { $0.at < $1.at }, leads: leads.sorted { $0.at > $1.at }.map(\.id))
+    }
+
+    static func merge(_ row: GRDB.Row) -> VisitorMerge {
+        VisitorMerge(merged: row["merged_id"], survivor: row["survivor_id"], reason: row["reason"], via: row["via"],
+                     callID: row["call_id"], at: Timestamp(microsecondsSinceEpoch: row["merged_at"]))
+    }
+}

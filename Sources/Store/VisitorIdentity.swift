@@ -1,0 +1,59 @@
+import CallTrackCore
+import GRDB
+
+/// Who is who: the identifiers linked to visitors, and the merges they cause (SPEC §Identity over a long
+/// sales cycle). Runs inside the caller's transaction, so a link and the merge it causes are one write.
+enum VisitorIdentity {
+    /// Links `identifier` to `visitor`. When it already names another person, the two are one: the person it
+    /// named first survives, the other is merged into it, and the merge is recorded with `reason`.
+    /// Returns the merge, if this link caused one.
+    @discardableResult
+    static func link(
+        _ identifier: VisitorIdentifier, to visitor: VisitorID, reason: String, call: String? = nil, at now: Timestamp, _ db: Database
+    ) throws -> (merged: VisitorID, survivor: VisitorID)? {
+        let micros = now.microsecondsSinceEpoch
+        let upsert = try db.cachedStatement(sql: """
+            INSERT INTO visitor_identifier (kind, value, visitor_id, linked_at, last_seen_at, call_id) VALUES (?, ?, ?, ?, ?4, ?)
+            ON CONFLICT (kind, value) DO UPDATE SET last_seen_at = MAX(last_seen_at, excluded.last_seen_at)
+            RETURNING visitor_id
+            """)
+        guard let owner = try String.fetchOne(upsert, arguments: [identifier.kind.rawValue, identifier.value, visitor, micros, call]),
+              owner != visitor else { return nil }
+        let survivor = try survivor(of: owner, db)
+        let merged = try self.survivor(of: visitor, db)
+        guard survivor != merged else { return nil }
+        // One level: whoever was merged into `merged` now points at the survivor too.
+        try db.execute(sql: "UPDATE visitor_merge SET survivor_id = ? WHERE survivor_id = ?", arguments: [survivor, merged])
+        try db.execute(sql: """
+            INSERT INTO visitor_merge (merged_id, survivor_id, reason, via, call_id, merged_at) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (merged_id) DO NOTHING
+            """, arguments: [merged, survivor, reason, identifier.description, call, micros])
+        return (merged, survivor)
+    }
+
+    /// The visitor an identifier was first linked to (not yet resolved to a survivor).
+    static func owner(of identifier: VisitorIdentifier, _ db: Database) throws -> VisitorID? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT visitor_id FROM visitor_identifier WHERE kind = ? AND value = ?"),
+                            arguments: [identifier.kind.rawValue, identifier.value])
+    }
+
+    /// The visitor `visitor` is now: itself, or the one it was merged into.
+    static func survivor(of visitor: VisitorID, _ db: Database) throws -> VisitorID {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT survivor_id FROM visitor_merge WHERE merged_id = ?"), arguments: [visitor]) ?? visitor
+    }
+
+    /// Every visitor id of the person `survivor` is, the survivor first.
+    static func group(of survivor: VisitorID, _ db: Database) throws -> [VisitorID] {
+        [survivor] + (try String.fetchAll(db, sql: "SELECT merged_id FROM visitor_merge WHERE survivor_id = ? ORDER BY merged_at", arguments: [survivor]))
+    }
+
+    /// Why a link merged two visitors, in words for the merge record.
+    static func reason(linking kind: VisitorIdentifier.Kind, by source: String) -> String {
+        switch kind {
+        case .phone: "\(source) carried a phone already bound to the survivor"
+        case .crmContact: "\(source) linked a CRM contact already linked to the survivor"
+        case .gclid, .yclid, .fbclid, .msclkid: "\(source) carried an ad click id the survivor arrived with"
+        case .gaClientID, .ymUID: "\(source) carried an analytics client id already seen with the survivor"
+        }
+    }
+}
