@@ -37,6 +37,14 @@ struct AllocatorPropertyTests {
         }
     }
 
+    @Test("answers like the reference model for ids of every shape and spelling, on pools big enough to grow the table")
+    func differentialMixedIDs() {
+        for seed in (0..<20).map({ UInt64(9_000 + $0) }) {
+            var run = AllocatorRun(seed: seed, poolSizes: 30...120, mixedIDs: true)
+            if let failure = run.differential(steps: 1_500) { Issue.record(failure); return }
+        }
+    }
+
     @Test("the checks can fail: an allocator that ignores the cooldown is caught")
     func observerCatchesABrokenAllocator() {
         // The same run, but every lease is released and handed straight to another visitor:
@@ -67,8 +75,8 @@ struct AllocatorRun {
     var allocator: PoolAllocator
     var lastOutcome: PoolAllocator.Outcome?
 
-    init(seed: UInt64, poolSizes: ClosedRange<Int>) {
-        scenario = AllocatorScenario(seed: seed, poolSizes: poolSizes)
+    init(seed: UInt64, poolSizes: ClosedRange<Int>, mixedIDs: Bool = false) {
+        scenario = AllocatorScenario(seed: seed, poolSizes: poolSizes, mixedIDs: mixedIDs)
         allocator = scenario.makeAllocator()
     }
 

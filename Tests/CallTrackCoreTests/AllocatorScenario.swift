@@ -71,9 +71,13 @@ struct AllocatorScenario {
     var lastWasAllocation = false
     var log: [String] = []
     let visitors: [VisitorID]
+    /// Session ids of every shape the allocator stores differently (see `SessionKey`), and other
+    /// spellings of the same id, instead of only short ASCII ones.
+    let mixedIDs: Bool
 
-    init(seed: UInt64, poolSizes: ClosedRange<Int> = 1...8) {
+    init(seed: UInt64, poolSizes: ClosedRange<Int> = 1...8, mixedIDs: Bool = false) {
         self.seed = seed
+        self.mixedIDs = mixedIDs
         rng = SeededRandom(seed: seed)
         let size = Int.random(in: poolSizes, using: &rng)
         numbers = (0..<size).map(AllocatorScenario.number)
@@ -119,9 +123,9 @@ struct AllocatorScenario {
         switch roll {
         case 0..<25: op = .advance(randomStep())
         case 25..<60: op = newAllocation()
-        case 60..<75 where !sessions.isEmpty: op = .touch(rng.pick(sessions.suffix(20)))
+        case 60..<75 where !sessions.isEmpty: op = .touch(respelled(rng.pick(sessions.suffix(20))))
         case 75..<80: op = .expire
-        case 80..<84 where !sessions.isEmpty: op = .release(rng.pick(sessions.suffix(20)))
+        case 80..<84 where !sessions.isEmpty: op = .release(respelled(rng.pick(sessions.suffix(20))))
         case 84..<92 where lastWasAllocation: op = .undo
         case 92..<95: op = .add(rng.chance(0.5) && !retired.isEmpty ? rng.pick(retired.sorted()) : Self.number(numbers.count))
         case 95..<98 where activeNumbers.count > 1: op = .retire(rng.pick(activeNumbers))
@@ -134,9 +138,9 @@ struct AllocatorScenario {
     private mutating func newAllocation() -> AllocatorOp {
         let session: SessionID
         if !sessions.isEmpty, rng.chance(0.3) {
-            session = rng.pick(sessions.suffix(20))
+            session = respelled(rng.pick(sessions.suffix(20)))
         } else {
-            session = "s\(sessions.count)"
+            session = mixedIDs ? Self.mixedID(sessions.count) : "s\(sessions.count)"
         }
         let visitor = visitorOf[session] ?? rng.pick(visitors)
         let previous: PhoneNumber? = switch Int.random(in: 0..<10, using: &rng) {
@@ -145,6 +149,24 @@ struct AllocatorScenario {
         default: nil
         }
         return .allocate(session, visitor, previous: previous)
+    }
+
+    /// Short, exactly inline-sized, longer, and non-ASCII ids.
+    static func mixedID(_ n: Int) -> SessionID {
+        switch n % 4 {
+        case 0: return "s\(n)"
+        case 1:
+            let base = "s_\(n)_"
+            return base + String(repeating: "x", count: 24 - base.utf8.count)
+        case 2: return "s_\(n)_" + String(repeating: "long", count: 10)
+        default: return "s\u{E9}ance\(n)"  // "séance", precomposed
+        }
+    }
+
+    /// Sometimes the same id spelled another, canonically equal way: one session to a `String`.
+    private mutating func respelled(_ session: SessionID) -> SessionID {
+        guard mixedIDs, rng.chance(0.5) else { return session }
+        return session.replacing("\u{E9}", with: "e\u{301}")
     }
 
     /// Takes note of an operation and its answer.

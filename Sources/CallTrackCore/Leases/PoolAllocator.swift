@@ -3,52 +3,64 @@ import HeapModule
 /// The lease state of one pool, and the allocation rules of SPEC §Allocation 1–4.
 ///
 /// Every operation is O(log n) in pool size (amortised): free numbers wait in a heap
-/// ordered by release time, live leases in heaps ordered by deadline and by last
-/// activity. Heaps are cleaned lazily: an entry is checked against the slot or lease
-/// it names when it reaches the top. A ping moves no heap entry: a lease's entry is
-/// moved to its real deadline (or last activity) only when it reaches the top, so
-/// pings cost a dictionary lookup and the heaps hold one entry per live lease. Heap
-/// entries name a lease by its place in `leases` (no strings, no reference counting),
-/// so their cost does not grow with the ids' memory. Equal times are ordered by a
-/// hash of the session id (`tieBreak`), the same before and after a restart. Memory
-/// follows the pool size and the live leases, never the number of sessions served.
-/// Time is always passed in.
+/// ordered by release time, live leases in a heap ordered by deadline (and, for a `share`
+/// pool, one ordered by last activity). Heaps are cleaned lazily: an entry is checked
+/// against the slot or lease it names when it reaches the top. A ping moves no heap entry:
+/// a lease's entry is moved to its real deadline only when it reaches the top, so a ping
+/// costs one hash of the id and one probe. Equal times are ordered by a hash of the session
+/// id (`tieBreak`), the same before and after a restart.
+///
+/// The cost per operation must not grow with the pool (a 100,000-number pool is served at
+/// nearly the speed of a 10-number one), so the state is kept in few, compact arrays: plain
+/// records indexed by integers, the session id inline in its lease record (`SessionKey`), a
+/// probe table of integers (`SessionTable`), times as microseconds, and a visitor kept per
+/// number as its hash, not its string. Memory follows the pool size and the live leases,
+/// never the number of sessions served. Time is always passed in.
 public struct PoolAllocator: Sendable {
     public let poolID: String
-    public private(set) var policy: PoolPolicy
+    public private(set) var policy: PoolPolicy {
+        didSet { limits = Limits(policy) }
+    }
+    private var limits: Limits
 
     private var slots: [Slot] = []
+    private var numberOfSlot: [PhoneNumber] = []
     private var slotByNumber: [PhoneNumber: Int] = [:]
-    /// The place in `leases` of each session's live lease.
-    private var live: [SessionID: Int] = [:]
     /// Live leases; the place of an ended one is reused, with the next generation.
     private var leases: [LiveLease] = []
     private var vacant: [Int] = []
+    /// Session → place of its live lease.
+    private var table = SessionTable()
+    /// The ids too long (or not ASCII) to sit inline in their lease record, by place.
+    private var outOfLine: [Int: SessionID] = [:]
     private var free = Heap<FreeEntry>()
     private var deadlines = Heap<TimedEntry>()
+    /// Only kept for a `share` pool: a `fallback` pool never asks for the idlest lease.
     private var idleOrder = Heap<TimedEntry>()
 
     public init(poolID: String, numbers: [PhoneNumber], policy: PoolPolicy) {
         self.poolID = poolID
         self.policy = policy
+        self.limits = Limits(policy)
         for number in numbers { add(number) }
     }
 
     // MARK: Reading
 
     public var size: Int { slots.lazy.filter { !$0.retired }.count }
-    public var liveLeaseCount: Int { live.count }
-    public var numbers: [PhoneNumber] { slots.filter { !$0.retired }.map(\.number) }
+    public var liveLeaseCount: Int { table.count }
+    public var numbers: [PhoneNumber] { slots.indices.filter { !slots[$0].retired }.map { numberOfSlot[$0] } }
 
     public func lease(of session: SessionID) -> Lease? {
-        live[session].map { makeLease($0) }
+        find(SessionKey(session), session).map { makeLease($0, session: session) }
     }
 
-    public var liveLeases: [Lease] { live.values.map { makeLease($0) } }
+    public var liveLeases: [Lease] { leases.indices.filter { leases[$0].occupied }.map { makeLease($0) } }
 
     /// Numbers neither leased nor cooling down at `now`.
     public func freeCount(at now: Timestamp) -> Int {
-        slots.lazy.filter { !$0.retired && $0.holders == 0 && $0.releasedAt + policy.cooldown <= now }.count
+        let t = now.microsecondsSinceEpoch
+        return slots.lazy.filter { !$0.retired && $0.holders == 0 && $0.releasedAt + self.limits.cooldown <= t }.count
     }
 
     // MARK: Allocation
@@ -69,56 +81,44 @@ public struct PoolAllocator: Sendable {
     public mutating func allocate(
         session: SessionID, visitor: VisitorID, previousNumber: PhoneNumber? = nil, at now: Timestamp
     ) -> Outcome {
-        expire(upTo: now)
-        if let touched = touch(session: session, at: now) { return .existing(touched) }
+        let t = now.microsecondsSinceEpoch
+        expire(upTo: t, collecting: false)
+        let key = SessionKey(session)
+        if let place = find(key, session) { return .existing(touch(place, session: session, at: t)) }
 
-        if let previous = previousNumber, let slot = slotByNumber[previous], isAvailable(slot, for: visitor, at: now) {
-            return .leased(start(session, visitor: visitor, slot: slot, at: now, shared: false), sticky: true)
+        if let previous = previousNumber, let slot = slotByNumber[previous], isAvailable(slot, for: visitor, at: t) {
+            return .leased(start(key, session, visitor: visitor, slot: slot, at: t, shared: false), sticky: true)
         }
-        if let slot = popLeastRecentlyReleased(at: now) {
-            return .leased(start(session, visitor: visitor, slot: slot, at: now, shared: false), sticky: false)
+        if let slot = popLeastRecentlyReleased(at: t) {
+            return .leased(start(key, session, visitor: visitor, slot: slot, at: t, shared: false), sticky: false)
         }
         guard policy.onExhaustion == .share, let (holder, slot) = idlestLiveLease() else { return .exhausted }
-        return .shared(start(session, visitor: visitor, slot: slot, at: now, shared: true), with: holder)
+        return .shared(start(key, session, visitor: visitor, slot: slot, at: t, shared: true), with: holder)
     }
 
     /// Keeps a live lease alive (a page ping); nil when the session holds none.
     @discardableResult
     public mutating func touch(session: SessionID, at now: Timestamp) -> Lease? {
-        expire(upTo: now)
-        guard let place = live[session] else { return nil }
-        leases[place].lastActivity = max(leases[place].lastActivity, now)
-        return makeLease(place, session: session)
+        let t = now.microsecondsSinceEpoch
+        expire(upTo: t, collecting: false)
+        guard let place = find(SessionKey(session), session) else { return nil }
+        return touch(place, session: session, at: t)
     }
 
     /// Ends every lease whose deadline is at or before `now`; the number starts cooling down from
     /// that deadline. Returns the leases that ended.
     @discardableResult
     public mutating func expire(upTo now: Timestamp) -> [Lease] {
-        var ended: [Lease] = []
-        while let top = deadlines.min, top.time <= now {
-            deadlines.removeMin()
-            guard let place = current(top), leases[place].deadlineEntry == top.time else { continue }
-            let deadline = leases[place].deadline(policy)
-            if deadline != top.time {
-                // Touched since it was scheduled: its entry moves to the real deadline, where it
-                // ends in (deadline, tie) order like every other lease.
-                leases[place].deadlineEntry = deadline
-                deadlines.insert(TimedEntry(time: deadline, tie: top.tie, place: top.place, generation: top.generation))
-                continue
-            }
-            ended.append(makeLease(place))
-            end(place, at: top.time)
-        }
-        return ended
+        expire(upTo: now.microsecondsSinceEpoch, collecting: true)
     }
 
     /// Ends a session's lease now (the caller undoes an allocation it could not persist).
     public mutating func release(session: SessionID, at now: Timestamp) {
+        let t = now.microsecondsSinceEpoch
         // A lease already past its deadline ended then, not now: its cooldown started then.
-        expire(upTo: now)
-        guard let place = live[session] else { return }
-        end(place, at: now)
+        expire(upTo: t, collecting: false)
+        guard let place = find(SessionKey(session), session) else { return }
+        end(place, at: t)
     }
 
     /// Forgets an allocation that was never acknowledged: the number returns to where it was,
@@ -126,14 +126,16 @@ public struct PoolAllocator: Sendable {
     public mutating func undo(_ outcome: Outcome) {
         switch outcome {
         case .leased(let lease, _), .shared(let lease, _):
-            guard let place = live[lease.sessionID] else { return }
-            let state = leases[place]
+            guard let place = find(SessionKey(lease.sessionID), lease.sessionID) else { return }
+            let slot = leases[place].slot
+            let previousRelease = leases[place].previousRelease
+            let previousVisitor = leases[place].previousVisitor
             vacate(place)
-            slots[state.slot].holders -= 1
-            if slots[state.slot].holders == 0 {
-                slots[state.slot].releasedAt = state.previousRelease
-                slots[state.slot].lastVisitor = state.previousVisitor
-                free.insert(FreeEntry(releasedAt: state.previousRelease, slot: state.slot))
+            slots[slot].holders -= 1
+            if slots[slot].holders == 0 {
+                slots[slot].releasedAt = previousRelease
+                slots[slot].lastVisitor = previousVisitor
+                free.insert(FreeEntry(releasedAt: previousRelease, slot: Int32(slot)))
             }
         case .existing, .exhausted:
             return
@@ -147,13 +149,18 @@ public struct PoolAllocator: Sendable {
             guard slots[slot].retired else { return }
             slots[slot].retired = false
             // Idle-order entries of a retired number's live leases were dropped; a rebuild brings them back.
-            if slots[slot].holders == 0 { free.insert(FreeEntry(releasedAt: slots[slot].releasedAt, slot: slot)) } else { rebuildHeaps() }
+            if slots[slot].holders == 0 {
+                free.insert(FreeEntry(releasedAt: slots[slot].releasedAt, slot: Int32(slot)))
+            } else {
+                rebuildHeaps()
+            }
             return
         }
         let slot = slots.count
-        slots.append(Slot(number: number, releasedAt: .epoch))
+        slots.append(Slot(releasedAt: Timestamp.epoch.microsecondsSinceEpoch))
+        numberOfSlot.append(number)
         slotByNumber[number] = slot
-        free.insert(FreeEntry(releasedAt: .epoch, slot: slot))
+        free.insert(FreeEntry(releasedAt: Timestamp.epoch.microsecondsSinceEpoch, slot: Int32(slot)))
     }
 
     /// Stops handing out `number`; a live lease on it runs to its end.
@@ -171,20 +178,22 @@ public struct PoolAllocator: Sendable {
     public mutating func restore(liveLeases: [Lease], lastReleases: [PhoneNumber: (at: Timestamp, visitor: VisitorID)]) {
         for (number, release) in lastReleases {
             guard let slot = slotByNumber[number] else { continue }
-            slots[slot].releasedAt = release.at
-            slots[slot].lastVisitor = release.visitor
+            slots[slot].releasedAt = release.at.microsecondsSinceEpoch
+            slots[slot].lastVisitor = Self.visitorHash(release.visitor)
         }
         for lease in liveLeases {
-            guard let slot = slotByNumber[lease.number], live[lease.sessionID] == nil else { continue }
+            let key = SessionKey(lease.sessionID)
+            guard let slot = slotByNumber[lease.number], find(key, lease.sessionID) == nil else { continue }
             // The store's last release of a held number may be the live lease's own expiry; only the
             // max with the coming end counts, so anything not after the lease's start is exact.
-            slots[slot].releasedAt = min(slots[slot].releasedAt, lease.startedAt)
+            slots[slot].releasedAt = min(slots[slot].releasedAt, lease.startedAt.microsecondsSinceEpoch)
             slots[slot].holders += 1
-            slots[slot].lastVisitor = lease.visitorID
-            live[lease.sessionID] = occupy(LiveLease(
-                session: lease.sessionID, slot: slot, visitor: lease.visitorID, start: lease.startedAt,
-                lastActivity: lease.lastActivityAt, shared: lease.shared, previousRelease: slots[slot].releasedAt,
-                previousVisitor: nil, deadlineEntry: lease.expiresAt, idleEntry: lease.lastActivityAt,
+            slots[slot].lastVisitor = Self.visitorHash(lease.visitorID)
+            occupy(key, lease.sessionID, LiveLease(
+                slot: slot, number: numberOfSlot[slot], visitor: lease.visitorID,
+                start: lease.startedAt.microsecondsSinceEpoch, lastActivity: lease.lastActivityAt.microsecondsSinceEpoch,
+                shared: lease.shared, previousRelease: slots[slot].releasedAt, previousVisitor: 0,
+                deadlineEntry: lease.expiresAt.microsecondsSinceEpoch, idleEntry: lease.lastActivityAt.microsecondsSinceEpoch,
                 tie: Self.tieBreak(lease.sessionID)))
         }
         rebuildHeaps()
@@ -192,45 +201,80 @@ public struct PoolAllocator: Sendable {
 
     // MARK: Internals
 
-    private struct Slot: Sendable {
-        var number: PhoneNumber
-        var releasedAt: Timestamp
-        var holders = 0
-        var lastVisitor: VisitorID?
-        var retired = false
-    }
+    /// The policy's durations in microseconds: `Duration` arithmetic is 128-bit.
+    private struct Limits: Sendable {
+        var idleTTL: Int64
+        var maxAge: Int64
+        var cooldown: Int64
+        var sharing: Bool
 
-    private struct LiveLease: Sendable {
-        var session: SessionID
-        var slot: Int
-        var visitor: VisitorID
-        var start: Timestamp
-        var lastActivity: Timestamp
-        var shared: Bool
-        var previousRelease: Timestamp
-        var previousVisitor: VisitorID?
-        /// The times of this lease's one valid entry in `deadlines` and in `idleOrder`; any other
-        /// entry naming its place is stale.
-        var deadlineEntry: Timestamp
-        var idleEntry: Timestamp
-        var tie: UInt64
-        /// Counts the leases that held this place: entries of earlier ones are stale.
-        var generation: UInt32 = 0
-        var occupied = true
-
-        func deadline(_ policy: PoolPolicy) -> Timestamp {
-            min(lastActivity + policy.idleTTL, start + policy.maxAge)
+        init(_ policy: PoolPolicy) {
+            idleTTL = policy.idleTTL.microseconds
+            maxAge = policy.maxAge.microseconds
+            cooldown = policy.cooldown.microseconds
+            sharing = policy.onExhaustion == .share
         }
     }
 
+    /// One number's state. Plain values only: a 100,000-number pool is one dense array.
+    private struct Slot: Sendable {
+        var releasedAt: Int64
+        /// `visitorHash` of the visitor whose lease on it ended last; 0 for none.
+        var lastVisitor: UInt64 = 0
+        var holders: Int32 = 0
+        var retired = false
+    }
+
+    /// A live lease: what a ping reads sits in this one record (the id, inline when short).
+    private struct LiveLease: Sendable {
+        var keyWords: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var start: Int64
+        var lastActivity: Int64
+        /// The times of this lease's one valid entry in `deadlines` and in `idleOrder`; any other
+        /// entry naming its place is stale.
+        var deadlineEntry: Int64
+        var idleEntry: Int64
+        var tie: UInt64
+        var previousRelease: Int64
+        var previousVisitor: UInt64
+        var number: PhoneNumber
+        var visitor: VisitorID
+        var slot32: Int32
+        var keyHash: UInt32 = 0
+        /// Counts the leases that held this place: entries of earlier ones are stale.
+        var generation: UInt32 = 0
+        var keyCount: UInt8 = SessionKey.notInline
+        var shared: Bool
+        var occupied = true
+
+        init(
+            slot: Int, number: PhoneNumber, visitor: VisitorID, start: Int64, lastActivity: Int64, shared: Bool,
+            previousRelease: Int64, previousVisitor: UInt64, deadlineEntry: Int64, idleEntry: Int64, tie: UInt64
+        ) {
+            self.slot32 = Int32(slot)
+            self.number = number
+            self.visitor = visitor
+            self.start = start
+            self.lastActivity = lastActivity
+            self.shared = shared
+            self.previousRelease = previousRelease
+            self.previousVisitor = previousVisitor
+            self.deadlineEntry = deadlineEntry
+            self.idleEntry = idleEntry
+            self.tie = tie
+        }
+
+        var slot: Int { Int(slot32) }
+    }
+
     private struct FreeEntry: Comparable, Sendable {
-        var releasedAt: Timestamp
-        var slot: Int
+        var releasedAt: Int64
+        var slot: Int32
         static func < (a: Self, b: Self) -> Bool { (a.releasedAt, a.slot) < (b.releasedAt, b.slot) }
     }
 
     private struct TimedEntry: Comparable, Sendable {
-        var time: Timestamp
+        var time: Int64
         var tie: UInt64
         var place: Int32
         var generation: UInt32
@@ -245,56 +289,118 @@ public struct PoolAllocator: Sendable {
         return hash
     }
 
+    /// A visitor as a number remembers it: the process-seeded string hash (0 means nobody). Two
+    /// visitors collide with probability 2⁻⁶⁴, and ids cannot be crafted to collide without the seed.
+    private static func visitorHash(_ visitor: VisitorID) -> UInt64 {
+        let hash = UInt64(UInt(bitPattern: visitor.hashValue))
+        return hash == 0 ? 1 : hash
+    }
+
+    private func deadline(_ place: Int) -> Int64 {
+        min(leases[place].lastActivity + limits.idleTTL, leases[place].start + limits.maxAge)
+    }
+
+    /// The place of `session`'s live lease.
+    private func find(_ key: SessionKey, _ session: SessionID) -> Int? {
+        table.find(hash: key.hash) { place in
+            if key.isInline && leases[place].keyCount != SessionKey.notInline {
+                return key.sameInline(leases[place].keyWords, count: leases[place].keyCount)
+            }
+            return self.session(at: place) == session
+        }
+    }
+
+    private func session(at place: Int) -> SessionID {
+        let count = leases[place].keyCount
+        return count == SessionKey.notInline ? outOfLine[place]! : SessionKey.string(leases[place].keyWords, count: count)
+    }
+
+    private mutating func touch(_ place: Int, session: SessionID, at t: Int64) -> Lease {
+        leases[place].lastActivity = max(leases[place].lastActivity, t)
+        return makeLease(place, session: session)
+    }
+
+    /// Ends leases due by `t`; builds the ended leases only for a caller that asked for them.
+    @discardableResult
+    private mutating func expire(upTo t: Int64, collecting: Bool) -> [Lease] {
+        var ended: [Lease] = []
+        while let top = deadlines.min, top.time <= t {
+            guard let place = current(top), leases[place].deadlineEntry == top.time else {
+                deadlines.removeMin()
+                continue
+            }
+            let deadline = deadline(place)
+            if deadline != top.time {
+                // Touched since it was scheduled: its entry moves to the real deadline, where it
+                // ends in (deadline, tie) order like every other lease.
+                leases[place].deadlineEntry = deadline
+                _ = deadlines.replaceMin(with: TimedEntry(time: deadline, tie: top.tie, place: top.place, generation: top.generation))
+                continue
+            }
+            deadlines.removeMin()
+            if collecting { ended.append(makeLease(place)) }
+            end(place, at: top.time)
+        }
+        return ended
+    }
+
     /// The place an entry names, if the lease it was made for still holds it.
     private func current(_ entry: TimedEntry) -> Int? {
         let place = Int(entry.place)
         return leases[place].occupied && leases[place].generation == entry.generation ? place : nil
     }
 
-    private mutating func occupy(_ lease: LiveLease) -> Int {
+    @discardableResult
+    private mutating func occupy(_ key: SessionKey, _ session: SessionID, _ lease: LiveLease) -> Int {
         var lease = lease
-        guard let place = vacant.popLast() else {
+        lease.keyHash = UInt32(truncatingIfNeeded: key.hash)
+        lease.keyWords = key.words
+        lease.keyCount = key.count
+        let place: Int
+        if let reused = vacant.popLast() {
+            place = reused
+            lease.generation = leases[place].generation
+            leases[place] = lease
+        } else {
+            place = leases.count
             leases.append(lease)
-            return leases.count - 1
         }
-        lease.generation = leases[place].generation
-        leases[place] = lease
+        if !key.isInline { outOfLine[place] = session }
+        table.insert(hash: key.hash, place: place)
         return place
     }
 
     private mutating func vacate(_ place: Int) {
-        live[leases[place].session] = nil
+        table.remove(hash: UInt64(leases[place].keyHash), place: place)
+        if leases[place].keyCount == SessionKey.notInline { outOfLine[place] = nil }
         leases[place].occupied = false
         leases[place].generation &+= 1
-        leases[place].session = ""
         leases[place].visitor = ""
-        leases[place].previousVisitor = nil
         vacant.append(place)
     }
 
-    private func entry(_ place: Int, at time: Timestamp) -> TimedEntry {
+    private func entry(_ place: Int, at time: Int64) -> TimedEntry {
         TimedEntry(time: time, tie: leases[place].tie, place: Int32(place), generation: leases[place].generation)
     }
 
-    private func isAvailable(_ slot: Int, for visitor: VisitorID, at now: Timestamp) -> Bool {
-        let state = slots[slot]
-        guard !state.retired, state.holders == 0 else { return false }
+    private func isAvailable(_ slot: Int, for visitor: VisitorID, at t: Int64) -> Bool {
+        guard !slots[slot].retired, slots[slot].holders == 0 else { return false }
         // The cooldown protects other visitors from a late caller; the same visitor may have it back.
-        return state.releasedAt + policy.cooldown <= now || state.lastVisitor == visitor
+        return slots[slot].releasedAt + limits.cooldown <= t || slots[slot].lastVisitor == Self.visitorHash(visitor)
     }
 
-    private mutating func popLeastRecentlyReleased(at now: Timestamp) -> Int? {
+    private mutating func popLeastRecentlyReleased(at t: Int64) -> Int? {
         while let top = free.min {
-            let state = slots[top.slot]
-            guard !state.retired, state.holders == 0, state.releasedAt == top.releasedAt else {
+            let slot = Int(top.slot)
+            guard !slots[slot].retired, slots[slot].holders == 0, slots[slot].releasedAt == top.releasedAt else {
                 free.removeMin()
                 continue
             }
             // Release times order the heap and the cooldown is the same for all: if the top is still
             // cooling, every other free number is too.
-            guard top.releasedAt + policy.cooldown <= now else { return nil }
+            guard top.releasedAt + limits.cooldown <= t else { return nil }
             free.removeMin()
-            return top.slot
+            return slot
         }
         return nil
     }
@@ -307,70 +413,70 @@ public struct PoolAllocator: Sendable {
             }
             if leases[place].lastActivity != top.time {
                 // Pinged since it was scheduled: move the entry to the real last activity.
-                idleOrder.removeMin()
                 leases[place].idleEntry = leases[place].lastActivity
-                idleOrder.insert(entry(place, at: leases[place].idleEntry))
+                _ = idleOrder.replaceMin(with: entry(place, at: leases[place].idleEntry))
                 continue
             }
-            return (leases[place].session, leases[place].slot)
+            return (session(at: place), leases[place].slot)
         }
         return nil
     }
 
-    private mutating func start(_ session: SessionID, visitor: VisitorID, slot: Int, at now: Timestamp, shared: Bool) -> Lease {
-        let place = occupy(LiveLease(
-            session: session, slot: slot, visitor: visitor, start: now, lastActivity: now, shared: shared,
+    private mutating func start(
+        _ key: SessionKey, _ session: SessionID, visitor: VisitorID, slot: Int, at t: Int64, shared: Bool
+    ) -> Lease {
+        let place = occupy(key, session, LiveLease(
+            slot: slot, number: numberOfSlot[slot], visitor: visitor, start: t, lastActivity: t, shared: shared,
             previousRelease: slots[slot].releasedAt, previousVisitor: slots[slot].lastVisitor,
-            deadlineEntry: min(now + policy.idleTTL, now + policy.maxAge), idleEntry: now, tie: Self.tieBreak(session)))
+            deadlineEntry: min(t + limits.idleTTL, t + limits.maxAge), idleEntry: t, tie: Self.tieBreak(session)))
         slots[slot].holders += 1
-        slots[slot].lastVisitor = visitor
-        live[session] = place
+        slots[slot].lastVisitor = Self.visitorHash(visitor)
         deadlines.insert(entry(place, at: leases[place].deadlineEntry))
-        idleOrder.insert(entry(place, at: leases[place].idleEntry))
+        if limits.sharing { idleOrder.insert(entry(place, at: leases[place].idleEntry)) }
         compactIfBloated()
         return makeLease(place, session: session)
     }
 
-    private mutating func end(_ place: Int, at time: Timestamp) {
+    private mutating func end(_ place: Int, at time: Int64) {
         let slot = leases[place].slot
         slots[slot].holders -= 1
         // The visitor whose lease ended last may have the number back within the cooldown: a late
         // call to it would be matched to that visitor anyway (SPEC §Matching 3), and the store
         // recovers the same visitor after a restart.
-        if time >= slots[slot].releasedAt { slots[slot].lastVisitor = leases[place].visitor }
+        if time >= slots[slot].releasedAt { slots[slot].lastVisitor = Self.visitorHash(leases[place].visitor) }
         slots[slot].releasedAt = max(slots[slot].releasedAt, time)
         if slots[slot].holders == 0 {
-            free.insert(FreeEntry(releasedAt: slots[slot].releasedAt, slot: slot))
+            free.insert(FreeEntry(releasedAt: slots[slot].releasedAt, slot: Int32(slot)))
         }
         vacate(place)
     }
 
-    /// `session` is the caller's own copy of the id when it has one: no need to read the stored one.
+    /// `session` is the caller's own copy of the id when it has one: no need to rebuild the stored one.
     private func makeLease(_ place: Int, session: SessionID? = nil) -> Lease {
-        let slot = leases[place].slot
-        return Lease(
-            poolID: poolID, number: slots[slot].number, sessionID: session ?? leases[place].session,
-            visitorID: leases[place].visitor, startedAt: leases[place].start, lastActivityAt: leases[place].lastActivity,
-            expiresAt: leases[place].deadline(policy), shared: leases[place].shared)
+        Lease(
+            poolID: poolID, number: leases[place].number, sessionID: session ?? self.session(at: place),
+            visitorID: leases[place].visitor, startedAt: Timestamp(microsecondsSinceEpoch: leases[place].start),
+            lastActivityAt: Timestamp(microsecondsSinceEpoch: leases[place].lastActivity),
+            expiresAt: Timestamp(microsecondsSinceEpoch: deadline(place)), shared: leases[place].shared)
     }
 
     /// Stale heap entries (released, undone, retired leases) are dropped when they reach the top;
     /// rebuild when they outnumber the real ones anyway.
     private mutating func compactIfBloated() {
-        let limit = 2 * (slots.count + live.count) + 64
+        let limit = 2 * (slots.count + table.count) + 64
         if deadlines.count > limit || idleOrder.count > limit || free.count > limit { rebuildHeaps() }
     }
 
     private mutating func rebuildHeaps() {
         let slots = self.slots
         free = Heap(slots.indices.filter { slots[$0].holders == 0 && !slots[$0].retired }
-            .map { FreeEntry(releasedAt: slots[$0].releasedAt, slot: $0) })
+            .map { FreeEntry(releasedAt: slots[$0].releasedAt, slot: Int32($0)) })
         for place in leases.indices where leases[place].occupied {
-            leases[place].deadlineEntry = leases[place].deadline(policy)
+            leases[place].deadlineEntry = deadline(place)
             leases[place].idleEntry = leases[place].lastActivity
         }
         let occupied = leases.indices.filter { leases[$0].occupied }
         deadlines = Heap(occupied.map { entry($0, at: leases[$0].deadlineEntry) })
-        idleOrder = Heap(occupied.map { entry($0, at: leases[$0].idleEntry) })
+        idleOrder = limits.sharing ? Heap(occupied.map { entry($0, at: leases[$0].idleEntry) }) : Heap()
     }
 }
