@@ -157,7 +157,9 @@ let package = Package(
         ),
         .testTarget(name: "CallTrackCoreTests", dependencies: ["CallTrackCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "AMITests", dependencies: ["AMI", "AMIClient", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "StoreTests",
+            dependencies: ["Store", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .testTarget(name: "PostgresSinkTests", dependencies: ["PostgresSink", "Store", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "HTTPAPITests",

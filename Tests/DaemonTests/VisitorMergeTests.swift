@@ -64,11 +64,76 @@ struct VisitorMergeTests {
         #expect(Set(person.ids) == ["vis_desktop01", "vis_mobile001"])
     }
 
-    static func allocate(port: Int, session: String, visitor: String, campaign: String) async throws -> String {
+    @Test("a cleared cookie with the same GA client id is the same person: the call's lead carries the earlier visit; admin API shows and links the person")
+    func analyticsIDAndConnectorLinkOverHTTP() async throws {
+        let dir = TemporaryDirectory("merge-ga")
+        defer { dir.remove() }
+        var config = AppConfig()
+        config.dataDirectory = dir.path
+        config.httpPort = 0
+        config.api.adminToken = "test-admin-token-0123456789"
+        config.sites = [Site(
+            id: "acme", defaultNumber: try PhoneNumber.e164("+74950000000"),
+            pools: [Pool(id: "main", numbers: [try PhoneNumber.e164("+74950000001"), try PhoneNumber.e164("+74950000002")])])]
+        let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: CallToLeadTests.quietLogger)
+        let (ports, listening) = AsyncStream.makeStream(of: Int.self)
+        let running = Task { try await daemon.run(onListening: { listening.yield($0) }) }
+        defer { running.cancel() }
+        var port = 0
+        for await bound in ports { port = bound; break }
+
+        _ = try await Self.allocate(port: port, session: "sess_before01", visitor: "vis_before01", campaign: "pumps", extra: #","ga_client_id":"1234567890.1700000000""#)
+        // Cookies cleared: a new visitor id, but Google Analytics' cookie survived (or another subdomain).
+        let number = try await Self.allocate(port: port, session: "sess_after001", visitor: "vis_after001", campaign: "valves", extra: #","ga_client_id":"1234567890.1700000000""#)
+        await daemon.leads.handle(Self.call("call-ga", to: number))
+
+        let lead = try #require(try await daemon.ledger.lead("call-ga"))
+        let change = try LeadPayload.decoder().decode(LeadChange.self, from: Data(lead.payload.utf8))
+        #expect(change.sessionID == "sess_after001")
+        #expect(change.visitorID == "vis_before01")
+        #expect(change.firstTouch?.contains("pumps") == true, "first touch: the visit before the cookies were cleared")
+        #expect(change.journey.contains("sess_before01") && change.journey.contains("sess_after001"))
+
+        let shown = try await Self.admin(port: port, "GET", "/v1/admin/visitors/vis_after001")
+        #expect(shown.status == 200)
+        #expect(shown.json["visitor_id"] as? String == "vis_before01")
+        #expect(shown.json["visitor_ids"] as? [String] == ["vis_before01", "vis_after001"])
+        let merge = (shown.json["merges"] as? [[String: Any]])?.first
+        #expect(merge?["via"] as? String == "ga:1234567890.1700000000")
+        #expect(shown.json["leads"] as? [String] == ["call-ga"])
+
+        // A connector writes the CRM contact back for the call, then finds the contact on a third visitor.
+        _ = try await Self.allocate(port: port, session: "sess_third001", visitor: "vis_third001", campaign: "pumps", extra: "")
+        let linked = try await Self.admin(port: port, "POST", "/v1/admin/identities",
+                                          #"{"kind":"crm","value":"amo-4711","call_id":"call-ga","source":"amoCRM connector"}"#)
+        #expect(linked.status == 200)
+        #expect(linked.json["visitor_id"] as? String == "vis_before01")
+        let third = try await Self.admin(port: port, "POST", "/v1/admin/identities",
+                                         #"{"kind":"crm","value":"amo-4711","visitor_id":"vis_third001"}"#)
+        #expect(third.json["visitor_ids"] as? [String] == ["vis_before01", "vis_after001", "vis_third001"])
+        // Bad links answer with what to do.
+        #expect(try await Self.admin(port: port, "POST", "/v1/admin/identities", #"{"kind":"email","value":"a@b","visitor_id":"x"}"#).status == 400)
+        #expect(try await Self.admin(port: port, "POST", "/v1/admin/identities", #"{"kind":"phone","value":"not a phone","visitor_id":"x"}"#).status == 400)
+        #expect(try await Self.admin(port: port, "POST", "/v1/admin/identities", #"{"kind":"crm","value":"1"}"#).status == 400)
+        #expect(try await Self.admin(port: port, "POST", "/v1/admin/identities", #"{"kind":"crm","value":"1","call_id":"nope"}"#).status == 404)
+        #expect(try await Self.admin(port: port, "GET", "/v1/admin/visitors/nobody").status == 404)
+    }
+
+    static func admin(port: Int, _ method: String, _ path: String, _ body: String? = nil) async throws -> (status: Int, json: [String: Any]) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        request.setValue("Bearer test-admin-token-0123456789", forHTTPHeaderField: "Authorization")
+        request.httpBody = body.map { Data($0.utf8) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, json)
+    }
+
+    static func allocate(port: Int, session: String, visitor: String, campaign: String, extra: String = "") async throws -> String {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/sessions")!)
         request.httpMethod = "POST"
         request.setValue("Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0", forHTTPHeaderField: "User-Agent")
-        request.httpBody = Data(#"{"site":"acme","session_id":"\#(session)","visitor_id":"\#(visitor)","utm_source":"google","utm_medium":"cpc","utm_campaign":"\#(campaign)"}"#.utf8)
+        request.httpBody = Data(#"{"site":"acme","session_id":"\#(session)","visitor_id":"\#(visitor)","utm_source":"google","utm_medium":"cpc","utm_campaign":"\#(campaign)"\#(extra)}"#.utf8)
         let (data, _) = try await URLSession.shared.data(for: request)
         let answer = try JSONSerialization.jsonObject(with: data) as? [String: Any]
         return answer?["number"] as? String ?? ""

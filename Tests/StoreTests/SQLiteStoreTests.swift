@@ -89,7 +89,7 @@ struct SQLiteStoreTests {
 
 @Suite("Retention")
 struct RetentionTests {
-    @Test("visits, leases and phone bindings older than the cutoff are forgotten; newer ones and calls stay")
+    @Test("visits, leases and identifiers last seen before the cutoff are forgotten; newer ones and calls stay")
     func forgetsOldVisits() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
@@ -105,10 +105,16 @@ struct RetentionTests {
             .lease(SQLiteStoreTests.lease(2, session: "new", visitor: "v2", start: recent, expires: recent + .seconds(1200))),
             .call(CallRecord(id: "c1", revision: 3, trackingNumber: SQLiteStoreTests.number(1), dialled: "1", caller: nil,
                              callerRaw: "anonymous", callerWithheld: true, startedAt: old)),
+            .link(VisitorIdentifier(.gaClientID, "1.old")!, to: "v1", at: old),
+            .link(VisitorIdentifier(.gaClientID, "2.seen-again")!, to: "v1", at: old),
+            .link(VisitorIdentifier(.gaClientID, "2.seen-again")!, to: "v1", at: recent),
+            .link(VisitorIdentifier(.ymUID, "3.new")!, to: "v2", at: recent),
         ])
         let forgotten = try await store.forget(before: recent - .seconds(730 * 86_400))
         #expect(forgotten.sessions == 1)
         #expect(forgotten.leases == 1)
+        #expect(forgotten.identifiers == 1, "only the id not seen since the cutoff")
+        #expect(try await store.count("visitor_identifier") == 2)
         #expect(try await store.session("old") == nil)
         #expect(try await store.session("new") != nil)
         #expect(try await store.count("call") == 1)

@@ -30,8 +30,9 @@ public struct VisitorIdentifier: Hashable, Sendable, CustomStringConvertible {
         guard !value.isEmpty, value.utf8.count <= Self.maxLength,
               !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else { return nil }
         if kind == .phone {
-            // Phones are stored as E.164 so a call's caller and a connector's spelling meet.
-            guard let phone = try? PhoneNumber.e164(value) else { return nil }
+            // Phones are stored as E.164 so a call's caller and a connector's spelling meet. Only international
+            // spellings here: a local one needs the site's country (`PhoneNumber.parse`, then `init(phone:)`).
+            guard value.hasPrefix("+"), let phone = try? PhoneNumber.parse(value) else { return nil }
             self.value = phone.e164
         } else {
             self.value = value
