@@ -100,6 +100,7 @@ struct CheckConfigTests {
         (["CALLTRACKD_POSTGRES_URL": "dbname=crm", "CALLTRACKD_POSTGRES_SCHEMA": "Bad-Name"], "config key postgres.schema"),
         (["CALLTRACKD_AMI_HOST": "pbx.example"], "config key ami.username"),
         (["CALLTRACKD_LEADS_BLOCK_LIST": "+7495,spam"], "leads.block_list"),
+        (["CALLTRACKD_IDENTITY_LINK_BY": "ga,cookie"], "identity.link_by[1]"),
     ])
     func badValue(environment: [String: String], expected: String) throws {
         let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
