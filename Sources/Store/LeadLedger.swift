@@ -24,10 +24,11 @@ public final class LeadLedger: Sendable {
         public var startedAt: Timestamp
         public var isLead: Bool
         public var matchKind: String
+        public var dealerID: String?
         public var payload: String
 
         public init(callID: String, revision: Int, siteID: String, visitorID: VisitorID?, caller: String?,
-                    startedAt: Timestamp, isLead: Bool, matchKind: String, payload: String) {
+                    startedAt: Timestamp, isLead: Bool, matchKind: String, dealerID: String? = nil, payload: String) {
             self.callID = callID
             self.revision = revision
             self.siteID = siteID
@@ -36,6 +37,7 @@ public final class LeadLedger: Sendable {
             self.startedAt = startedAt
             self.isLead = isLead
             self.matchKind = matchKind
+            self.dealerID = dealerID
             self.payload = payload
         }
     }
@@ -53,13 +55,13 @@ public final class LeadLedger: Sendable {
                 let stored = try Int.fetchOne(db, sql: "SELECT revision FROM lead WHERE call_id = ?", arguments: [row.callID])
                 if let stored, stored >= row.revision { return nil }
                 try db.execute(sql: """
-                    INSERT INTO lead (call_id, revision, site_id, visitor_id, caller, started_at, is_lead, match_kind, payload, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO lead (call_id, revision, site_id, visitor_id, caller, started_at, is_lead, match_kind, dealer_id, payload, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (call_id) DO UPDATE SET revision = excluded.revision, visitor_id = excluded.visitor_id,
                         caller = excluded.caller, is_lead = excluded.is_lead, match_kind = excluded.match_kind,
-                        payload = excluded.payload, updated_at = excluded.updated_at
+                        dealer_id = excluded.dealer_id, payload = excluded.payload, updated_at = excluded.updated_at
                     """, arguments: [row.callID, row.revision, row.siteID, row.visitorID, row.caller,
-                                     row.startedAt.microsecondsSinceEpoch, row.isLead, row.matchKind, row.payload,
+                                     row.startedAt.microsecondsSinceEpoch, row.isLead, row.matchKind, row.dealerID, row.payload,
                                      now.microsecondsSinceEpoch])
                 if let binding { try Self.bind(binding.phone, to: binding.visitor, call: row.callID, at: now, db) }
                 try db.execute(sql: "INSERT INTO outbox (topic, key, payload, enqueued_at) VALUES (?, ?, ?, ?)",
@@ -100,20 +102,26 @@ public final class LeadLedger: Sendable {
         }
     }
 
-    /// The latest real lead (not junk, not a repeat) of this visitor or this caller since `since`: the open lead
-    /// a new call repeats.
-    public func openLead(visitor: VisitorID?, caller: PhoneNumber?, site: String?, since: Timestamp, before: Timestamp) async throws(StoreUnavailable) -> String? {
+    /// The latest real lead (not junk, not a repeat) of this person or this caller that `search` admits: the open
+    /// lead a new call repeats.
+    public func openLead(visitor: VisitorID?, caller: PhoneNumber?, search: LeadRules.RepeatSearch) async throws(StoreUnavailable) -> String? {
         try await read { db in
+            let (partition, value): (String, String?) = switch search.partition {
+            case .all: ("1", nil)
+            case .site(let site): ("site_id = ?", site)
+            case .dealer(let dealer): ("dealer_id IS ?", dealer)
+            }
+            let scoped = search.partition == .all ? [] : [value as (any DatabaseValueConvertible)?]
             // Two indexed lookups (by visitor, by caller): an OR across them would scan every lead in the window.
-            let range = [since.microsecondsSinceEpoch, before.microsecondsSinceEpoch]
             var latest: (id: String, at: Int64)?
-            for (column, value) in [("visitor_id", visitor), ("caller", caller?.e164)] {
-                guard let value else { continue }
+            for (column, key) in [("visitor_id", visitor), ("caller", caller?.e164)] {
+                guard let key else { continue }
                 let row = try GRDB.Row.fetchOne(db, sql: """
                     SELECT call_id, started_at FROM lead WHERE \(column) = ? AND started_at >= ? AND started_at < ?
-                      AND is_lead = 1 AND (? IS NULL OR site_id = ?)
+                      AND is_lead = 1 AND \(partition)
                     ORDER BY started_at DESC LIMIT 1
-                    """, arguments: StatementArguments([value] + range.map { $0 as (any DatabaseValueConvertible)? } + [site, site]))
+                    """, arguments: StatementArguments(
+                        [key, search.since.microsecondsSinceEpoch, search.before.microsecondsSinceEpoch] + scoped))
                 if let row, latest.map({ (row["started_at"] as Int64) > $0.at }) ?? true {
                     latest = (row["call_id"], row["started_at"])
                 }
@@ -169,7 +177,7 @@ public final class LeadLedger: Sendable {
     static func row(_ row: GRDB.Row) -> Row {
         Row(callID: row["call_id"], revision: row["revision"], siteID: row["site_id"], visitorID: row["visitor_id"],
             caller: row["caller"], startedAt: Timestamp(microsecondsSinceEpoch: row["started_at"]), isLead: row["is_lead"],
-            matchKind: row["match_kind"], payload: row["payload"])
+            matchKind: row["match_kind"], dealerID: row["dealer_id"], payload: row["payload"])
     }
 
     func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(StoreUnavailable) -> T {

@@ -140,6 +140,10 @@ enum Schema {
                 DROP TABLE phone_binding;
                 """)
         }
+        migrator.registerMigration("v8-lead-dealer") { db in
+            // The dealer a lead went to: the uniqueness scope `dealer` repeats only that dealer's open leads.
+            try db.execute(sql: "ALTER TABLE lead ADD COLUMN dealer_id TEXT")
+        }
         return migrator
     }
 }

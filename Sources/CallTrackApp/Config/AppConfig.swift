@@ -23,7 +23,7 @@ public struct AppConfig: Sendable {
     public var sites: [Site] = []
     /// The Asterisk Manager Interface to follow; nil runs without Asterisk (leases only).
     public var ami: AMIConfiguration?
-    public var leads = LeadSettings()
+    public var leads = LeadRules()
     /// Where leads go; nil keeps them in SQLite only (`calltrackd leads`, `GET /v1/admin/leads`).
     public var postgres: PostgresSettings?
 

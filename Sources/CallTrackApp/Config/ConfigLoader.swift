@@ -101,11 +101,11 @@ public enum ConfigLoader {
     }
 
     /// `leads.*`: what makes a call a new lead, a repeat, or junk.
-    private static func leads(_ keys: Keys, country: Country) throws(ConfigProblem) -> LeadSettings {
-        var leads = LeadSettings()
+    private static func leads(_ keys: Keys, country: Country) throws(ConfigProblem) -> LeadRules {
+        var leads = LeadRules()
         leads.uniquenessWindow = try keys.duration("leads.uniqueness_window") ?? leads.uniquenessWindow
-        if let scope = try keys.oneOf("leads.uniqueness_scope", LeadSettings.Scope.allCases.map(\.rawValue)) {
-            leads.uniquenessScope = LeadSettings.Scope(rawValue: scope)!
+        if let scope = try keys.oneOf("leads.uniqueness_scope", LeadRules.Scope.allCases.map(\.rawValue)) {
+            leads.uniquenessScope = LeadRules.Scope(rawValue: scope)!
         }
         if let seconds = try keys.int("leads.min_talk_seconds", in: 0...3600) { leads.minTalkSeconds = Double(seconds) }
         leads.anonymousIsJunk = try keys.bool("leads.anonymous_is_junk") ?? leads.anonymousIsJunk
@@ -191,7 +191,8 @@ public enum ConfigLoader {
                 id: id, defaultNumber: defaultNumber, pageNumbers: keys.list("\(prefix).page_numbers"),
                 origins: keys.list("\(prefix).origins"), mask: keys.string("\(prefix).mask"),
                 selectors: keys.list("\(prefix).selectors"), respectDnt: try keys.bool("\(prefix).respect_dnt"),
-                pools: pools, staticNumbers: statics, unsegmentedNumber: keys.string("\(prefix).unsegmented_number"))
+                pools: pools, staticNumbers: statics, unsegmentedNumber: keys.string("\(prefix).unsegmented_number"),
+                dealer: keys.string("\(prefix).dealer"))
             do {
                 sites.append(try definition.resolve(country: country, keyPrefix: prefix))
             } catch {

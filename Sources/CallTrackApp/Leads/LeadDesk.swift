@@ -12,7 +12,7 @@ public actor LeadDesk {
     let book: LeaseBook
     let store: any StateStore
     let ledger: LeadLedger
-    let settings: LeadSettings
+    let settings: LeadRules
     let clock: any WallClock
     let logger: Logger
     private let untracked = Counter(label: "calltrackd_calls_untracked_total")
@@ -20,7 +20,7 @@ public actor LeadDesk {
         ($0, Counter(label: "calltrackd_calls_matched_total", dimensions: [("kind", $0.rawValue)]))
     })
 
-    public init(book: LeaseBook, store: any StateStore, ledger: LeadLedger, settings: LeadSettings, clock: any WallClock, logger: Logger) {
+    public init(book: LeaseBook, store: any StateStore, ledger: LeadLedger, settings: LeadRules, clock: any WallClock, logger: Logger) {
         self.book = book
         self.store = store
         self.ledger = ledger
@@ -81,7 +81,7 @@ public actor LeadDesk {
         try await ledger.record(
             LeadLedger.Row(callID: call.id, revision: call.revision, siteID: change.siteID, visitorID: change.visitorID,
                            caller: change.caller, startedAt: call.startedAt, isLead: change.isLead, matchKind: change.matchKind,
-                           payload: payload),
+                           dealerID: change.dealerID, payload: payload),
             call: call, binding: stored == nil ? binding : nil, at: clock.now())
         if stored == nil {
             logger.info("lead opened", metadata: [
@@ -129,17 +129,16 @@ public actor LeadDesk {
             firstTouch = journey.first.map(Touch.init)
             lastTouch = (journey.last { !$0.source.isDirect } ?? journey.last).map(Touch.init)
         }
-        let window = settings.uniquenessWindow
+        let dealer = owner.site.dealer  // the placeholder until dealer routing decides per call
         let repeatOf = try await ledger.openLead(
-            visitor: person, caller: call.caller, site: settings.uniquenessScope == .site ? owner.site.id : nil,
-            since: t - window, before: t)
+            visitor: person, caller: call.caller, search: settings.repeatSearch(at: t, site: owner.site.id, dealer: dealer))
         let change = LeadChange(
             callID: call.id, revision: Int64(call.revision), siteID: owner.site.id, trackingNumber: number.e164,
             caller: call.caller?.e164 ?? call.callerRaw, callerName: call.callerName, startedAt: t,
             matchKind: match.kind.rawValue, matchConfidence: match.confidence, candidateCount: match.candidateCount,
             matchExplanation: Touch.json(MatchExplanation(match)), visitorID: person, sessionID: match.sessionID,
             userAgent: session?.userAgent, firstTouch: firstTouch.map(Touch.json), lastTouch: lastTouch.map(Touch.json),
-            journey: Touch.json(journey.map(Touch.init)), repeatOf: repeatOf, changedAt: clock.now())
+            journey: Touch.json(journey.map(Touch.init)), dealerID: dealer, repeatOf: repeatOf, changedAt: clock.now())
         return (change, match.visitorID)
     }
 
@@ -153,15 +152,8 @@ public actor LeadDesk {
         change.talkSeconds = Int((call.talkSeconds ?? 0).rounded())
         change.ringSeconds = Int((call.ringSeconds ?? 0).rounded())
         change.changedAt = clock.now()
-        change.junkReason = junkReason(call)
-        change.isLead = change.junkReason == nil && change.repeatOf == nil
-    }
-
-    func junkReason(_ call: CallRecord) -> String? {
-        if let caller = call.caller, settings.blockList.contains(caller) { return "blocked_caller" }
-        if call.caller == nil && settings.anonymousIsJunk { return call.callerWithheld ? "anonymous" : "caller_not_a_number" }
-        if call.disposition == "answered", let talk = call.talkSeconds, talk < settings.minTalkSeconds { return "short_talk" }
-        return nil
+        change.junkReason = settings.junkReason(call)
+        change.isLead = settings.isLead(junkReason: change.junkReason, repeatOf: change.repeatOf)
     }
 
     struct NumberOwner {

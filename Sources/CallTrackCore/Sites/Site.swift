@@ -17,12 +17,14 @@ public struct Site: Hashable, Sendable, Codable, Identifiable {
     public var staticNumbers: [StaticNumber]
     /// A static number for traffic no pool admits (instead of the default number).
     public var unsegmentedNumber: PhoneNumber?
+    /// The dealer this site's leads go to, until dealer routing rules decide per call.
+    public var dealer: String?
 
     public init(
         id: String, defaultNumber: PhoneNumber, pageNumbers: [PhoneNumber] = [], allowedOrigins: [String] = [],
         displayMask: DisplayMask = DisplayMask("+X XXX XXX-XX-XX"), selectors: [String] = [],
         respectDoNotTrack: Bool = false, pools: [Pool] = [], staticNumbers: [StaticNumber] = [],
-        unsegmentedNumber: PhoneNumber? = nil
+        unsegmentedNumber: PhoneNumber? = nil, dealer: String? = nil
     ) {
         self.id = id
         self.defaultNumber = defaultNumber
@@ -34,6 +36,7 @@ public struct Site: Hashable, Sendable, Codable, Identifiable {
         self.pools = pools
         self.staticNumbers = staticNumbers
         self.unsegmentedNumber = unsegmentedNumber
+        self.dealer = dealer
     }
 
     public func allows(origin: String) -> Bool {

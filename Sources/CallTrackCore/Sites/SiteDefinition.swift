@@ -13,11 +13,12 @@ public struct SiteDefinition: Hashable, Sendable, Codable {
     public var pools: [PoolDefinition]?
     public var staticNumbers: [StaticNumberDefinition]?
     public var unsegmentedNumber: String?
+    public var dealer: String?
 
     public init(
         id: String, defaultNumber: String, pageNumbers: [String]? = nil, origins: [String]? = nil, mask: String? = nil,
         selectors: [String]? = nil, respectDnt: Bool? = nil, pools: [PoolDefinition]? = nil,
-        staticNumbers: [StaticNumberDefinition]? = nil, unsegmentedNumber: String? = nil
+        staticNumbers: [StaticNumberDefinition]? = nil, unsegmentedNumber: String? = nil, dealer: String? = nil
     ) {
         self.id = id
         self.defaultNumber = defaultNumber
@@ -29,6 +30,7 @@ public struct SiteDefinition: Hashable, Sendable, Codable {
         self.pools = pools
         self.staticNumbers = staticNumbers
         self.unsegmentedNumber = unsegmentedNumber
+        self.dealer = dealer
     }
 
     /// `id` may be left out of a body whose URL names the site.
@@ -44,7 +46,8 @@ public struct SiteDefinition: Hashable, Sendable, Codable {
             respectDnt: try c.decodeIfPresent(Bool.self, forKey: .respectDnt),
             pools: try c.decodeIfPresent([PoolDefinition].self, forKey: .pools),
             staticNumbers: try c.decodeIfPresent([StaticNumberDefinition].self, forKey: .staticNumbers),
-            unsegmentedNumber: try c.decodeIfPresent(String.self, forKey: .unsegmentedNumber))
+            unsegmentedNumber: try c.decodeIfPresent(String.self, forKey: .unsegmentedNumber),
+            dealer: try c.decodeIfPresent(String.self, forKey: .dealer))
     }
 
     /// The definition of an existing site (what the admin API lists).
@@ -54,7 +57,7 @@ public struct SiteDefinition: Hashable, Sendable, Codable {
             origins: site.allowedOrigins, mask: site.displayMask.pattern, selectors: site.selectors,
             respectDnt: site.respectDoNotTrack, pools: site.pools.map(PoolDefinition.init),
             staticNumbers: site.staticNumbers.map(StaticNumberDefinition.init),
-            unsegmentedNumber: site.unsegmentedNumber?.e164)
+            unsegmentedNumber: site.unsegmentedNumber?.e164, dealer: site.dealer)
     }
 
     /// Validates every field; `keyPrefix` is how the caller names this site in errors (`site.acme`).
@@ -82,11 +85,15 @@ public struct SiteDefinition: Hashable, Sendable, Codable {
         guard mask.placeholderCount > 0 else {
             throw DefinitionError(key: "\(keyPrefix).mask", "'\(mask.pattern)' has no X: write one X per digit, e.g. +7 (XXX) XXX-XX-XX")
         }
+        if let dealer, !Self.isValidID(dealer) {
+            throw DefinitionError(key: "\(keyPrefix).dealer", "'\(dealer)' is not a valid dealer id: use letters, digits, '-' and '_' (1–64)")
+        }
         return Site(
             id: id, defaultNumber: try number(defaultNumber, "default_number"), pageNumbers: pageNumbers,
             allowedOrigins: origins ?? [], displayMask: mask, selectors: selectors ?? [],
             respectDoNotTrack: respectDnt ?? false, pools: pools, staticNumbers: statics,
-            unsegmentedNumber: try unsegmentedNumber.map { (raw) throws(DefinitionError) in try number(raw, "unsegmented_number") })
+            unsegmentedNumber: try unsegmentedNumber.map { (raw) throws(DefinitionError) in try number(raw, "unsegmented_number") },
+            dealer: dealer)
     }
 
     static func isValidID(_ id: String) -> Bool {
