@@ -36,8 +36,8 @@ struct CallToLeadTests {
     }
 
     /// Phase one: the daemon without Asterisk leases the number to a visit that came from a Google ad.
-    static func leaseNumber(_ config: AppConfig) async throws -> String {
-        let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: quietLogger)
+    static func leaseNumber(_ config: AppConfig, clock: any WallClock = SystemClock()) async throws -> String {
+        let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), clock: clock, logger: quietLogger)
         let (ports, listening) = AsyncStream.makeStream(of: Int.self)
         let running = Task { try await daemon.run(onListening: { listening.yield($0) }) }
         var port = 0
@@ -54,12 +54,12 @@ struct CallToLeadTests {
     }
 
     /// Phase two: the same daemon follows Asterisk, which replays a real call to that number; returns when it ended.
-    static func replayCall(_ config: AppConfig, fixture: String = "01-answered") async throws -> Daemon {
+    static func replayCall(_ config: AppConfig, fixture: String = "01-answered", clock: any WallClock = SystemClock()) async throws -> Daemon {
         let recorded = try AMIFixtures.load(fixture)
         let fake = try await FakeAsterisk.start([FakeAsterisk.Script(replay: try #require(recorded.bytesAfterLogin))])
         var config = config
         config.ami = AMIConfiguration(port: fake.port, username: "calltrackd", secret: "calltrackd", auth: .md5)
-        let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: quietLogger)
+        let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), clock: clock, logger: quietLogger)
         let (stored, storedContinuation) = AsyncStream.makeStream(of: CallRecord.self)
         let running = Task { try await daemon.run(onCallStored: { storedContinuation.yield($0) }) }
         for await record in stored where record.revision == 3 { break }
@@ -100,6 +100,30 @@ struct CallToLeadTests {
             try PhoneNumber.e164("+79161234567"), number: try PhoneNumber.e164(Self.trackingNumber),
             at: Timestamp(secondsSinceEpoch: Date().timeIntervalSince1970), onSiteWithin: .seconds(1800))
         #expect(bound?.visitorID == "vis_buyer0001")
+    }
+
+    @Test("a call two minutes after the visit's lease ran out (inside the cooldown) is `late`: that visit, lower confidence, the gap explained")
+    func lateLead() async throws {
+        let dir = TemporaryDirectory("late")
+        defer { dir.remove() }
+        let config = Self.config(dir)
+        let clock = ManualClock(at: SystemClock().now())
+        #expect(try await Self.leaseNumber(config, clock: clock) == Self.trackingNumber)
+        // The visitor left: no ping for the idle TTL, the lease ends; the number cools down, and the phone rings.
+        clock.advance(by: PoolPolicy().idleTTL + .seconds(120))
+        let daemon = try await Self.replayCall(config, clock: clock)
+
+        let row = try #require(try await daemon.ledger.leads(limit: 10).first)
+        #expect(row.matchKind == "late")
+        #expect(row.visitorID == "vis_buyer0001")
+        let lead = try LeadPayload.decoder().decode(LeadChange.self, from: Data(row.payload.utf8))
+        #expect(lead.sessionID == "sess_fromgoogle")
+        #expect(lead.matchConfidence > 0 && lead.matchConfidence < 1, "late is less sure than exact: \(lead.matchConfidence)")
+        #expect(lead.candidateCount == 1)
+        #expect(lead.lastTouch?.contains(#""source":"google""#) == true)
+        #expect(lead.isLead)
+        print("late lead explanation: \(lead.matchExplanation)")
+        #expect(lead.matchExplanation.contains("sess_fromgoogle"))
     }
 
     @Test("with PostgreSQL configured the lead arrives there, newest revision, and LISTEN hears it")
