@@ -63,7 +63,7 @@ struct LeadDeliveryBenchmark: AsyncParsableCommand {
         try await connection.execute("DROP SCHEMA IF EXISTS bench_outbox CASCADE")
         try await connection.withSession { session throws(PostgresError) in try schema.migrate(session) }
         let delivery = LeadDelivery(
-            outbox: Outbox(store: store, topic: "lead"), connection: connection, schema: schema,
+            outbox: Outbox(store: store, topic: Outbox.leadTopic), connection: connection, schema: schema,
             configuration: LeadDeliveryConfiguration(batchSize: batch), logger: logger)
         var lastID: Int64 = 0
         for start in stride(from: 0, to: changes.count, by: 1000) {

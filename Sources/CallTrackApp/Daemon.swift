@@ -45,7 +45,7 @@ public struct Daemon: Sendable {
             "database": "\(config.databasePath)", "sites": "\(sites.count)", "live_leases": "\(restored)",
         ])
         let desk = SessionDesk(book: book, store: store, clock: clock, metrics: APIMetrics(), identityLinks: config.api.identityLinks, logger: logger)
-        let ledger = LeadLedger(store: store, outbox: Outbox(store: store, topic: "lead"))
+        let ledger = LeadLedger(store: store, outbox: Outbox(store: store, topic: Outbox.leadTopic))
         let leads = LeadDesk(book: book, store: store, ledger: ledger, settings: config.leads, clock: clock, logger: logger)
         await leads.catchUp()
         return Daemon(config: config, store: store, book: book, desk: desk, ledger: ledger, leads: leads, registry: registry, logger: logger)

@@ -19,6 +19,7 @@ import Synchronization
 /// every allocation.
 final class GroupCommitter: Sendable {
     private let database: DatabasePool
+    private let doorbell: OutboxDoorbell
     private let logger: Logger
     private let queue = Mutex(Queue())
     /// Signalled exactly once each time the writer is woken from `sleeping`.
@@ -43,8 +44,9 @@ final class GroupCommitter: Sendable {
     /// Most writes per transaction: bounds the latency of the first writer in a burst.
     static let maxBatch = 512
 
-    init(database: DatabasePool, logger: Logger) {
+    init(database: DatabasePool, doorbell: OutboxDoorbell, logger: Logger) {
         self.database = database
+        self.doorbell = doorbell
         self.logger = logger
     }
 
@@ -102,7 +104,8 @@ final class GroupCommitter: Sendable {
             if batch.isEmpty { return }
             let writes = batch.flatMap(\.writes)
             do {
-                try database.write { db in try StateWriter.apply(writes, in: db) }
+                let outboxID = try database.write { db in try StateWriter.apply(writes, in: db) }
+                if let outboxID { doorbell.ring(newest: outboxID) }  // a merge to deliver
                 transactions.add(1, ordering: .relaxed)
                 transactionCounter.increment()
                 writeCounter.increment(by: writes.count)

@@ -1,8 +1,9 @@
 import CallTrackCore
+import Foundation
 import GRDB
 
-/// A recorded merge: who merged into whom, why, and when.
-public struct VisitorMerge: Sendable, Hashable {
+/// A recorded merge: who merged into whom, why, and when. Also the outbox payload that takes it to PostgreSQL.
+public struct VisitorMerge: Sendable, Hashable, Codable {
     public var merged: VisitorID
     public var survivor: VisitorID
     public var reason: String
@@ -10,6 +11,44 @@ public struct VisitorMerge: Sendable, Hashable {
     public var via: String
     public var callID: String?
     public var at: Timestamp
+
+    public init(merged: VisitorID, survivor: VisitorID, reason: String, via: String, callID: String?, at: Timestamp) {
+        self.merged = merged
+        self.survivor = survivor
+        self.reason = reason
+        self.via = via
+        self.callID = callID
+        self.at = at
+    }
+
+    /// Outbox keys of merges start with this; lead changes are keyed by call id.
+    public static let outboxKeyPrefix = "merge:"
+
+    enum CodingKeys: String, CodingKey {
+        case merged = "merged_id", survivor = "survivor_id", reason, via, callID = "call_id", at = "merged_at_us"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(merged: try c.decode(String.self, forKey: .merged), survivor: try c.decode(String.self, forKey: .survivor),
+                  reason: try c.decode(String.self, forKey: .reason), via: try c.decode(String.self, forKey: .via),
+                  callID: try c.decodeIfPresent(String.self, forKey: .callID),
+                  at: Timestamp(microsecondsSinceEpoch: try c.decode(Int64.self, forKey: .at)))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(merged, forKey: .merged)
+        try c.encode(survivor, forKey: .survivor)
+        try c.encode(reason, forKey: .reason)
+        try c.encode(via, forKey: .via)
+        try c.encodeIfPresent(callID, forKey: .callID)
+        try c.encode(at.microsecondsSinceEpoch, forKey: .at)
+    }
+
+    var json: String {
+        String(decoding: (try? JSONEncoder().encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+    }
 }
 
 /// An identifier with the visitor it was first linked to.
@@ -68,7 +107,7 @@ extension LeadLedger {
     /// and a person it already named merges. Nil when the target is unknown (no such call, or a call with no visitor).
     public func link(_ identifier: VisitorIdentifier, to target: LinkTarget, by source: String, at now: Timestamp) async throws(StoreUnavailable) -> VisitorProfile? {
         do {
-            return try await database.write { db -> VisitorProfile? in
+            let linked = try await database.write { db -> (VisitorProfile, Int64?)? in
                 let visitor: VisitorID
                 switch target {
                 case .visitor(let id): visitor = id
@@ -76,10 +115,12 @@ extension LeadLedger {
                     guard let found = try String.fetchOne(db, sql: "SELECT visitor_id FROM lead WHERE call_id = ?", arguments: [id]) else { return nil }
                     visitor = found
                 }
-                try VisitorIdentity.link(identifier, to: VisitorIdentity.survivor(of: visitor, db),
-                                         reason: VisitorIdentity.reason(linking: identifier.kind, by: source), at: now, db)
-                return try Self.profile(of: visitor, db)
+                let merge = try VisitorIdentity.link(identifier, to: VisitorIdentity.survivor(of: visitor, db),
+                                                     reason: VisitorIdentity.reason(linking: identifier.kind, by: source), at: now, db)
+                return (try Self.profile(of: visitor, db), merge?.outboxID)
             }
+            if let outboxID = linked?.1 { outbox.ring(newest: outboxID) }
+            return linked?.0
         } catch {
             throw StoreUnavailable("cannot store the link: \(SQLiteStore.explain(error))")
         }

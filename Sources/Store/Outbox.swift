@@ -16,18 +16,15 @@ import Synchronization
 public final class Outbox: Sendable {
     let database: DatabasePool
     public let topic: String
-    private let doorbell = Mutex(Doorbell())
+    private let doorbell: OutboxDoorbell
 
-    /// The newest id this process enqueued, and the delivery loop parked until a newer one exists.
-    private struct Doorbell {
-        var newestID: Int64 = 0
-        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
-        var nextWaiter = 0
-    }
+    /// The topic of lead changes and of the visitor merges delivered with them (keys `merge:<visitor>`).
+    public static let leadTopic = "lead"
 
     public init(store: SQLiteStore, topic: String) {
         self.database = store.database
         self.topic = topic
+        self.doorbell = store.outboxDoorbell
     }
 
     /// Commits the entries (durably, in one transaction) and returns their ids, in order.
@@ -54,14 +51,7 @@ public final class Outbox: Sendable {
     }
 
     /// Wakes the delivery loop: entries up to `id` were committed (here or with other rows, by `LeadLedger`).
-    func ring(newest id: Int64) {
-        let wake = doorbell.withLock { bell -> [CheckedContinuation<Void, Never>] in
-            bell.newestID = max(bell.newestID, id)
-            defer { bell.waiters = [:] }
-            return Array(bell.waiters.values)
-        }
-        for waiter in wake { waiter.resume() }
-    }
+    func ring(newest id: Int64) { doorbell.ring(newest: id) }
 
     /// Pending entries with an id above `after`, oldest first.
     public func pending(after id: Int64, limit: Int) async throws(StoreUnavailable) -> [OutboxEntry] {
@@ -140,25 +130,7 @@ public final class Outbox: Sendable {
     }
 
     /// Returns once this process enqueued an entry with an id above `id`, or the task is cancelled.
-    public func waitForEntries(after id: Int64) async {
-        let key = doorbell.withLock { bell -> Int in
-            defer { bell.nextWaiter += 1 }
-            return bell.nextWaiter
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let ready = doorbell.withLock { bell -> Bool in
-                    if bell.newestID > id || Task.isCancelled { return true }
-                    bell.waiters[key] = continuation
-                    return false
-                }
-                if ready { continuation.resume() }
-            }
-        } onCancel: {
-            let waiter = doorbell.withLock { $0.waiters.removeValue(forKey: key) }
-            waiter?.resume()
-        }
-    }
+    public func waitForEntries(after id: Int64) async { await doorbell.wait(after: id) }
 
     private static func entry(_ row: Row) -> OutboxEntry {
         OutboxEntry(id: row["id"], key: row["key"], payload: row["payload"],

@@ -6,6 +6,7 @@ import Logging
 public final class SQLiteStore: StateStore {
     let database: DatabasePool
     let committer: GroupCommitter
+    let outboxDoorbell = OutboxDoorbell()
 
     public struct Options: Sendable {
         /// `FULL` survives power loss; `NORMAL` survives a killed process. Either way only acknowledged writes count.
@@ -39,7 +40,7 @@ public final class SQLiteStore: StateStore {
         } catch {
             throw StoreUnavailable("cannot open the state database at \(path): \(Self.explain(error)); check that the data folder exists and is writable")
         }
-        committer = GroupCommitter(database: database, logger: logger)
+        committer = GroupCommitter(database: database, doorbell: outboxDoorbell, logger: logger)
     }
 
     /// Runs the group-commit writer until cancelled; the daemon runs it as a service.

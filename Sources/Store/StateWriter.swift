@@ -4,7 +4,10 @@ import GRDB
 
 /// Turns `StateWrite`s into SQL, with cached statements (the hot path of every allocation).
 enum StateWriter {
-    static func apply(_ writes: [StateWrite], in db: Database) throws {
+    /// Applies the writes; returns the newest outbox row they added (a merge for PostgreSQL), if any.
+    @discardableResult
+    static func apply(_ writes: [StateWrite], in db: Database) throws -> Int64? {
+        var outboxID: Int64?
         for write in writes {
             switch write {
             case .session(let session): try upsert(session, db)
@@ -12,12 +15,15 @@ enum StateWriter {
             case .site(let site, let fromAdmin): try upsert(site, fromAdmin: fromAdmin, db)
             case .call(let call): try upsert(call, db)
             case .link(let identifier, let visitor, let at):
-                try VisitorIdentity.link(identifier, to: visitor, reason: VisitorIdentity.reason(linking: identifier.kind, by: "a visit"), at: at, db)
+                let merge = try VisitorIdentity.link(
+                    identifier, to: visitor, reason: VisitorIdentity.reason(linking: identifier.kind, by: "a visit"), at: at, db)
+                outboxID = merge?.outboxID ?? outboxID
             case .siteRetired(let site):
                 try upsert(site, fromAdmin: true, db)
                 try db.execute(sql: "UPDATE site SET retired_at = ? WHERE id = ?", arguments: [now(), site.id])
             }
         }
+        return outboxID
     }
 
     static func upsert(_ s: SessionRecord, _ db: Database) throws {

@@ -9,6 +9,7 @@ import TestSupport
 /// A delivery from a temp outbox to a schema of a cluster, run until the test ends.
 struct DeliveryRig {
     let temp: TempStore
+    let store: SQLiteStore
     let scratch: Scratch
     let delivery: LeadDelivery
     let log = RecordingLog()
@@ -19,7 +20,8 @@ struct DeliveryRig {
     ) throws {
         self.scratch = scratch
         self.temp = try temp ?? TempStore()
-        let outbox = Outbox(store: try self.temp.open(), topic: "lead")
+        store = try self.temp.open()
+        let outbox = Outbox(store: store, topic: Outbox.leadTopic)
         let pg = PostgresConnection(scratch.cluster.connectionString(user: user, password: password), setup: setup, logger: log.logger)
         delivery = LeadDelivery(
             outbox: outbox, connection: pg, schema: scratch.schema,

@@ -11,7 +11,7 @@ public enum LeadListing {
             return ["no state database at \(config.databasePath): start the daemon first (calltrackd serve), or check data.dir"]
         }
         let store = try SQLiteStore(path: config.databasePath, logger: Logger(label: "calltrackd.leads"))
-        let ledger = LeadLedger(store: store, outbox: Outbox(store: store, topic: "lead"))
+        let ledger = LeadLedger(store: store, outbox: Outbox(store: store, topic: Outbox.leadTopic))
         let rows = try await ledger.leads(limit: max(1, limit))
         if json { return rows.map(\.payload) }
         if rows.isEmpty { return ["no leads yet"] }

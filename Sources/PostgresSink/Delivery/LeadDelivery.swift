@@ -19,6 +19,7 @@ public final class LeadDelivery: Service, Sendable {
     public let outbox: Outbox
     private let connection: PostgresConnection
     private let writer: LeadWriter
+    private let mergeWriter: MergeWriter
     private let clock: any WallClock
     private let configuration: LeadDeliveryConfiguration
     private let logger: Logger
@@ -40,6 +41,7 @@ public final class LeadDelivery: Service, Sendable {
         self.outbox = outbox
         self.connection = connection
         self.writer = LeadWriter(schema: schema)
+        self.mergeWriter = MergeWriter(schema: schema)
         self.clock = clock ?? SystemClock()
         self.configuration = configuration
         self.logger = logger
@@ -136,7 +138,22 @@ public final class LeadDelivery: Service, Sendable {
         await marking?.value // what PostgreSQL has is marked before the daemon stops
     }
 
-    private typealias Item = (entry: OutboxEntry, change: LeadChange?)
+    /// An outbox entry decoded: a lead change, or a visitor merge (key `merge:…`); neither when unreadable.
+    private struct Item {
+        var entry: OutboxEntry
+        var change: LeadChange?
+        var merge: VisitorMerge?
+
+        init(_ entry: OutboxEntry, leads: JSONDecoder, merges: JSONDecoder) {
+            self.entry = entry
+            let payload = Data(entry.payload.utf8)
+            if entry.key.hasPrefix(VisitorMerge.outboxKeyPrefix) {
+                merge = try? merges.decode(VisitorMerge.self, from: payload)
+            } else {
+                change = try? leads.decode(LeadChange.self, from: payload)
+            }
+        }
+    }
 
     /// A batch read from the outbox, decoded, and (for the whole batch) turned into parameters.
     private struct Batch {
@@ -148,8 +165,8 @@ public final class LeadDelivery: Service, Sendable {
     private func load(after cursor: Int64) async -> Batch? {
         do throws(StoreUnavailable) {
             let entries = try await outbox.pending(after: cursor, limit: configuration.batchSize)
-            let decoder = LeadPayload.decoder()
-            let items = entries.map { entry in (entry: entry, change: try? decoder.decode(LeadChange.self, from: Data(entry.payload.utf8))) }
+            let (leads, merges) = (LeadPayload.decoder(), JSONDecoder())
+            let items = entries.map { Item($0, leads: leads, merges: merges) }
             return Batch(items: items, rows: LeadRows(items.compactMap(\.change)))
         } catch {
             logger.info("outbox read failed", metadata: ["error": "\(error)"])
@@ -164,8 +181,8 @@ public final class LeadDelivery: Service, Sendable {
         var failures: [(id: Int64, error: String)] = []
         var good: [Item] = []
         for item in batch.items {
-            if item.change == nil {
-                failures.append((item.entry.id, "the outbox payload is not a lead change this daemon can read"))
+            if item.change == nil && item.merge == nil {
+                failures.append((item.entry.id, "the outbox payload is not a lead change or visitor merge this daemon can read"))
             } else {
                 good.append(item)
             }
@@ -178,12 +195,16 @@ public final class LeadDelivery: Service, Sendable {
     private func upsert(_ items: ArraySlice<Item>, prepared: LeadRows? = nil) async -> [(id: Int64, error: String)]? {
         guard !items.isEmpty else { return [] }
         let rows = prepared ?? LeadRows(items.compactMap(\.change))
-        let writer = self.writer
+        let merges = items.compactMap(\.merge)
+        let (writer, mergeWriter) = (self.writer, self.mergeWriter)
         var backoff = configuration.initialBackoff
         var retriedAtOnce = false
         while !Task.isCancelled {
             do throws(PostgresError) {
-                try await connection.withSession { session throws(PostgresError) in try writer.upsert(rows, in: session) }
+                try await connection.withSession { session throws(PostgresError) in
+                    try writer.upsert(rows, in: session)
+                    try mergeWriter.write(merges, in: session)  // a lead keeps its visitor id: the order between them does not matter
+                }
                 resumed()
                 return []
             } catch where error.kind == .badData {
