@@ -26,18 +26,8 @@ struct VisitorMergeTests {
     func twoDevicesOnePerson() async throws {
         let dir = TemporaryDirectory("merge")
         defer { dir.remove() }
-        var config = AppConfig()
-        config.dataDirectory = dir.path
-        config.httpPort = 0
-        config.sites = [Site(
-            id: "acme", defaultNumber: try PhoneNumber.e164("+74950000000"),
-            pools: [Pool(id: "main", numbers: [try PhoneNumber.e164("+74950000001"), try PhoneNumber.e164("+74950000002")])])]
-        let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: CallToLeadTests.quietLogger)
-        let (ports, listening) = AsyncStream.makeStream(of: Int.self)
-        let running = Task { try await daemon.run(onListening: { listening.yield($0) }) }
+        let (daemon, port, running) = try await Self.start(in: dir)
         defer { running.cancel() }
-        var port = 0
-        for await bound in ports { port = bound; break }
 
         let desktop = try await Self.allocate(port: port, session: "sess_desktop01", visitor: "vis_desktop01", campaign: "pumps")
         let first = Self.call("call-1", to: desktop)
@@ -68,19 +58,8 @@ struct VisitorMergeTests {
     func analyticsIDAndConnectorLinkOverHTTP() async throws {
         let dir = TemporaryDirectory("merge-ga")
         defer { dir.remove() }
-        var config = AppConfig()
-        config.dataDirectory = dir.path
-        config.httpPort = 0
-        config.api.adminToken = "test-admin-token-0123456789"
-        config.sites = [Site(
-            id: "acme", defaultNumber: try PhoneNumber.e164("+74950000000"),
-            pools: [Pool(id: "main", numbers: [try PhoneNumber.e164("+74950000001"), try PhoneNumber.e164("+74950000002")])])]
-        let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: CallToLeadTests.quietLogger)
-        let (ports, listening) = AsyncStream.makeStream(of: Int.self)
-        let running = Task { try await daemon.run(onListening: { listening.yield($0) }) }
+        let (daemon, port, running) = try await Self.start(in: dir)
         defer { running.cancel() }
-        var port = 0
-        for await bound in ports { port = bound; break }
 
         _ = try await Self.allocate(port: port, session: "sess_before01", visitor: "vis_before01", campaign: "pumps", extra: #","ga_client_id":"1234567890.1700000000""#)
         // Cookies cleared: a new visitor id, but Google Analytics' cookie survived (or another subdomain).
@@ -117,6 +96,23 @@ struct VisitorMergeTests {
         #expect(try await Self.admin(port: port, "POST", "/v1/admin/identities", #"{"kind":"crm","value":"1"}"#).status == 400)
         #expect(try await Self.admin(port: port, "POST", "/v1/admin/identities", #"{"kind":"crm","value":"1","call_id":"nope"}"#).status == 404)
         #expect(try await Self.admin(port: port, "GET", "/v1/admin/visitors/nobody").status == 404)
+    }
+
+    /// The daemon with one two-number pool and the admin API, serving HTTP until `running` is cancelled.
+    static func start(in dir: TemporaryDirectory) async throws -> (daemon: Daemon, port: Int, running: Task<Void, any Error>) {
+        var config = AppConfig()
+        config.dataDirectory = dir.path
+        config.httpPort = 0
+        config.api.adminToken = "test-admin-token-0123456789"
+        config.sites = [Site(
+            id: "acme", defaultNumber: try PhoneNumber.e164("+74950000000"),
+            pools: [Pool(id: "main", numbers: [try PhoneNumber.e164("+74950000001"), try PhoneNumber.e164("+74950000002")])])]
+        let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: CallToLeadTests.quietLogger)
+        let (ports, listening) = AsyncStream.makeStream(of: Int.self)
+        let running = Task { try await daemon.run(onListening: { listening.yield($0) }) }
+        var port = 0
+        for await bound in ports { port = bound; break }
+        return (daemon, port, running)
     }
 
     static func admin(port: Int, _ method: String, _ path: String, _ body: String? = nil) async throws -> (status: Int, json: [String: Any]) {
