@@ -95,8 +95,7 @@ struct SessionRoutes {
     }
 }
 
+/// Times in API answers: ISO 8601, UTC, whole seconds.
 enum ISO8601 {
-    static func format(_ t: Timestamp) -> String {
-        Date(timeIntervalSince1970: t.secondsSinceEpoch).ISO8601Format(.iso8601.year().month().day().time(includingFractionalSeconds: false).timeZone(separator: .omitted))
-    }
+    static func format(_ t: Timestamp) -> String { t.iso8601 }
 }
