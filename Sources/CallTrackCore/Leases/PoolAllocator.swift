@@ -2,13 +2,13 @@ import HeapModule
 
 /// The lease state of one pool, and the allocation rules of SPEC §Allocation 1–4.
 ///
-/// Every operation is O(log n) in pool size (amortised): free numbers wait in a heap
-/// ordered by release time, live leases in a heap ordered by deadline (and, for a `share`
-/// pool, one ordered by last activity). Heaps are cleaned lazily: an entry is checked
-/// against the slot or lease it names when it reaches the top. A ping moves no heap entry:
-/// a lease's entry is moved to its real deadline only when it reaches the top, so a ping
-/// costs one hash of the id and one probe. Equal times are ordered by a hash of the session
-/// id (`tieBreak`), the same before and after a restart.
+/// An allocation costs O(1) amortised in pool size: free numbers wait in a FIFO of releases
+/// (`FreeQueue`, a side heap only for out-of-order releases), live leases in a timing wheel of
+/// deadlines (`DeadlineQueue`), and, for a `share` pool only, a heap ordered by last activity.
+/// Queues are cleaned lazily: an entry is checked against the slot or lease it names when it
+/// reaches the head. A ping moves no entry: a lease's entry is moved to its real deadline only
+/// when it comes due, so a ping costs one hash of the id and one probe. Equal times are ordered
+/// by a hash of the session id (`tieBreak`), the same before and after a restart.
 ///
 /// The cost per operation must not grow with the pool (a 100,000-number pool is served at
 /// nearly the speed of a 10-number one), so the state is kept in few, compact arrays: plain
@@ -33,8 +33,8 @@ public struct PoolAllocator: Sendable {
     private var table = SessionTable()
     /// The ids too long (or not ASCII) to sit inline in their lease record, by place.
     private var outOfLine: [Int: SessionID] = [:]
-    private var free = Heap<FreeEntry>()
-    private var deadlines = Heap<TimedEntry>()
+    private var free = FreeQueue()
+    private var deadlines: DeadlineQueue
     /// Only kept for a `share` pool: a `fallback` pool never asks for the idlest lease.
     private var idleOrder = Heap<TimedEntry>()
 
@@ -42,6 +42,7 @@ public struct PoolAllocator: Sendable {
         self.poolID = poolID
         self.policy = policy
         self.limits = Limits(policy)
+        self.deadlines = DeadlineQueue(horizon: limits.horizon)
         for number in numbers { add(number) }
     }
 
@@ -135,7 +136,7 @@ public struct PoolAllocator: Sendable {
             if slots[slot].holders == 0 {
                 slots[slot].releasedAt = previousRelease
                 slots[slot].lastVisitor = previousVisitor
-                free.insert(FreeEntry(releasedAt: previousRelease, slot: Int32(slot)))
+                free.insert(FreeQueue.Entry(releasedAt: previousRelease, slot: Int32(slot)))
             }
         case .existing, .exhausted:
             return
@@ -150,7 +151,7 @@ public struct PoolAllocator: Sendable {
             slots[slot].retired = false
             // Idle-order entries of a retired number's live leases were dropped; a rebuild brings them back.
             if slots[slot].holders == 0 {
-                free.insert(FreeEntry(releasedAt: slots[slot].releasedAt, slot: Int32(slot)))
+                free.insert(FreeQueue.Entry(releasedAt: slots[slot].releasedAt, slot: Int32(slot)))
             } else {
                 rebuildHeaps()
             }
@@ -160,7 +161,7 @@ public struct PoolAllocator: Sendable {
         slots.append(Slot(releasedAt: Timestamp.epoch.microsecondsSinceEpoch))
         numberOfSlot.append(number)
         slotByNumber[number] = slot
-        free.insert(FreeEntry(releasedAt: Timestamp.epoch.microsecondsSinceEpoch, slot: Int32(slot)))
+        free.insert(FreeQueue.Entry(releasedAt: Timestamp.epoch.microsecondsSinceEpoch, slot: Int32(slot)))
     }
 
     /// Stops handing out `number`; a live lease on it runs to its end.
@@ -214,6 +215,9 @@ public struct PoolAllocator: Sendable {
             cooldown = policy.cooldown.microseconds
             sharing = policy.onExhaustion == .share
         }
+
+        /// How far ahead of the latest activity a deadline can lie.
+        var horizon: Int64 { min(idleTTL, maxAge) }
     }
 
     /// One number's state. Plain values only: a 100,000-number pool is one dense array.
@@ -267,21 +271,6 @@ public struct PoolAllocator: Sendable {
         var slot: Int { Int(slot32) }
     }
 
-    private struct FreeEntry: Comparable, Sendable {
-        var releasedAt: Int64
-        var slot: Int32
-        static func < (a: Self, b: Self) -> Bool { (a.releasedAt, a.slot) < (b.releasedAt, b.slot) }
-    }
-
-    private struct TimedEntry: Comparable, Sendable {
-        var time: Int64
-        var tie: UInt64
-        var place: Int32
-        var generation: UInt32
-        // Ties broken by the session's hash: the same state always gives the same answer (restore, replays).
-        static func < (a: Self, b: Self) -> Bool { (a.time, a.tie, a.place) < (b.time, b.tie, b.place) }
-    }
-
     /// FNV-1a of the session id: orders leases with equal deadlines or idle times.
     static func tieBreak(_ session: SessionID) -> UInt64 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
@@ -324,20 +313,16 @@ public struct PoolAllocator: Sendable {
     @discardableResult
     private mutating func expire(upTo t: Int64, collecting: Bool) -> [Lease] {
         var ended: [Lease] = []
-        while let top = deadlines.min, top.time <= t {
-            guard let place = current(top), leases[place].deadlineEntry == top.time else {
-                deadlines.removeMin()
-                continue
-            }
+        while let top = deadlines.popDue(upTo: t) {
+            guard let place = current(top), leases[place].deadlineEntry == top.time else { continue }
             let deadline = deadline(place)
             if deadline != top.time {
                 // Touched since it was scheduled: its entry moves to the real deadline, where it
                 // ends in (deadline, tie) order like every other lease.
                 leases[place].deadlineEntry = deadline
-                _ = deadlines.replaceMin(with: TimedEntry(time: deadline, tie: top.tie, place: top.place, generation: top.generation))
+                deadlines.insert(TimedEntry(time: deadline, tie: top.tie, place: top.place, generation: top.generation))
                 continue
             }
-            deadlines.removeMin()
             if collecting { ended.append(makeLease(place)) }
             end(place, at: top.time)
         }
@@ -396,7 +381,7 @@ public struct PoolAllocator: Sendable {
                 free.removeMin()
                 continue
             }
-            // Release times order the heap and the cooldown is the same for all: if the top is still
+            // Release times order the queue and the cooldown is the same for all: if the top is still
             // cooling, every other free number is too.
             guard top.releasedAt + limits.cooldown <= t else { return nil }
             free.removeMin()
@@ -446,7 +431,7 @@ public struct PoolAllocator: Sendable {
         if time >= slots[slot].releasedAt { slots[slot].lastVisitor = Self.visitorHash(leases[place].visitor) }
         slots[slot].releasedAt = max(slots[slot].releasedAt, time)
         if slots[slot].holders == 0 {
-            free.insert(FreeEntry(releasedAt: slots[slot].releasedAt, slot: Int32(slot)))
+            free.insert(FreeQueue.Entry(releasedAt: slots[slot].releasedAt, slot: Int32(slot)))
         }
         vacate(place)
     }
@@ -469,14 +454,15 @@ public struct PoolAllocator: Sendable {
 
     private mutating func rebuildHeaps() {
         let slots = self.slots
-        free = Heap(slots.indices.filter { slots[$0].holders == 0 && !slots[$0].retired }
-            .map { FreeEntry(releasedAt: slots[$0].releasedAt, slot: Int32($0)) })
+        free = FreeQueue(slots.indices.filter { slots[$0].holders == 0 && !slots[$0].retired }
+            .map { FreeQueue.Entry(releasedAt: slots[$0].releasedAt, slot: Int32($0)) })
         for place in leases.indices where leases[place].occupied {
             leases[place].deadlineEntry = deadline(place)
             leases[place].idleEntry = leases[place].lastActivity
         }
         let occupied = leases.indices.filter { leases[$0].occupied }
-        deadlines = Heap(occupied.map { entry($0, at: leases[$0].deadlineEntry) })
+        deadlines = DeadlineQueue(horizon: limits.horizon, continuing: deadlines)
+        for place in occupied { deadlines.insert(entry(place, at: leases[place].deadlineEntry)) }
         idleOrder = limits.sharing ? Heap(occupied.map { entry($0, at: leases[$0].idleEntry) }) : Heap()
     }
 }
