@@ -43,11 +43,16 @@ struct AllocatorBenchmark: AsyncParsableCommand {
     @Option(parsing: .upToNextOption, help: "Pool sizes to time (the ratio needs 10 and 100000).")
     var sizes = [10, 1_000, 100_000]
 
+    @Flag(help: "Time figure (a) only (for profiling).")
+    var allocationsOnly = false
+
     /// The two figures: (a) allocations alone, judged against the target; (b) with pings.
-    private static let figures: [(label: String, pings: Int)] = [
+    private static let allFigures: [(label: String, pings: Int)] = [
         ("(a) allocations alone, no pings", 0),
         ("(b) with \(AllocatorMix.realisticPings) pings per allocation", AllocatorMix.realisticPings),
     ]
+
+    private var figures: [(label: String, pings: Int)] { allocationsOnly ? [Self.allFigures[0]] : Self.allFigures }
 
     func run() async throws {
         if sessions > 0 { try memory() }  // first, so that its baseline is the bare process
@@ -55,7 +60,7 @@ struct AllocatorBenchmark: AsyncParsableCommand {
         var best: [Int: [Int: Double]] = [:]  // pings → size → ns
         for round in 1...rounds {
             for size in sizes {
-                for figure in Self.figures {
+                for figure in figures {
                     var mix = AllocatorMix(poolSize: size, seed: UInt64(round), pingsPerArrival: figure.pings)
                     mix.serve(3 * size + 10_000)  // warm-up: leases, cooldowns and queues in their steady state
                     mix.counts = .init()
@@ -67,7 +72,7 @@ struct AllocatorBenchmark: AsyncParsableCommand {
                 }
             }
         }
-        for figure in Self.figures {
+        for figure in figures {
             let times = best[figure.pings]!
             print("\(figure.label):")
             for size in sizes {

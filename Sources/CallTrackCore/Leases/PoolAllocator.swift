@@ -24,7 +24,6 @@ public struct PoolAllocator: Sendable {
     private var limits: Limits
 
     private var slots: [Slot] = []
-    private var numberOfSlot: [PhoneNumber] = []
     private var slotByNumber: [PhoneNumber: Int] = [:]
     /// Live leases; the place of an ended one is reused, with the next generation.
     private var leases: [LiveLease] = []
@@ -50,7 +49,7 @@ public struct PoolAllocator: Sendable {
 
     public var size: Int { slots.lazy.filter { !$0.retired }.count }
     public var liveLeaseCount: Int { table.count }
-    public var numbers: [PhoneNumber] { slots.indices.filter { !slots[$0].retired }.map { numberOfSlot[$0] } }
+    public var numbers: [PhoneNumber] { slots.indices.filter { !slots[$0].retired }.map { slots[$0].number } }
 
     public func lease(of session: SessionID) -> Lease? {
         find(SessionKey(session), session).map { makeLease($0, session: session) }
@@ -158,8 +157,7 @@ public struct PoolAllocator: Sendable {
             return
         }
         let slot = slots.count
-        slots.append(Slot(releasedAt: Timestamp.epoch.microsecondsSinceEpoch))
-        numberOfSlot.append(number)
+        slots.append(Slot(releasedAt: Timestamp.epoch.microsecondsSinceEpoch, number: number))
         slotByNumber[number] = slot
         free.insert(FreeQueue.Entry(releasedAt: Timestamp.epoch.microsecondsSinceEpoch, slot: Int32(slot)))
     }
@@ -191,7 +189,7 @@ public struct PoolAllocator: Sendable {
             slots[slot].holders += 1
             slots[slot].lastVisitor = Self.visitorHash(lease.visitorID)
             occupy(key, lease.sessionID, LiveLease(
-                slot: slot, number: numberOfSlot[slot], visitor: lease.visitorID,
+                slot: slot, number: slots[slot].number, visitor: lease.visitorID,
                 start: lease.startedAt.microsecondsSinceEpoch, lastActivity: lease.lastActivityAt.microsecondsSinceEpoch,
                 shared: lease.shared, previousRelease: slots[slot].releasedAt, previousVisitor: 0,
                 deadlineEntry: lease.expiresAt.microsecondsSinceEpoch, idleEntry: lease.lastActivityAt.microsecondsSinceEpoch,
@@ -220,36 +218,41 @@ public struct PoolAllocator: Sendable {
         var horizon: Int64 { min(idleTTL, maxAge) }
     }
 
-    /// One number's state. Plain values only: a 100,000-number pool is one dense array.
+    /// One number's state. Plain values only: a 100,000-number pool is one dense array, and a
+    /// lease's start reads one record.
     private struct Slot: Sendable {
         var releasedAt: Int64
         /// `visitorHash` of the visitor whose lease on it ended last; 0 for none.
         var lastVisitor: UInt64 = 0
         var holders: Int32 = 0
         var retired = false
+        var number: PhoneNumber
     }
 
-    /// A live lease: what a ping reads sits in this one record (the id, inline when short).
+    /// A live lease: what a ping reads sits in this one record (the id, inline when short). What
+    /// expiry reads (validity, times, slot, visitor hash, table key) comes first, in 64 bytes.
     private struct LiveLease: Sendable {
-        var keyWords: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        var start: Int64
-        var lastActivity: Int64
         /// The times of this lease's one valid entry in `deadlines` and in `idleOrder`; any other
         /// entry naming its place is stale.
         var deadlineEntry: Int64
+        var start: Int64
+        var lastActivity: Int64
+        /// `visitorHash(visitor)`, so that ending the lease need not read the visitor's string.
+        var visitorHash: UInt64
+        /// Counts the leases that held this place: entries of earlier ones are stale.
+        var generation: UInt32 = 0
+        var slot32: Int32
+        var keyHash: UInt32 = 0
+        var keyCount: UInt8 = SessionKey.notInline
+        var occupied = true
+        var shared: Bool
+        var visitor: VisitorID
+        var keyWords: (UInt64, UInt64, UInt64) = (0, 0, 0)
         var idleEntry: Int64
         var tie: UInt64
         var previousRelease: Int64
         var previousVisitor: UInt64
         var number: PhoneNumber
-        var visitor: VisitorID
-        var slot32: Int32
-        var keyHash: UInt32 = 0
-        /// Counts the leases that held this place: entries of earlier ones are stale.
-        var generation: UInt32 = 0
-        var keyCount: UInt8 = SessionKey.notInline
-        var shared: Bool
-        var occupied = true
 
         init(
             slot: Int, number: PhoneNumber, visitor: VisitorID, start: Int64, lastActivity: Int64, shared: Bool,
@@ -258,6 +261,7 @@ public struct PoolAllocator: Sendable {
             self.slot32 = Int32(slot)
             self.number = number
             self.visitor = visitor
+            self.visitorHash = PoolAllocator.visitorHash(visitor)
             self.start = start
             self.lastActivity = lastActivity
             self.shared = shared
@@ -280,7 +284,7 @@ public struct PoolAllocator: Sendable {
 
     /// A visitor as a number remembers it: the process-seeded string hash (0 means nobody). Two
     /// visitors collide with probability 2⁻⁶⁴, and ids cannot be crafted to collide without the seed.
-    private static func visitorHash(_ visitor: VisitorID) -> UInt64 {
+    fileprivate static func visitorHash(_ visitor: VisitorID) -> UInt64 {
         let hash = UInt64(UInt(bitPattern: visitor.hashValue))
         return hash == 0 ? 1 : hash
     }
@@ -411,11 +415,11 @@ public struct PoolAllocator: Sendable {
         _ key: SessionKey, _ session: SessionID, visitor: VisitorID, slot: Int, at t: Int64, shared: Bool
     ) -> Lease {
         let place = occupy(key, session, LiveLease(
-            slot: slot, number: numberOfSlot[slot], visitor: visitor, start: t, lastActivity: t, shared: shared,
+            slot: slot, number: slots[slot].number, visitor: visitor, start: t, lastActivity: t, shared: shared,
             previousRelease: slots[slot].releasedAt, previousVisitor: slots[slot].lastVisitor,
             deadlineEntry: min(t + limits.idleTTL, t + limits.maxAge), idleEntry: t, tie: Self.tieBreak(session)))
         slots[slot].holders += 1
-        slots[slot].lastVisitor = Self.visitorHash(visitor)
+        slots[slot].lastVisitor = leases[place].visitorHash
         deadlines.insert(entry(place, at: leases[place].deadlineEntry))
         if limits.sharing { idleOrder.insert(entry(place, at: leases[place].idleEntry)) }
         compactIfBloated()
@@ -428,7 +432,7 @@ public struct PoolAllocator: Sendable {
         // The visitor whose lease ended last may have the number back within the cooldown: a late
         // call to it would be matched to that visitor anyway (SPEC §Matching 3), and the store
         // recovers the same visitor after a restart.
-        if time >= slots[slot].releasedAt { slots[slot].lastVisitor = Self.visitorHash(leases[place].visitor) }
+        if time >= slots[slot].releasedAt { slots[slot].lastVisitor = leases[place].visitorHash }
         slots[slot].releasedAt = max(slots[slot].releasedAt, time)
         if slots[slot].holders == 0 {
             free.insert(FreeQueue.Entry(releasedAt: slots[slot].releasedAt, slot: Int32(slot)))
