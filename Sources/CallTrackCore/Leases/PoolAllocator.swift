@@ -2,13 +2,13 @@ import HeapModule
 
 /// The lease state of one pool, and the allocation rules of SPEC §Allocation 1–4.
 ///
-/// Every operation is O(log n) in pool size (amortised): free numbers wait in a heap
-/// ordered by release time, live leases in a heap ordered by deadline (and, for a `share`
-/// pool, one ordered by last activity). Heaps are cleaned lazily: an entry is checked
-/// against the slot or lease it names when it reaches the top. A ping moves no heap entry:
-/// a lease's entry is moved to its real deadline only when it reaches the top, so a ping
-/// costs one hash of the id and one probe. Equal times are ordered by a hash of the session
-/// id (`tieBreak`), the same before and after a restart.
+/// An allocation costs O(1) amortised in pool size: free numbers wait in a FIFO of releases
+/// (`FreeQueue`, a side heap only for out-of-order releases), live leases in a timing wheel of
+/// deadlines (`DeadlineQueue`), and, for a `share` pool only, a heap ordered by last activity.
+/// Queues are cleaned lazily: an entry is checked against the slot or lease it names when it
+/// reaches the head. A ping moves no entry: a lease's entry is moved to its real deadline only
+/// when it comes due, so a ping costs one hash of the id and one probe. Equal times are ordered
+/// by a hash of the session id (`tieBreak`), the same before and after a restart.
 ///
 /// The cost per operation must not grow with the pool (a 100,000-number pool is served at
 /// nearly the speed of a 10-number one), so the state is kept in few, compact arrays: plain
@@ -24,7 +24,6 @@ public struct PoolAllocator: Sendable {
     private var limits: Limits
 
     private var slots: [Slot] = []
-    private var numberOfSlot: [PhoneNumber] = []
     private var slotByNumber: [PhoneNumber: Int] = [:]
     /// Live leases; the place of an ended one is reused, with the next generation.
     private var leases: [LiveLease] = []
@@ -33,8 +32,8 @@ public struct PoolAllocator: Sendable {
     private var table = SessionTable()
     /// The ids too long (or not ASCII) to sit inline in their lease record, by place.
     private var outOfLine: [Int: SessionID] = [:]
-    private var free = Heap<FreeEntry>()
-    private var deadlines = Heap<TimedEntry>()
+    private var free = FreeQueue()
+    private var deadlines: DeadlineQueue
     /// Only kept for a `share` pool: a `fallback` pool never asks for the idlest lease.
     private var idleOrder = Heap<TimedEntry>()
 
@@ -42,6 +41,7 @@ public struct PoolAllocator: Sendable {
         self.poolID = poolID
         self.policy = policy
         self.limits = Limits(policy)
+        self.deadlines = DeadlineQueue(horizon: limits.horizon)
         for number in numbers { add(number) }
     }
 
@@ -49,7 +49,7 @@ public struct PoolAllocator: Sendable {
 
     public var size: Int { slots.lazy.filter { !$0.retired }.count }
     public var liveLeaseCount: Int { table.count }
-    public var numbers: [PhoneNumber] { slots.indices.filter { !slots[$0].retired }.map { numberOfSlot[$0] } }
+    public var numbers: [PhoneNumber] { slots.indices.filter { !slots[$0].retired }.map { slots[$0].number } }
 
     public func lease(of session: SessionID) -> Lease? {
         find(SessionKey(session), session).map { makeLease($0, session: session) }
@@ -135,7 +135,7 @@ public struct PoolAllocator: Sendable {
             if slots[slot].holders == 0 {
                 slots[slot].releasedAt = previousRelease
                 slots[slot].lastVisitor = previousVisitor
-                free.insert(FreeEntry(releasedAt: previousRelease, slot: Int32(slot)))
+                free.insert(FreeQueue.Entry(releasedAt: previousRelease, slot: Int32(slot)))
             }
         case .existing, .exhausted:
             return
@@ -150,17 +150,16 @@ public struct PoolAllocator: Sendable {
             slots[slot].retired = false
             // Idle-order entries of a retired number's live leases were dropped; a rebuild brings them back.
             if slots[slot].holders == 0 {
-                free.insert(FreeEntry(releasedAt: slots[slot].releasedAt, slot: Int32(slot)))
+                free.insert(FreeQueue.Entry(releasedAt: slots[slot].releasedAt, slot: Int32(slot)))
             } else {
                 rebuildHeaps()
             }
             return
         }
         let slot = slots.count
-        slots.append(Slot(releasedAt: Timestamp.epoch.microsecondsSinceEpoch))
-        numberOfSlot.append(number)
+        slots.append(Slot(releasedAt: Timestamp.epoch.microsecondsSinceEpoch, number: number))
         slotByNumber[number] = slot
-        free.insert(FreeEntry(releasedAt: Timestamp.epoch.microsecondsSinceEpoch, slot: Int32(slot)))
+        free.insert(FreeQueue.Entry(releasedAt: Timestamp.epoch.microsecondsSinceEpoch, slot: Int32(slot)))
     }
 
     /// Stops handing out `number`; a live lease on it runs to its end.
@@ -190,7 +189,7 @@ public struct PoolAllocator: Sendable {
             slots[slot].holders += 1
             slots[slot].lastVisitor = Self.visitorHash(lease.visitorID)
             occupy(key, lease.sessionID, LiveLease(
-                slot: slot, number: numberOfSlot[slot], visitor: lease.visitorID,
+                slot: slot, number: slots[slot].number, visitor: lease.visitorID,
                 start: lease.startedAt.microsecondsSinceEpoch, lastActivity: lease.lastActivityAt.microsecondsSinceEpoch,
                 shared: lease.shared, previousRelease: slots[slot].releasedAt, previousVisitor: 0,
                 deadlineEntry: lease.expiresAt.microsecondsSinceEpoch, idleEntry: lease.lastActivityAt.microsecondsSinceEpoch,
@@ -214,38 +213,46 @@ public struct PoolAllocator: Sendable {
             cooldown = policy.cooldown.microseconds
             sharing = policy.onExhaustion == .share
         }
+
+        /// How far ahead of the latest activity a deadline can lie.
+        var horizon: Int64 { min(idleTTL, maxAge) }
     }
 
-    /// One number's state. Plain values only: a 100,000-number pool is one dense array.
+    /// One number's state. Plain values only: a 100,000-number pool is one dense array, and a
+    /// lease's start reads one record.
     private struct Slot: Sendable {
         var releasedAt: Int64
         /// `visitorHash` of the visitor whose lease on it ended last; 0 for none.
         var lastVisitor: UInt64 = 0
         var holders: Int32 = 0
         var retired = false
+        var number: PhoneNumber
     }
 
-    /// A live lease: what a ping reads sits in this one record (the id, inline when short).
+    /// A live lease: what a ping reads sits in this one record (the id, inline when short). What
+    /// expiry reads (validity, times, slot, visitor hash, table key) comes first, in 64 bytes.
     private struct LiveLease: Sendable {
-        var keyWords: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        var start: Int64
-        var lastActivity: Int64
         /// The times of this lease's one valid entry in `deadlines` and in `idleOrder`; any other
         /// entry naming its place is stale.
         var deadlineEntry: Int64
+        var start: Int64
+        var lastActivity: Int64
+        /// `visitorHash(visitor)`, so that ending the lease need not read the visitor's string.
+        var visitorHash: UInt64
+        /// Counts the leases that held this place: entries of earlier ones are stale.
+        var generation: UInt32 = 0
+        var slot32: Int32
+        var keyHash: UInt32 = 0
+        var keyCount: UInt8 = SessionKey.notInline
+        var occupied = true
+        var shared: Bool
+        var visitor: VisitorID
+        var keyWords: (UInt64, UInt64, UInt64) = (0, 0, 0)
         var idleEntry: Int64
         var tie: UInt64
         var previousRelease: Int64
         var previousVisitor: UInt64
         var number: PhoneNumber
-        var visitor: VisitorID
-        var slot32: Int32
-        var keyHash: UInt32 = 0
-        /// Counts the leases that held this place: entries of earlier ones are stale.
-        var generation: UInt32 = 0
-        var keyCount: UInt8 = SessionKey.notInline
-        var shared: Bool
-        var occupied = true
 
         init(
             slot: Int, number: PhoneNumber, visitor: VisitorID, start: Int64, lastActivity: Int64, shared: Bool,
@@ -254,6 +261,7 @@ public struct PoolAllocator: Sendable {
             self.slot32 = Int32(slot)
             self.number = number
             self.visitor = visitor
+            self.visitorHash = PoolAllocator.visitorHash(visitor)
             self.start = start
             self.lastActivity = lastActivity
             self.shared = shared
@@ -267,21 +275,6 @@ public struct PoolAllocator: Sendable {
         var slot: Int { Int(slot32) }
     }
 
-    private struct FreeEntry: Comparable, Sendable {
-        var releasedAt: Int64
-        var slot: Int32
-        static func < (a: Self, b: Self) -> Bool { (a.releasedAt, a.slot) < (b.releasedAt, b.slot) }
-    }
-
-    private struct TimedEntry: Comparable, Sendable {
-        var time: Int64
-        var tie: UInt64
-        var place: Int32
-        var generation: UInt32
-        // Ties broken by the session's hash: the same state always gives the same answer (restore, replays).
-        static func < (a: Self, b: Self) -> Bool { (a.time, a.tie, a.place) < (b.time, b.tie, b.place) }
-    }
-
     /// FNV-1a of the session id: orders leases with equal deadlines or idle times.
     static func tieBreak(_ session: SessionID) -> UInt64 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
@@ -291,7 +284,7 @@ public struct PoolAllocator: Sendable {
 
     /// A visitor as a number remembers it: the process-seeded string hash (0 means nobody). Two
     /// visitors collide with probability 2⁻⁶⁴, and ids cannot be crafted to collide without the seed.
-    private static func visitorHash(_ visitor: VisitorID) -> UInt64 {
+    fileprivate static func visitorHash(_ visitor: VisitorID) -> UInt64 {
         let hash = UInt64(UInt(bitPattern: visitor.hashValue))
         return hash == 0 ? 1 : hash
     }
@@ -324,20 +317,16 @@ public struct PoolAllocator: Sendable {
     @discardableResult
     private mutating func expire(upTo t: Int64, collecting: Bool) -> [Lease] {
         var ended: [Lease] = []
-        while let top = deadlines.min, top.time <= t {
-            guard let place = current(top), leases[place].deadlineEntry == top.time else {
-                deadlines.removeMin()
-                continue
-            }
+        while let top = deadlines.popDue(upTo: t) {
+            guard let place = current(top), leases[place].deadlineEntry == top.time else { continue }
             let deadline = deadline(place)
             if deadline != top.time {
                 // Touched since it was scheduled: its entry moves to the real deadline, where it
                 // ends in (deadline, tie) order like every other lease.
                 leases[place].deadlineEntry = deadline
-                _ = deadlines.replaceMin(with: TimedEntry(time: deadline, tie: top.tie, place: top.place, generation: top.generation))
+                deadlines.insert(TimedEntry(time: deadline, tie: top.tie, place: top.place, generation: top.generation))
                 continue
             }
-            deadlines.removeMin()
             if collecting { ended.append(makeLease(place)) }
             end(place, at: top.time)
         }
@@ -396,7 +385,7 @@ public struct PoolAllocator: Sendable {
                 free.removeMin()
                 continue
             }
-            // Release times order the heap and the cooldown is the same for all: if the top is still
+            // Release times order the queue and the cooldown is the same for all: if the top is still
             // cooling, every other free number is too.
             guard top.releasedAt + limits.cooldown <= t else { return nil }
             free.removeMin()
@@ -426,11 +415,11 @@ public struct PoolAllocator: Sendable {
         _ key: SessionKey, _ session: SessionID, visitor: VisitorID, slot: Int, at t: Int64, shared: Bool
     ) -> Lease {
         let place = occupy(key, session, LiveLease(
-            slot: slot, number: numberOfSlot[slot], visitor: visitor, start: t, lastActivity: t, shared: shared,
+            slot: slot, number: slots[slot].number, visitor: visitor, start: t, lastActivity: t, shared: shared,
             previousRelease: slots[slot].releasedAt, previousVisitor: slots[slot].lastVisitor,
             deadlineEntry: min(t + limits.idleTTL, t + limits.maxAge), idleEntry: t, tie: Self.tieBreak(session)))
         slots[slot].holders += 1
-        slots[slot].lastVisitor = Self.visitorHash(visitor)
+        slots[slot].lastVisitor = leases[place].visitorHash
         deadlines.insert(entry(place, at: leases[place].deadlineEntry))
         if limits.sharing { idleOrder.insert(entry(place, at: leases[place].idleEntry)) }
         compactIfBloated()
@@ -443,10 +432,10 @@ public struct PoolAllocator: Sendable {
         // The visitor whose lease ended last may have the number back within the cooldown: a late
         // call to it would be matched to that visitor anyway (SPEC §Matching 3), and the store
         // recovers the same visitor after a restart.
-        if time >= slots[slot].releasedAt { slots[slot].lastVisitor = Self.visitorHash(leases[place].visitor) }
+        if time >= slots[slot].releasedAt { slots[slot].lastVisitor = leases[place].visitorHash }
         slots[slot].releasedAt = max(slots[slot].releasedAt, time)
         if slots[slot].holders == 0 {
-            free.insert(FreeEntry(releasedAt: slots[slot].releasedAt, slot: Int32(slot)))
+            free.insert(FreeQueue.Entry(releasedAt: slots[slot].releasedAt, slot: Int32(slot)))
         }
         vacate(place)
     }
@@ -469,14 +458,15 @@ public struct PoolAllocator: Sendable {
 
     private mutating func rebuildHeaps() {
         let slots = self.slots
-        free = Heap(slots.indices.filter { slots[$0].holders == 0 && !slots[$0].retired }
-            .map { FreeEntry(releasedAt: slots[$0].releasedAt, slot: Int32($0)) })
+        free = FreeQueue(slots.indices.filter { slots[$0].holders == 0 && !slots[$0].retired }
+            .map { FreeQueue.Entry(releasedAt: slots[$0].releasedAt, slot: Int32($0)) })
         for place in leases.indices where leases[place].occupied {
             leases[place].deadlineEntry = deadline(place)
             leases[place].idleEntry = leases[place].lastActivity
         }
         let occupied = leases.indices.filter { leases[$0].occupied }
-        deadlines = Heap(occupied.map { entry($0, at: leases[$0].deadlineEntry) })
+        deadlines = DeadlineQueue(horizon: limits.horizon, continuing: deadlines)
+        for place in occupied { deadlines.insert(entry(place, at: leases[place].deadlineEntry)) }
         idleOrder = limits.sharing ? Heap(occupied.map { entry($0, at: leases[$0].idleEntry) }) : Heap()
     }
 }
