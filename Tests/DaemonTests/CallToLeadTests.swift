@@ -126,6 +126,54 @@ struct CallToLeadTests {
         #expect(lead.matchExplanation.contains("sess_fromgoogle"))
     }
 
+    @Test("the same caller weeks later, long after the lease and its cooldown: `repeat`, back to the visitor the first call bound")
+    func repeatLead() async throws {
+        let dir = TemporaryDirectory("repeat-e2e")
+        defer { dir.remove() }
+        let config = Self.config(dir)
+        let clock = ManualClock(at: SystemClock().now())
+        #expect(try await Self.leaseNumber(config, clock: clock) == Self.trackingNumber)
+        _ = try await Self.replayCall(config, fixture: "01-answered", clock: clock)  // exact; binds +79161234567
+        clock.advance(by: .seconds(14 * 86_400))
+        let daemon = try await Self.replayCall(config, fixture: "10-md5-login-answered", clock: clock)  // same caller, same number
+
+        let rows = try await daemon.ledger.leads(limit: 10)
+        #expect(rows.map(\.matchKind) == ["repeat", "exact"])
+        let again = try LeadPayload.decoder().decode(LeadChange.self, from: Data(rows[0].payload.utf8))
+        let first = rows[1]
+        #expect(again.visitorID == "vis_buyer0001")
+        #expect(again.sessionID == "sess_fromgoogle", "attributed to the visitor's latest session")
+        #expect(again.repeatOf == first.callID, "inside the 30-day window: the open lead repeats, no new deal")
+        #expect(!again.isLead)
+        #expect(again.lastTouch?.contains(#""source":"google""#) == true)
+    }
+
+    @Test("a static number (a billboard) gives a `static` lead with the number's own source; a pool number nobody held, `unmatched`")
+    func staticAndUnmatchedLeads() async throws {
+        let dir = TemporaryDirectory("static-e2e")
+        defer { dir.remove() }
+        var config = Self.config(dir)
+        config.sites[0].pools = [Pool(id: "main", numbers: [try PhoneNumber.e164("+74950000002")])]
+        config.sites[0].staticNumbers = [StaticNumber(
+            number: try PhoneNumber.e164(Self.trackingNumber),
+            source: MarketingSource(utmSource: "billboard", utmMedium: "offline", utmCampaign: "mkad-km-41"))]
+        _ = try await Self.replayCall(config, fixture: "01-answered")   // to +74950000001, the billboard
+        let daemon = try await Self.replayCall(config, fixture: "02-no-answer")  // to +74950000002, never leased
+
+        let rows = try await daemon.ledger.leads(limit: 10)
+        let byKind = Dictionary(uniqueKeysWithValues: try rows.map { ($0.matchKind, try LeadPayload.decoder().decode(LeadChange.self, from: Data($0.payload.utf8))) })
+        let billboard = try #require(byKind["static"])
+        #expect(billboard.matchConfidence == 1)
+        #expect(billboard.firstTouch?.contains("billboard") == true)
+        #expect(billboard.trackingNumber == Self.trackingNumber)
+        let unknown = try #require(byKind["unmatched"])
+        #expect(unknown.visitorID == nil)
+        #expect(unknown.trackingNumber == "+74950000002")
+        #expect(unknown.caller == "+79031112233", "the carrier's 8-prefixed caller, normalised")
+        #expect(unknown.disposition == "no_answer")
+        #expect(unknown.isLead, "a missed call from a real number is a lead to call back")
+    }
+
     @Test("with PostgreSQL configured the lead arrives there, newest revision, and LISTEN hears it")
     func leadReachesPostgres() async throws {
         let cluster = try #require(PostgresCluster.shared)
