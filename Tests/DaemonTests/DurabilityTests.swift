@@ -29,12 +29,15 @@ struct DurabilityTests {
     func killNineLosesNothing(killAfter: Int) async throws {
         let dir = TemporaryDirectory("durability")
         defer { dir.remove() }
-        let config = Self.config(in: dir, numbers: 400)
+        // Far more requests than the kill point: group commit answers a whole batch at once, so with too few
+        // in flight every one of them could be answered before the SIGKILL lands.
+        let requests = 800
+        let config = Self.config(in: dir, numbers: 2 * requests)
         let daemon = try await DaemonProcess(config: config)
         let acknowledged = Locked<[String: String]>([:])
         let killed = Locked(false)
         await withTaskGroup(of: Void.self) { group in
-            for index in 0..<200 {
+            for index in 0..<requests {
                 group.addTask {
                     let session = "sess_\(killAfter)_\(1000 + index)"
                     let answer = await daemon.post("/v1/sessions", #"{"site":"acme","session_id":"\#(session)","visitor_id":"vis_\#(session)"}"#)
@@ -49,7 +52,7 @@ struct DurabilityTests {
         let answered = acknowledged.withLock { $0 }
         #expect(answered.count >= killAfter)
         // The kill lands mid-load: some requests were never answered (else this test would prove nothing).
-        #expect(answered.count < 200)
+        #expect(answered.count < requests)
 
         let restarted = try await DaemonProcess(config: config)
         defer { restarted.terminate() }
