@@ -15,7 +15,6 @@ public enum APIRouter {
         SnippetRoute().register(on: router)
         OpsRoutes(desk: desk, registry: registry).register(on: router)
         AdminRoutes(desk: desk, settings: settings, country: country, ledger: ledger).register(on: router)
-        IdentityRoutes(desk: desk, settings: settings, country: country, ledger: ledger).register(on: router)
         if settings.benchEcho { EchoRoute(sessions: sessions).register(on: router) }
         return router
     }

@@ -115,8 +115,7 @@ extension LeadLedger {
                     guard let found = try String.fetchOne(db, sql: "SELECT visitor_id FROM lead WHERE call_id = ?", arguments: [id]) else { return nil }
                     visitor = found
                 }
-                let merge = try VisitorIdentity.link(identifier, to: VisitorIdentity.survivor(of: visitor, db),
-                                                     reason: VisitorIdentity.reason(linking: identifier.kind, by: source), at: now, db)
+                let merge = try VisitorIdentity.link(identifier, to: VisitorIdentity.survivor(of: visitor, db), by: source, at: now, db)
                 return (try Self.profile(of: visitor, db), merge?.outboxID)
             }
             if let outboxID = linked?.1 { outbox.ring(newest: outboxID) }

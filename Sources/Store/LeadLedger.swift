@@ -64,9 +64,7 @@ public final class LeadLedger: Sendable {
                                      row.startedAt.microsecondsSinceEpoch, row.isLead, row.matchKind, row.dealerID, row.payload,
                                      now.microsecondsSinceEpoch])
                 if let binding { try Self.bind(binding.phone, to: binding.visitor, call: row.callID, at: now, db) }
-                try db.execute(sql: "INSERT INTO outbox (topic, key, payload, enqueued_at) VALUES (?, ?, ?, ?)",
-                               arguments: [topic, row.callID, row.payload, now.microsecondsSinceEpoch])
-                return db.lastInsertedRowID
+                return try Outbox.insert(topic: topic, key: row.callID, payload: row.payload, at: now, db)
             }
         } catch {
             throw StoreUnavailable("cannot store the lead: \(SQLiteStore.explain(error))")
@@ -78,7 +76,7 @@ public final class LeadLedger: Sendable {
     /// the visitor the phone was bound to first survives, the other is merged into it, and the merge is recorded.
     static func bind(_ phone: PhoneNumber, to visitor: VisitorID, call: String, at now: Timestamp, _ db: Database) throws {
         try VisitorIdentity.link(VisitorIdentifier(phone: phone), to: visitor,
-                                 reason: VisitorIdentity.reason(linking: .phone, by: "a call matched to the merged visitor's session"),
+                                 by: "a call matched to the merged visitor's session",
                                  call: call, at: now, db)
     }
 

@@ -35,19 +35,20 @@ public final class Outbox: Sendable {
         let ids: [Int64]
         do {
             ids = try await database.write { db in
-                let insert = try db.cachedStatement(sql: """
-                    INSERT INTO outbox (topic, key, payload, enqueued_at) VALUES (?, ?, ?, ?)
-                    """)
-                return try entries.map { entry in
-                    try insert.execute(arguments: [topic, entry.key, entry.payload, now.microsecondsSinceEpoch])
-                    return db.lastInsertedRowID
-                }
+                try entries.map { entry in try Self.insert(topic: topic, key: entry.key, payload: entry.payload, at: now, db) }
             }
         } catch {
             throw StoreUnavailable("cannot write to the outbox: \(SQLiteStore.explain(error))")
         }
         if let last = ids.last { ring(newest: last) }
         return ids
+    }
+
+    /// Adds one entry inside the caller's transaction (a lead or a merge with the rows it belongs to); returns its id.
+    static func insert(topic: String, key: String, payload: String, at now: Timestamp, _ db: Database) throws -> Int64 {
+        try db.cachedStatement(sql: "INSERT INTO outbox (topic, key, payload, enqueued_at) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [topic, key, payload, now.microsecondsSinceEpoch])
+        return db.lastInsertedRowID
     }
 
     /// Wakes the delivery loop: entries up to `id` were committed (here or with other rows, by `LeadLedger`).

@@ -15,8 +15,7 @@ enum StateWriter {
             case .site(let site, let fromAdmin): try upsert(site, fromAdmin: fromAdmin, db)
             case .call(let call): try upsert(call, db)
             case .link(let identifier, let visitor, let at):
-                let merge = try VisitorIdentity.link(
-                    identifier, to: visitor, reason: VisitorIdentity.reason(linking: identifier.kind, by: "a visit"), at: at, db)
+                let merge = try VisitorIdentity.link(identifier, to: visitor, by: "a visit", at: at, db)
                 outboxID = merge?.outboxID ?? outboxID
             case .siteRetired(let site):
                 try upsert(site, fromAdmin: true, db)

@@ -5,12 +5,12 @@ import GRDB
 /// sales cycle). Runs inside the caller's transaction, so a link and the merge it causes are one write.
 enum VisitorIdentity {
     /// Links `identifier` to `visitor`. When it already names another person, the two are one: the person it
-    /// named first survives, the other is merged into it, and the merge is recorded with `reason`.
+    /// named first survives, the other is merged into it, and the merge is recorded with why: `source` made the link.
     /// The merge is queued in the lead outbox (key `merge:<merged>`), so PostgreSQL learns it in order with the leads.
     /// Returns the merge and its outbox row, if this link caused one.
     @discardableResult
     static func link(
-        _ identifier: VisitorIdentifier, to visitor: VisitorID, reason: String, call: String? = nil, at now: Timestamp, _ db: Database
+        _ identifier: VisitorIdentifier, to visitor: VisitorID, by source: String, call: String? = nil, at now: Timestamp, _ db: Database
     ) throws -> (merge: VisitorMerge, outboxID: Int64)? {
         let micros = now.microsecondsSinceEpoch
         let upsert = try db.cachedStatement(sql: """
@@ -25,14 +25,14 @@ enum VisitorIdentity {
         guard survivor != merged else { return nil }
         // One level: whoever was merged into `merged` now points at the survivor too.
         try db.execute(sql: "UPDATE visitor_merge SET survivor_id = ? WHERE survivor_id = ?", arguments: [survivor, merged])
-        let merge = VisitorMerge(merged: merged, survivor: survivor, reason: reason, via: identifier.description, callID: call, at: now)
+        let merge = VisitorMerge(merged: merged, survivor: survivor, reason: reason(linking: identifier.kind, by: source),
+                                 via: identifier.description, callID: call, at: now)
         try db.execute(sql: """
             INSERT INTO visitor_merge (merged_id, survivor_id, reason, via, call_id, merged_at) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (merged_id) DO NOTHING
-            """, arguments: [merged, survivor, reason, merge.via, call, micros])
-        try db.execute(sql: "INSERT INTO outbox (topic, key, payload, enqueued_at) VALUES (?, ?, ?, ?)",
-                       arguments: [Outbox.leadTopic, VisitorMerge.outboxKeyPrefix + merged, merge.json, micros])
-        return (merge, db.lastInsertedRowID)
+            """, arguments: [merged, survivor, merge.reason, merge.via, call, micros])
+        let outboxID = try Outbox.insert(topic: Outbox.leadTopic, key: VisitorMerge.outboxKeyPrefix + merged, payload: merge.json, at: now, db)
+        return (merge, outboxID)
     }
 
     /// The visitor an identifier was first linked to (not yet resolved to a survivor).

@@ -87,6 +87,7 @@ struct AdminRoutes {
             new.pools[index].numbers.removeAll { $0 == number }
             return try await change(from: old, to: new)
         }
+        registerIdentity(on: admin)
     }
 
     private func change(from old: Site?, to new: Site) async throws -> Response {

@@ -5,14 +5,8 @@ import Store
 
 /// `/v1/admin/visitors/{id}` and `/v1/admin/identities`: who a visitor is, and a connector's way to say
 /// more (a CRM contact id, another phone of the contact). A link that names two people merges them.
-struct IdentityRoutes {
-    let desk: SessionDesk
-    let settings: APISettings
-    let country: Country
-    let ledger: LeadLedger?
-
-    func register(on router: Router<APIContext>) {
-        let admin = router.group("/v1/admin").add(middleware: AdminAuth(token: settings.adminToken))
+extension AdminRoutes {
+    func registerIdentity(on admin: RouterGroup<APIContext>) {
         admin.get("/visitors/{visitor}") { _, context in
             let visitor = try context.parameters.require("visitor")
             guard let profile = try await keptLedger().profile(of: visitor) else {
