@@ -1,12 +1,21 @@
 import CallTrackCore
 import GRDB
 import Logging
+import Synchronization
 
 /// The embedded state store: one SQLite file in WAL mode, migrated at open, written by group commit.
 public final class SQLiteStore: StateStore {
     let database: DatabasePool
     let committer: GroupCommitter
     let outboxDoorbell = OutboxDoorbell()
+    /// The visitors that may have held a lease, loaded from the database at `run` and added to by every
+    /// lease write. A visitor it rules out has no previous number, so a first visit skips the read.
+    let leaseHolders = Mutex(LeaseHolders())
+
+    struct LeaseHolders {
+        var filter = BloomFilter()
+        var loaded = false
+    }
 
     public struct Options: Sendable {
         /// `FULL` survives power loss; `NORMAL` survives a killed process. Either way only acknowledged writes count.
@@ -44,10 +53,40 @@ public final class SQLiteStore: StateStore {
     }
 
     /// Runs the group-commit writer until cancelled; the daemon runs it as a service.
-    public func run() async { await committer.run() }
+    public func run() async {
+        async let loading: Void = loadLeaseHolders()
+        await committer.run()
+        await loading
+    }
 
     public func apply(_ writes: [StateWrite]) async throws(StoreUnavailable) {
+        noteLeaseHolders(writes)
         try await committer.commit(writes)
+    }
+
+    /// Before the commit: a visitor in the filter too early costs one read, one missing would lose its number.
+    private func noteLeaseHolders(_ writes: [StateWrite]) {
+        for case .lease(let lease) in writes {
+            leaseHolders.withLock { $0.filter.insert(lease.visitorID) }
+        }
+    }
+
+    /// False only for a visitor that certainly never held a lease (once the filter is loaded).
+    func mayHaveHeldLease(_ visitor: VisitorID) -> Bool {
+        leaseHolders.withLock { !$0.loaded || $0.filter.mightContain(visitor) }
+    }
+
+    func loadLeaseHolders() async {
+        do {
+            try await database.read { [self] db in
+                // A cursor: years of leases need not fit in memory at once.
+                let visitors = try String.fetchCursor(db, sql: "SELECT DISTINCT visitor_id FROM lease")
+                while let visitor = try visitors.next() { leaseHolders.withLock { $0.filter.insert(visitor) } }
+            }
+            leaseHolders.withLock { $0.loaded = true }
+        } catch {
+            // Without the filter every allocation reads: slower, never wrong.
+        }
     }
 
     public func session(_ id: SessionID) async throws(StoreUnavailable) -> SessionRecord? {
@@ -56,8 +95,9 @@ public final class SQLiteStore: StateStore {
         }
     }
 
-    public func previousNumber(of visitor: VisitorID, site: String) async throws(StoreUnavailable) -> PhoneNumber? {
-        try readNow { db in
+    public nonisolated(nonsending) func previousNumber(of visitor: VisitorID, site: String) async throws(StoreUnavailable) -> PhoneNumber? {
+        guard mayHaveHeldLease(visitor) else { return nil }
+        return try readNow { db in
             let statement = try db.cachedStatement(sql: """
                 SELECT lease.number FROM lease JOIN session ON session.id = lease.session_id
                 WHERE lease.visitor_id = ? AND session.site_id = ? ORDER BY lease.started_at DESC LIMIT 1

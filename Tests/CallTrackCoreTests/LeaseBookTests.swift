@@ -152,7 +152,7 @@ struct LeaseBookTests {
         let book = LeaseBook(sites: [Self.site(numbers: [Self.numbers[0]]), other])
         try await book.add(Self.numbers[1], toPool: "paid")
         #expect(await book.pool(of: Self.numbers[1]) == "paid")
-        #expect(await book.site("acme")?.pools.first?.numbers == [Self.numbers[0], Self.numbers[1]])
+        #expect(book.site("acme")?.pools.first?.numbers == [Self.numbers[0], Self.numbers[1]])
         await #expect(throws: LeaseBook.Failure.numberInAnotherPool(AllocatorScenario.number(50), pool: "o")) {
             try await book.add(AllocatorScenario.number(50), toPool: "paid")
         }
@@ -161,7 +161,7 @@ struct LeaseBookTests {
         #expect(try await book.assign(Self.request("s1"), at: t0).number == Self.numbers[1])
         #expect(try await book.assign(Self.request("s2"), at: t0).reason == .exhausted)
         try await book.update(policy: PoolPolicy(idleTTL: .seconds(60), onExhaustion: .share), ofPool: "paid")
-        #expect(await book.site("acme")?.pools.first?.policy.idleTTL == .seconds(60))
+        #expect(book.site("acme")?.pools.first?.policy.idleTTL == .seconds(60))
         #expect(try await book.assign(Self.request("s3"), at: t0).outcome.map { if case .shared = $0 { true } else { false } } == true)
         // A retired number may join another pool.
         try await book.add(Self.numbers[0], toPool: "o")

@@ -50,7 +50,7 @@ struct AdminAPITests {
         }
         // The config file still lists one number; the admin change outranks it.
         try await TestDaemon.with(config) { daemon, _ in
-            let pool = await daemon.book.site("acme")?.pools.first
+            let pool = daemon.book.site("acme")?.pools.first
             #expect(pool?.numbers.map(\.e164).contains("+74950007777") == true)
             #expect(await daemon.book.liveLeases(pool: "acme-main").count == 2)
         }
@@ -67,7 +67,7 @@ struct AdminAPITests {
             #expect(try await client.allocate(#"{"site":"acme"}"#).status == .notFound)
         }
         try await TestDaemon.with(config) { (daemon, client) async throws in
-            #expect(await daemon.book.site("acme") == nil)
+            #expect(daemon.book.site("acme") == nil)
             #expect(try await client.allocate(#"{"site":"acme"}"#).status == .notFound)
             // Putting it back through the admin API revives it.
             let body = #"{"default_number":"+74950000000","pools":[{"id":"acme-main","numbers":["+74950000101"]}]}"#
@@ -84,7 +84,7 @@ struct AdminAPITests {
             let retired = try await client.status(
                 uri: "/v1/admin/pools/acme-main/numbers/+74950000101", method: .delete, headers: Self.auth)
             #expect(retired == .ok)
-            #expect(await daemon.book.site("acme")?.pools.first?.numbers.map(\.e164) == ["+74950000102"])
+            #expect(daemon.book.site("acme")?.pools.first?.numbers.map(\.e164) == ["+74950000102"])
             let pool = #"{"numbers":["+74950000102"],"idle_ttl":"5m","on_exhaustion":"share"}"#
             let conflict = try await client.status(
                 uri: "/v1/admin/sites/acme/pools/second", method: .put, headers: Self.auth, body: ByteBuffer(string: pool))

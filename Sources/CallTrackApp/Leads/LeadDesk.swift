@@ -164,7 +164,7 @@ public actor LeadDesk {
 
     /// The site (and pool or static entry) a number belongs to; a site's own default number counts too.
     func owner(of number: PhoneNumber) async -> NumberOwner? {
-        for site in await book.allSites {
+        for site in book.allSites {
             if let pool = site.pools.first(where: { $0.numbers.contains(number) }) { return NumberOwner(site: site, pool: pool) }
             if let item = site.staticNumbers.first(where: { $0.number == number }) { return NumberOwner(site: site, staticNumber: item) }
             if site.defaultNumber == number || site.pageNumbers.contains(number) || site.unsegmentedNumber == number {

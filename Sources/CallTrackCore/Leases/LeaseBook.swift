@@ -1,10 +1,18 @@
+import Synchronization
+
 /// The one owner of every pool's lease state, and the site-level rules of SPEC §Allocation 1–6.
 ///
 /// An actor so that allocations are serialised without locks; it does no I/O. The HTTP
 /// adapter persists what `assign` returns and calls `undo` when it cannot, so an answered
 /// lease is always a stored one.
 public actor LeaseBook {
-    private var sites: [String: Site] = [:]
+    /// The sites, also published to `catalogue` on every change.
+    private var sites: [String: Site] = [:] {
+        didSet { let published = sites; catalogue.withLock { $0 = published } }
+    }
+    /// The sites as last published, readable without waiting for the actor: every request looks its
+    /// site up before it allocates, and a hop to a busy actor costs a turn of the event loop.
+    private let catalogue = Mutex<[String: Site]>([:])
     private var allocators: [String: PoolAllocator] = [:]
     private var poolOfNumber: [PhoneNumber: String] = [:]
     private var flood: FloodGuard
@@ -22,10 +30,11 @@ public actor LeaseBook {
         var state = Installed()
         for site in sites { state.install(site) }
         (self.sites, self.allocators, self.poolOfNumber) = (state.sites, state.allocators, state.poolOfNumber)
+        catalogue.withLock { $0 = state.sites }
     }
 
-    public func site(_ id: String) -> Site? { sites[id] }
-    public var allSites: [Site] { sites.values.sorted { $0.id < $1.id } }
+    public nonisolated func site(_ id: String) -> Site? { catalogue.withLock { $0[id] } }
+    public nonisolated var allSites: [Site] { catalogue.withLock { Array($0.values) }.sorted { $0.id < $1.id } }
 
     /// Answers one `POST /v1/sessions`.
     public func assign(_ request: AllocationRequest, at now: Timestamp) throws(Failure) -> Assignment {

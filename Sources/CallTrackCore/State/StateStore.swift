@@ -54,7 +54,8 @@ public protocol StateStore: Sendable {
     func apply(_ writes: [StateWrite]) async throws(StoreUnavailable)
     func session(_ id: SessionID) async throws(StoreUnavailable) -> SessionRecord?
     /// The number a visitor held last, for stickiness.
-    func previousNumber(of visitor: VisitorID, site: String) async throws(StoreUnavailable) -> PhoneNumber?
+    /// Called on every allocation, on the caller's executor (no hop): SQLite answers it without suspending.
+    nonisolated(nonsending) func previousNumber(of visitor: VisitorID, site: String) async throws(StoreUnavailable) -> PhoneNumber?
     func recovery(pool: String, numbers: [PhoneNumber], at now: Timestamp, cooldown: Duration) async throws(StoreUnavailable) -> PoolRecovery
     /// Leases on `number` that overlap [from, to], newest first: the candidates for a call.
     func leases(on number: PhoneNumber, from: Timestamp, to: Timestamp) async throws(StoreUnavailable) -> [Lease]

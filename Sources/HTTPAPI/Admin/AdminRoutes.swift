@@ -14,7 +14,7 @@ struct AdminRoutes {
 
     func register(on router: Router<APIContext>) {
         let admin = router.group("/v1/admin").add(middleware: AdminAuth(token: settings.adminToken))
-        admin.get("/sites") { _, _ in try jsonResponse(await desk.book.allSites.map(SiteDefinition.init), encoder: .admin) }
+        admin.get("/sites") { _, _ in try jsonResponse(desk.book.allSites.map(SiteDefinition.init), encoder: .admin) }
         admin.get("/sites/{site}") { _, context in
             try jsonResponse(SiteDefinition(try await site(context.parameters.require("site"))), encoder: .admin)
         }
@@ -22,7 +22,7 @@ struct AdminRoutes {
             var definition = try await decodeBody(SiteDefinition.self, from: request, limit: settings.maxBodyBytes * 64, decoder: .admin)
             definition.id = try context.parameters.require("site")
             let new = try resolve { () throws(DefinitionError) in try definition.resolve(country: country, keyPrefix: "site") }
-            return try await change(from: await desk.book.site(definition.id), to: new)
+            return try await change(from: desk.book.site(definition.id), to: new)
         }
         admin.delete("/sites/{site}") { _, context in
             let old = try await site(context.parameters.require("site"))
@@ -103,16 +103,16 @@ struct AdminRoutes {
             throw APIError(.serviceUnavailable, "the change was not stored (\(error)); nothing changed, try again")
         }
         desk.logger.notice("site changed through the admin API", metadata: ["site": "\(new.id)"])
-        return try jsonResponse(SiteDefinition(await desk.book.site(new.id) ?? new), encoder: .admin)
+        return try jsonResponse(SiteDefinition(desk.book.site(new.id) ?? new), encoder: .admin)
     }
 
     private func site(_ id: String) async throws -> Site {
-        guard let site = await desk.book.site(id) else { throw APIError(.notFound, "unknown site '\(id)'") }
+        guard let site = desk.book.site(id) else { throw APIError(.notFound, "unknown site '\(id)'") }
         return site
     }
 
     private func owner(ofPool poolID: String) async throws -> (Site, Int) {
-        for site in await desk.book.allSites {
+        for site in desk.book.allSites {
             if let index = site.pools.firstIndex(where: { $0.id == poolID }) { return (site, index) }
         }
         throw APIError(.notFound, "unknown pool '\(poolID)'")

@@ -27,7 +27,7 @@ struct OpsRoutes {
         } catch {
             return try jsonResponse(["status": "not ready", "error": error.description], status: .serviceUnavailable)
         }
-        let sites = await desk.book.allSites.count
+        let sites = desk.book.allSites.count
         guard sites > 0 else {
             return try jsonResponse(["status": "not ready", "error": "no site configured: add one to the config file"], status: .serviceUnavailable)
         }

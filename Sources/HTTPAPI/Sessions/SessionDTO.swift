@@ -24,7 +24,7 @@ struct SessionRequestBody: Decodable, Sendable {
 
     /// The source of the visit; UTM tags missing from the body are read from the landing URL.
     var source: MarketingSource {
-        let query = QueryParameters(url: landing_url)
+        let query = QueryParameters(url: landing_url, keys: Self.trackingKeys)
         func pick(_ explicit: String?, _ name: String) -> String? {
             (explicit ?? query[name]).flatMap { Self.clean($0, limit: 256) }
         }
@@ -38,6 +38,10 @@ struct SessionRequestBody: Decodable, Sendable {
             referrer: referrer.flatMap { Self.clean($0, limit: 2048) },
             landingURL: landing_url.flatMap { Self.clean($0, limit: 2048) })
     }
+
+    static let trackingKeys: Set<String> = [
+        "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", "gclid", "yclid", "fbclid", "msclkid",
+    ]
 
     /// Empty strings are absent; very long ones are cut so one request cannot bloat the store.
     static func clean(_ value: String, limit: Int) -> String? {
@@ -84,18 +88,19 @@ struct SiteSnippetConfig: Encodable, Sendable {
 struct QueryParameters {
     private var values: [String: String] = [:]
 
-    init(url: String?) {
-        guard let url, let start = url.firstIndex(of: "?") else { return }
+    /// The parameters of `url` named in `keys` (the first of each); the rest of a long query is skipped unread.
+    init(url: String?, keys: Set<String>) {
+        guard let url, let start = url.utf8.firstIndex(of: UInt8(ascii: "?")) else { return }
         var query = url[url.index(after: start)...]
-        if let hash = query.firstIndex(of: "#") { query = query[..<hash] }
+        if let hash = query.utf8.firstIndex(of: UInt8(ascii: "#")) { query = query[..<hash] }
         for pair in query.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            guard let key = parts.first.map(String.init) else { continue }
-            let raw = parts.count > 1 ? String(parts[1]) : ""
+            let equals = pair.utf8.firstIndex(of: UInt8(ascii: "="))
+            let key = String(equals.map { pair[..<$0] } ?? pair)
+            guard keys.contains(key), values[key] == nil else { continue }
+            let raw = equals.map { String(pair[pair.index(after: $0)...]) } ?? ""
             // Most values need no decoding; Foundation's decoding is the slow part of this parser.
             let encoded = raw.utf8.contains { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }
-            let value = encoded ? (raw.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? raw) : raw
-            if values[key] == nil { values[key] = value }
+            values[key] = encoded ? (raw.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? raw) : raw
         }
     }
 

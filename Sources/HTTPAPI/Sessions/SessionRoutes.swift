@@ -17,14 +17,14 @@ struct SessionRoutes {
         router.post("/v1/errors") { request, context in try await snippetError(request, context) }
         for path in ["/v1/sessions", "/v1/sessions/{id}/ping", "/v1/errors"] {
             router.on(RouterPath(path), method: .options) { request, _ in
-                OriginPolicy.preflight(request, sites: await desk.book.allSites)
+                OriginPolicy.preflight(request, sites: desk.book.allSites)
             }
         }
     }
 
     func allocate(_ request: Request, _ context: APIContext) async throws -> Response {
         let body = try await decodeBody(SessionRequestBody.self, from: request, limit: settings.maxBodyBytes)
-        let site = try await knownSite(body.site)
+        let site = try knownSite(body.site)
         let cors = try OriginPolicy.check(request, site: site, metrics: desk.metrics)
         let visit = SessionDesk.Visit(
             siteID: site.id,
@@ -43,7 +43,7 @@ struct SessionRoutes {
 
     func ping(_ request: Request, _ context: APIContext) async throws -> Response {
         let body = try await decodeBody(PingRequestBody.self, from: request, limit: settings.maxBodyBytes)
-        let site = try await knownSite(body.site)
+        let site = try knownSite(body.site)
         let cors = try OriginPolicy.check(request, site: site, metrics: desk.metrics)
         let sessionID = try context.parameters.require("id")
         guard let touched = try await desk.ping(siteID: site.id, sessionID: sessionID) else {
@@ -65,14 +65,14 @@ struct SessionRoutes {
             "url": "\(report.url.map { String($0.prefix(200)) } ?? "-")",
         ])
         var headers: HTTPFields = [:]
-        if let id = report.site, let site = await desk.book.site(id), let origin = request.headers[.origin], site.allows(origin: origin) {
+        if let id = report.site, let site = desk.book.site(id), let origin = request.headers[.origin], site.allows(origin: origin) {
             headers = OriginPolicy.allowHeaders(origin)
         }
         return Response(status: .noContent, headers: headers)
     }
 
-    private func knownSite(_ id: String) async throws -> Site {
-        guard let site = await desk.book.site(id) else {
+    private func knownSite(_ id: String) throws -> Site {
+        guard let site = desk.book.site(id) else {
             throw APIError(.notFound, "unknown site '\(id)': add it to the config file or through the admin API")
         }
         return site
