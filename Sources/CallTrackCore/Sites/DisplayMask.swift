@@ -11,7 +11,7 @@ public struct DisplayMask: Hashable, Sendable, Codable, CustomStringConvertible 
     public init(_ pattern: String) { self.pattern = pattern }
     public var description: String { pattern }
 
-    public var placeholderCount: Int { pattern.reduce(0) { $1 == "X" ? $0 + 1 : $0 } }
+    public var placeholderCount: Int { pattern.utf8.reduce(0) { $1 == UInt8(ascii: "X") ? $0 + 1 : $0 } }
 
     public func format(_ number: PhoneNumber) -> String {
         let count = placeholderCount
@@ -22,13 +22,14 @@ public struct DisplayMask: Hashable, Sendable, Codable, CustomStringConvertible 
             let fixed = pattern.prefix { $0 != "X" }.filter { ("0"..."9").contains($0) }
             guard fixed.elementsEqual(number.digits.dropLast(count)) else { return number.e164 }
         }
-        var digits = number.digits.suffix(count).makeIterator()
-        var out = ""
+        // Bytes, not Characters: this runs on every allocation, and a mask's "X" is always one byte.
+        var digits = number.digits.utf8.suffix(count).makeIterator()
+        var out: [UInt8] = []
         out.reserveCapacity(pattern.utf8.count)
-        for character in pattern {
-            if character == "X", let digit = digits.next() { out.append(digit) } else { out.append(character) }
+        for byte in pattern.utf8 {
+            if byte == UInt8(ascii: "X"), let digit = digits.next() { out.append(digit) } else { out.append(byte) }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     public init(from decoder: any Decoder) throws {

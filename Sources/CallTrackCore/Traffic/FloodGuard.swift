@@ -14,7 +14,9 @@ public struct FloodGuard: Sendable {
 
     public var perIP: Limit
     public var perVisitor: Limit
-    private var buckets: [String: Bucket] = [:]
+    /// Keyed by the IP and by the visitor id as they come: no key is built per request.
+    private var ipBuckets: [String: Bucket] = [:]
+    private var visitorBuckets: [String: Bucket] = [:]
     private var lastPrune = Timestamp.epoch
 
     private struct Bucket: Sendable {
@@ -30,24 +32,24 @@ public struct FloodGuard: Sendable {
     /// Takes one token from the IP's and the visitor's buckets; false when either is empty.
     public mutating func admit(ip: String?, visitor: VisitorID, at now: Timestamp) -> Bool {
         pruneIfDue(now)
-        let visitorKey = "v:" + visitor
-        guard available("v:" + visitor, perVisitor, now) >= 1 else { return false }
-        if let ip {
-            guard available("i:" + ip, perIP, now) >= 1 else { return false }
-            buckets["i:" + ip]!.tokens -= 1
+        guard Self.refill(&visitorBuckets[visitor, default: Bucket(tokens: perVisitor.burst, updated: now)], perVisitor, now) >= 1 else {
+            return false
         }
-        buckets[visitorKey]!.tokens -= 1
+        if let ip {
+            guard Self.refill(&ipBuckets[ip, default: Bucket(tokens: perIP.burst, updated: now)], perIP, now) >= 1 else { return false }
+            ipBuckets[ip]!.tokens -= 1
+        }
+        visitorBuckets[visitor]!.tokens -= 1
         return true
     }
 
-    public var trackedClients: Int { buckets.count }
+    public var trackedClients: Int { ipBuckets.count + visitorBuckets.count }
 
-    private mutating func available(_ key: String, _ limit: Limit, _ now: Timestamp) -> Double {
-        var bucket = buckets[key] ?? Bucket(tokens: limit.burst, updated: now)
+    /// Adds the tokens earned since the last visit; returns what the bucket holds now.
+    private static func refill(_ bucket: inout Bucket, _ limit: Limit, _ now: Timestamp) -> Double {
         let minutes = max(0, (now - bucket.updated).secondsDouble / 60)
         bucket.tokens = min(limit.burst, bucket.tokens + minutes * limit.perMinute)
         bucket.updated = now
-        buckets[key] = bucket
         return bucket.tokens
     }
 
@@ -60,6 +62,7 @@ public struct FloodGuard: Sendable {
         let refillMinutes = max(perIP.burst / max(perIP.perMinute, 0.001), perVisitor.burst / max(perVisitor.perMinute, 0.001))
         // Capped: a limit that never refills (perMinute 0) must not overflow the clock arithmetic.
         let horizon = now - .seconds(Int64(min(refillMinutes * 60, Self.longestMemory)) + 1)
-        buckets = buckets.filter { $0.value.updated > horizon }
+        ipBuckets = ipBuckets.filter { $0.value.updated > horizon }
+        visitorBuckets = visitorBuckets.filter { $0.value.updated > horizon }
     }
 }

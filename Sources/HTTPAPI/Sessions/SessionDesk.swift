@@ -118,13 +118,20 @@ public struct SessionDesk: Sendable {
 /// IP addresses are stored truncated to their network (SPEC §Privacy).
 enum ClientNetwork {
     static func truncate(_ ip: String) -> String {
-        if ip.contains(":") {
-            let groups = ip.split(separator: ":", omittingEmptySubsequences: false).prefix(3)
-            return groups.joined(separator: ":") + "::/48"
+        // Bytes: this runs on every allocation, and splitting into Substrings allocated more than the rest.
+        let bytes = Array(ip.utf8)
+        if bytes.contains(UInt8(ascii: ":")) {
+            var end = bytes.endIndex
+            var groups = 0
+            for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: ":") {
+                groups += 1
+                if groups == 3 { end = index; break }
+            }
+            return String(decoding: bytes[..<end], as: UTF8.self) + "::/48"
         }
-        let octets = ip.split(separator: ".")
-        guard octets.count == 4 else { return "?" }
-        return octets.prefix(3).joined(separator: ".") + ".0/24"
+        let labels = bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        guard labels.count == 4, !labels.contains(where: \.isEmpty), let last = bytes.lastIndex(of: UInt8(ascii: ".")) else { return "?" }
+        return String(decoding: bytes[..<last], as: UTF8.self) + ".0/24"
     }
 }
 
