@@ -105,4 +105,21 @@ struct LeadWriterTests {
             """)
         #expect(row == [["1709251199999999", "-1"]])
     }
+
+    /// The batch travels as array literals: text that means something inside one must arrive as written.
+    @Test func textThatLooksLikeArraySyntaxArrivesAsWritten() async throws {
+        let scratch = try Scratch()
+        let pg = try await scratch.migrated()
+        let names = [#"O"Brien \ Co"#, "{a,b}", "NULL", "", #"\""#, "comma, and } brace", "Ёлка ☎"]
+        var changes = names.enumerated().map { index, name in lead(index + 1, callerName: name) }
+        changes[0].answeredBy = nil
+        changes[1].junkReason = "NULL"
+        try await scratch.upsert(pg, changes)
+        let rows = try await scratch.rows(pg, """
+            SELECT caller_name, answered_by IS NULL, coalesce(junk_reason, '<null>') FROM $schema.lead ORDER BY call_id
+            """)
+        #expect(rows.map { $0[0] } == names.map { Optional($0) })
+        #expect(rows.contains { $0[1] == "t" })
+        #expect(rows.contains { $0[2] == "NULL" })
+    }
 }

@@ -1,23 +1,27 @@
 import Synchronization
 
-/// Writes lead changes into `calltrack.lead`: one multi-row upsert per batch, keyed by call id,
-/// never going back to an older revision; every lead that changed gets its CRM sync state set to
-/// pending and one `NOTIFY` with its call id, all in the same statement (one round trip, one commit).
+/// Writes lead changes into `calltrack.lead`: one upsert per batch, keyed by call id, never going
+/// back to an older revision; every lead that changed gets its CRM sync state set to pending and one
+/// `NOTIFY` with its call id, all in the same statement (one round trip, one commit). The rows travel
+/// as one array per column, taken apart by `unnest` on the server: one prepared statement for every
+/// batch size, and a few long parameters instead of 28 per row.
 ///
 /// ```sql
-/// WITH changed AS (INSERT INTO lead … VALUES (…), (…) ON CONFLICT (call_id) DO UPDATE SET …
-///                  WHERE lead.revision < EXCLUDED.revision RETURNING call_id),
+/// WITH changed AS (INSERT INTO lead … SELECT * FROM unnest($1::text[], …) ON CONFLICT (call_id)
+///                  DO UPDATE SET … WHERE lead.revision < EXCLUDED.revision RETURNING call_id),
 ///      sync AS (INSERT INTO crm_sync (lead_id) SELECT call_id FROM changed ON CONFLICT … pending)
-/// SELECT count(*) FROM (SELECT pg_notify($channel, call_id) FROM changed) n
+/// SELECT count(*) FROM (SELECT pg_notify($29, call_id) FROM changed) n
 /// ```
 public struct LeadWriter: Sendable {
     public let schema: PostgresSchema
-    /// Most rows in one statement (28 parameters a row: 28,001 stay under PostgreSQL's 65,535).
+    /// Most rows in one statement: bounds a batch's memory and the wait of the first lead in it.
     public static let maxRowsPerStatement = 1000
-    private let statements = StatementCache()
+    private let deliveryStatement: String
+    private let plainStatements = StatementCache()
 
     public init(schema: PostgresSchema) {
         self.schema = schema
+        deliveryStatement = Self.unnestStatement(schema)
     }
 
     /// Upserts `changes` (at most `maxRowsPerStatement`; later entries for a call id win) and
@@ -31,20 +35,22 @@ public struct LeadWriter: Sendable {
     @discardableResult
     public func upsert(_ rows: LeadRows, in session: PostgresSession) throws(PostgresError) -> Int {
         guard rows.count > 0 else { return 0 }
-        var parameters = rows.parameters
+        var parameters = rows.columns
         parameters.append(schema.channel)
-        let sql = statements.sql(rows: rows.count, notify: true) { statement(rows: rows.count, notify: true) }
-        // Full batches (a backlog) and single leads (live calls) repeat: parse those once per connection.
-        let result = try session.query(sql, parameters, prepared: rows.count >= 100 && rows.count % 100 == 0 || rows.count == 1)
+        let result = try session.query(deliveryStatement, parameters, prepared: true)
         return result.scalar().flatMap { Int($0) } ?? 0
     }
 
-    /// The same upsert without CRM sync state and `NOTIFY`: what a plain writer would do (benchmark baseline).
+    /// A multi-row `VALUES` upsert without CRM sync state and `NOTIFY`: what a plain writer would do
+    /// (the benchmark's baseline, as the issue defines it).
     public func plainUpsert(_ changes: [LeadChange], in session: PostgresSession) throws(PostgresError) {
         let rows = LeadRows(changes)
         guard rows.count > 0 else { return }
-        let sql = statements.sql(rows: rows.count, notify: false) { statement(rows: rows.count, notify: false) }
-        try session.query(sql, rows.parameters, prepared: true)
+        var parameters = PostgresParameters()
+        parameters.reserve(values: rows.count * Self.columns.count, bytes: rows.count * 1200)
+        for row in rows.rows { row.appendColumns(to: &parameters) }
+        let sql = plainStatements.sql(rows: rows.count) { valuesStatement(rows: rows.count) }
+        try session.query(sql, parameters, prepared: true)
     }
 
     static let columns = [
@@ -55,8 +61,41 @@ public struct LeadWriter: Sendable {
         "dealer_id", "is_lead", "junk_reason", "repeat_of", "updated_at",
     ]
 
-    /// SQL for `rows` rows; built once per size and schema.
-    func statement(rows: Int, notify: Bool) -> String {
+    /// The types of `columns` in `calltrack.lead`, for the arrays `unnest` takes apart.
+    static let columnTypes = [
+        "text", "bigint", "text", "text", "text", "text",
+        "timestamptz", "timestamptz", "timestamptz", "text", "text", "integer", "integer",
+        "text", "double precision", "integer", "jsonb",
+        "text", "text", "text", "jsonb", "jsonb", "jsonb",
+        "text", "boolean", "text", "text", "timestamptz",
+    ]
+
+    /// The upsert of `rows` (a `VALUES` list or a `SELECT`) into the lead table.
+    static func upsert(into schema: PostgresSchema, rows: String) -> String {
+        let updates = columns.dropFirst().map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
+        return """
+            INSERT INTO \(schema.qualified("lead")) AS l (\(columns.joined(separator: ", "))) \(rows)
+            ON CONFLICT (call_id) DO UPDATE SET \(updates), written_at = now()
+            WHERE l.revision < EXCLUDED.revision
+            """
+    }
+
+    /// The delivery statement: the batch as arrays, CRM sync state, one `NOTIFY` per changed lead.
+    static func unnestStatement(_ schema: PostgresSchema) -> String {
+        let arrays = columnTypes.enumerated().map { "$\($0.offset + 1)::\($0.element)[]" }.joined(separator: ", ")
+        return """
+            WITH changed AS (\(upsert(into: schema, rows: "SELECT * FROM unnest(\(arrays))")) RETURNING l.call_id),
+            sync AS (
+                INSERT INTO \(schema.qualified("crm_sync")) AS s (lead_id) SELECT call_id FROM changed
+                ON CONFLICT (lead_id) DO UPDATE SET state = 'pending', attempts = 0, last_error = NULL, updated_at = now()
+                WHERE s.state <> 'pending'
+            )
+            SELECT count(*) FROM (SELECT pg_notify($\(columns.count + 1), call_id) FROM changed) notified
+            """
+    }
+
+    /// The plain baseline's SQL for `rows` rows of `VALUES`.
+    func valuesStatement(rows: Int) -> String {
         let width = Self.columns.count
         var values = ""
         values.reserveCapacity(rows * width * 6)
@@ -68,31 +107,16 @@ public struct LeadWriter: Sendable {
             }
             values += ")"
         }
-        let lead = schema.qualified("lead")
-        let updates = Self.columns.dropFirst().map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
-        let upsert = """
-            INSERT INTO \(lead) AS l (\(Self.columns.joined(separator: ", "))) VALUES \(values)
-            ON CONFLICT (call_id) DO UPDATE SET \(updates), written_at = now()
-            WHERE l.revision < EXCLUDED.revision
-            """
-        guard notify else { return upsert }
-        return """
-            WITH changed AS (\(upsert) RETURNING l.call_id),
-            sync AS (
-                INSERT INTO \(schema.qualified("crm_sync")) AS s (lead_id) SELECT call_id FROM changed
-                ON CONFLICT (lead_id) DO UPDATE SET state = 'pending', attempts = 0, last_error = NULL, updated_at = now()
-                WHERE s.state <> 'pending'
-            )
-            SELECT count(*) FROM (SELECT pg_notify($\(rows * width + 1), call_id) FROM changed) notified
-            """
+        return Self.upsert(into: schema, rows: "VALUES \(values)")
     }
 }
 
 /// Lead changes ready for one upsert: sanitized, one per call id (the highest revision, at the
-/// place the call was first seen), as statement parameters.
+/// place the call was first seen), as one array parameter per column.
 public struct LeadRows: Sendable {
     public let count: Int
-    let parameters: PostgresParameters
+    let rows: [LeadChange]
+    let columns: PostgresParameters
 
     public init(_ changes: [LeadChange]) {
         var position: [String: Int] = [:]
@@ -106,17 +130,18 @@ public struct LeadRows: Sendable {
                 rows.append(change)
             }
         }
-        var parameters = PostgresParameters()
-        parameters.reserve(values: rows.count * LeadWriter.columns.count + 1, bytes: rows.count * 1200)
-        for row in rows { row.sanitized().appendColumns(to: &parameters) }
-        self.count = rows.count
-        self.parameters = parameters
+        let sanitized = rows.map { $0.sanitized() }
+        var columns = PostgresArrayColumns(width: LeadWriter.columns.count, reservingBytes: sanitized.count * 1300)
+        for row in sanitized { row.appendColumns(to: &columns) }
+        self.count = sanitized.count
+        self.rows = sanitized
+        self.columns = columns.parameters
     }
 }
 
 extension LeadChange {
     /// Appends this change's values in `LeadWriter.columns` order.
-    func appendColumns(to p: inout PostgresParameters) {
+    func appendColumns(to p: inout some PostgresTextValues) {
         p.append(callID); p.append(revision); p.append(siteID); p.append(trackingNumber)
         p.append(caller); p.append(callerName)
         p.append(startedAt.postgresText); p.append(answeredAt?.postgresText); p.append(endedAt?.postgresText)
@@ -128,15 +153,14 @@ extension LeadChange {
     }
 }
 
-/// SQL text per (rows, notify): a 1,000-row statement is 200 KB of text, built once.
+/// The plain baseline's SQL text per row count: a 1,000-row statement is 200 KB of text, built once.
 private final class StatementCache: Sendable {
     private let cache = Mutex<[Int: String]>([:])
 
-    func sql(rows: Int, notify: Bool, build: () -> String) -> String {
-        let key = notify ? rows : -rows
-        if let sql = cache.withLock({ $0[key] }) { return sql }
+    func sql(rows: Int, build: () -> String) -> String {
+        if let sql = cache.withLock({ $0[rows] }) { return sql }
         let sql = build()
-        cache.withLock { $0[key] = sql }
+        cache.withLock { $0[rows] = sql }
         return sql
     }
 }
