@@ -8,6 +8,7 @@ public final class SQLiteStore: StateStore {
     let database: DatabasePool
     let committer: GroupCommitter
     let outboxDoorbell = OutboxDoorbell()
+    let logger: Logger
     /// The visitors that may have held a lease, loaded from the database at `run` and added to by every
     /// lease write. A visitor it rules out has no previous number, so a first visit skips the read.
     let leaseHolders = Mutex(LeaseHolders())
@@ -50,6 +51,7 @@ public final class SQLiteStore: StateStore {
             throw StoreUnavailable("cannot open the state database at \(path): \(Self.explain(error)); check that the data folder exists and is writable")
         }
         committer = GroupCommitter(database: database, doorbell: outboxDoorbell, logger: logger)
+        self.logger = logger
     }
 
     /// Runs the group-commit writer until cancelled; the daemon runs it as a service.
@@ -86,6 +88,9 @@ public final class SQLiteStore: StateStore {
             leaseHolders.withLock { $0.loaded = true }
         } catch {
             // Without the filter every allocation reads: slower, never wrong.
+            logger.warning("lease holders not loaded; every allocation reads the previous number", metadata: [
+                "error": "\(Self.explain(error))",
+            ])
         }
     }
 
