@@ -81,8 +81,8 @@ public final class SQLiteStore: StateStore {
     func loadLeaseHolders() async {
         do {
             try await database.read { [self] db in
-                // A cursor: years of leases need not fit in memory at once.
-                let visitors = try String.fetchCursor(db, sql: "SELECT DISTINCT visitor_id FROM lease")
+                // A cursor over every lease (a visitor twice is harmless): years of leases need not fit in memory.
+                let visitors = try String.fetchCursor(db, sql: "SELECT visitor_id FROM lease")
                 while let visitor = try visitors.next() { leaseHolders.withLock { $0.filter.insert(visitor) } }
             }
             leaseHolders.withLock { $0.loaded = true }
@@ -104,8 +104,8 @@ public final class SQLiteStore: StateStore {
         guard mayHaveHeldLease(visitor) else { return nil }
         return try readNow { db in
             let statement = try db.cachedStatement(sql: """
-                SELECT lease.number FROM lease JOIN session ON session.id = lease.session_id
-                WHERE lease.visitor_id = ? AND session.site_id = ? ORDER BY lease.started_at DESC LIMIT 1
+                SELECT lease.number FROM session JOIN lease ON lease.session_id = session.id
+                WHERE session.visitor_id = ? AND session.site_id = ? ORDER BY lease.started_at DESC LIMIT 1
                 """)
             let raw = try String.fetchOne(statement, arguments: [visitor, site])
             return raw.flatMap { try? PhoneNumber.e164($0) }
