@@ -93,7 +93,7 @@ extension LeadLedger {
     /// Recorded merges, newest first.
     public func merges(limit: Int = 100) async throws(StoreUnavailable) -> [VisitorMerge] {
         try await read { db in
-            try GRDB.Row.fetchAll(db, sql: "SELECT * FROM visitor_merge ORDER BY merged_at DESC LIMIT ?", arguments: [limit]).map(Self.merge)
+            try GRDB.Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM visitor_merge ORDER BY merged_at DESC LIMIT ?"), arguments: [limit]).map(Self.merge)
         }
     }
 
@@ -112,7 +112,7 @@ extension LeadLedger {
                 switch target {
                 case .visitor(let id): visitor = id
                 case .call(let id):
-                    guard let found = try String.fetchOne(db, sql: "SELECT visitor_id FROM lead WHERE call_id = ?", arguments: [id]) else { return nil }
+                    guard let found = try String.fetchOne(db.cachedStatement(sql: "SELECT visitor_id FROM lead WHERE call_id = ?"), arguments: [id]) else { return nil }
                     visitor = found
                 }
                 let merge = try VisitorIdentity.link(identifier, to: VisitorIdentity.survivor(of: visitor, db), by: source, at: now, db)
@@ -128,10 +128,10 @@ extension LeadLedger {
     /// Everything known about the person `visitor` belongs to; nil for a visitor never seen.
     public func profile(of visitor: VisitorID) async throws(StoreUnavailable) -> VisitorProfile? {
         try await read { db in
-            let known = try Bool.fetchOne(db, sql: """
+            let known = try Bool.fetchOne(db.cachedStatement(sql: """
                 SELECT EXISTS (SELECT 1 FROM session WHERE visitor_id = ?1) OR EXISTS (SELECT 1 FROM visitor_identifier WHERE visitor_id = ?1)
                     OR EXISTS (SELECT 1 FROM visitor_merge WHERE merged_id = ?1 OR survivor_id = ?1)
-                """, arguments: [visitor]) ?? false
+                """), arguments: [visitor]) ?? false
             return known ? try Self.profile(of: visitor, db) : nil
         }
     }
@@ -143,13 +143,13 @@ extension LeadLedger {
         var merges: [VisitorMerge] = []
         var leads: [(id: String, at: Int64)] = []
         for id in ids {
-            identifiers += try GRDB.Row.fetchAll(db, sql: "SELECT * FROM visitor_identifier WHERE visitor_id = ?", arguments: [id]).compactMap { row in
+            identifiers += try GRDB.Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM visitor_identifier WHERE visitor_id = ?"), arguments: [id]).compactMap { row in
                 guard let kind = VisitorIdentifier.Kind(rawValue: row["kind"]), let identifier = VisitorIdentifier(kind, row["value"]) else { return nil }
                 return LinkedIdentifier(identifier: identifier, visitorID: row["visitor_id"], linkedAt: Timestamp(microsecondsSinceEpoch: row["linked_at"]),
                                         lastSeenAt: Timestamp(microsecondsSinceEpoch: row["last_seen_at"]), callID: row["call_id"])
             }
-            merges += try GRDB.Row.fetchAll(db, sql: "SELECT * FROM visitor_merge WHERE merged_id = ?", arguments: [id]).map(merge)
-            leads += try GRDB.Row.fetchAll(db, sql: "SELECT call_id, started_at FROM lead WHERE visitor_id = ?", arguments: [id]).map {
+            merges += try GRDB.Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM visitor_merge WHERE merged_id = ?"), arguments: [id]).map(merge)
+            leads += try GRDB.Row.fetchAll(db.cachedStatement(sql: "SELECT call_id, started_at FROM lead WHERE visitor_id = ?"), arguments: [id]).map {
                 (id: $0["call_id"], at: $0["started_at"])
             }
         }

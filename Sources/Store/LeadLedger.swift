@@ -52,7 +52,7 @@ public final class LeadLedger: Sendable {
         do {
             id = try await database.write { db -> Int64? in
                 if let call { try StateWriter.upsert(call, db) }
-                let stored = try Int.fetchOne(db, sql: "SELECT revision FROM lead WHERE call_id = ?", arguments: [row.callID])
+                let stored = try Int.fetchOne(db.cachedStatement(sql: "SELECT revision FROM lead WHERE call_id = ?"), arguments: [row.callID])
                 if let stored, stored >= row.revision { return nil }
                 try db.execute(sql: """
                     INSERT INTO lead (call_id, revision, site_id, visitor_id, caller, started_at, is_lead, match_kind, dealer_id, payload, updated_at)
@@ -81,22 +81,25 @@ public final class LeadLedger: Sendable {
     }
 
     public func lead(_ callID: String) async throws(StoreUnavailable) -> Row? {
-        try await read { db in try GRDB.Row.fetchOne(db, sql: "SELECT * FROM lead WHERE call_id = ?", arguments: [callID]).map(Self.row) }
+        // Asked for every call event: one indexed row, read on the caller's thread.
+        try database.readNow("cannot read leads") { db in
+            try GRDB.Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM lead WHERE call_id = ?"), arguments: [callID]).map(Self.row)
+        }
     }
 
     /// Leads, newest call first.
     public func leads(limit: Int) async throws(StoreUnavailable) -> [Row] {
-        try await read { db in try GRDB.Row.fetchAll(db, sql: "SELECT * FROM lead ORDER BY started_at DESC LIMIT ?", arguments: [limit]).map(Self.row) }
+        try await read { db in try GRDB.Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM lead ORDER BY started_at DESC LIMIT ?"), arguments: [limit]).map(Self.row) }
     }
 
     /// Calls whose lead is missing or behind the call (the daemon stopped between storing a call and its lead).
     public func callsBehind(limit: Int = 10_000) async throws(StoreUnavailable) -> [CallRecord] {
         try await read { db in
-            try GRDB.Row.fetchAll(db, sql: """
+            try GRDB.Row.fetchAll(db.cachedStatement(sql: """
                 SELECT call.* FROM call LEFT JOIN lead ON lead.call_id = call.id
                 WHERE lead.call_id IS NULL OR lead.revision < call.revision
                 ORDER BY call.started_at LIMIT ?
-                """, arguments: [limit]).map(Rows.call)
+                """), arguments: [limit]).map(Rows.call)
         }
     }
 
@@ -142,15 +145,15 @@ public final class LeadLedger: Sendable {
             var onSite = false
             var latest: (id: String, at: Int64)?
             for id in ids {
-                heldBefore = try heldBefore || (Bool.fetchOne(db, sql: """
+                heldBefore = try heldBefore || (Bool.fetchOne(db.cachedStatement(sql: """
                     SELECT EXISTS (SELECT 1 FROM lease WHERE number = ? AND visitor_id = ? AND started_at < ?)
-                    """, arguments: [number.e164, id, micros]) ?? false)
-                onSite = try onSite || (Bool.fetchOne(db, sql: """
+                    """), arguments: [number.e164, id, micros]) ?? false)
+                onSite = try onSite || (Bool.fetchOne(db.cachedStatement(sql: """
                     SELECT EXISTS (SELECT 1 FROM session WHERE visitor_id = ? AND last_activity_at >= ? AND started_at <= ?)
-                    """, arguments: [id, (t - onSiteWithin).microsecondsSinceEpoch, micros]) ?? false)
-                if let row = try GRDB.Row.fetchOne(db, sql: """
+                    """), arguments: [id, (t - onSiteWithin).microsecondsSinceEpoch, micros]) ?? false)
+                if let row = try GRDB.Row.fetchOne(db.cachedStatement(sql: """
                     SELECT id, started_at FROM session WHERE visitor_id = ? AND started_at <= ? ORDER BY started_at DESC LIMIT 1
-                    """, arguments: [id, micros]) {
+                    """), arguments: [id, micros]) {
                     let candidate = (id: row["id"] as String, at: row["started_at"] as Int64)
                     if latest.map({ candidate.at > $0.at }) ?? true { latest = candidate }
                 }
@@ -164,9 +167,9 @@ public final class LeadLedger: Sendable {
         try await read { db in
             var sessions: [SessionRecord] = []
             for visitor in Set(visitors) {
-                sessions += try GRDB.Row.fetchAll(db, sql: """
+                sessions += try GRDB.Row.fetchAll(db.cachedStatement(sql: """
                     SELECT * FROM session WHERE visitor_id = ? AND started_at <= ? ORDER BY started_at DESC LIMIT ?
-                    """, arguments: [visitor, t.microsecondsSinceEpoch, limit]).map(Rows.session)
+                    """), arguments: [visitor, t.microsecondsSinceEpoch, limit]).map(Rows.session)
             }
             return Array(sessions.sorted { ($0.startedAt, $0.id) < ($1.startedAt, $1.id) }.suffix(limit))
         }

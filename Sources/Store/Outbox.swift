@@ -56,8 +56,8 @@ public final class Outbox: Sendable {
 
     /// Pending entries with an id above `after`, oldest first.
     public func pending(after id: Int64, limit: Int) async throws(StoreUnavailable) -> [OutboxEntry] {
-        let topic = self.topic
-        return try await read { db in
+        // One statement, on the caller's thread: the delivery loop asks after every lead.
+        try database.readNow("cannot read the outbox") { db in
             try Row.fetchAll(db, sql: """
                 SELECT id, key, payload, enqueued_at FROM outbox
                 WHERE topic = ? AND state = 'pending' AND id > ? ORDER BY id LIMIT ?
@@ -110,8 +110,8 @@ public final class Outbox: Sendable {
     /// The newest entry of each key, newest first, whatever its state: with no PostgreSQL
     /// configured, the outbox is where leads stay (`calltrackd leads`, `GET /v1/admin/leads`).
     public func latestPerKey(limit: Int = 100) async throws(StoreUnavailable) -> [OutboxEntry] {
-        let topic = self.topic
-        return try await read { db in
+        // One statement, on the caller's thread: the delivery loop asks after every lead.
+        try database.readNow("cannot read the outbox") { db in
             try Row.fetchAll(db, sql: """
                 SELECT id, key, payload, enqueued_at FROM outbox
                 WHERE id IN (SELECT max(id) FROM outbox WHERE topic = ? GROUP BY key) ORDER BY id DESC LIMIT ?

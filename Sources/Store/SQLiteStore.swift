@@ -96,7 +96,7 @@ public final class SQLiteStore: StateStore {
 
     public func session(_ id: SessionID) async throws(StoreUnavailable) -> SessionRecord? {
         try readNow { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM session WHERE id = ?", arguments: [id]).map(Rows.session)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM session WHERE id = ?"), arguments: [id]).map(Rows.session)
         }
     }
 
@@ -139,22 +139,22 @@ public final class SQLiteStore: StateStore {
 
     public func leases(on number: PhoneNumber, from: Timestamp, to: Timestamp) async throws(StoreUnavailable) -> [Lease] {
         try await read { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT * FROM lease WHERE number = ? AND expires_at >= ? AND started_at <= ?
                 ORDER BY started_at DESC
-                """, arguments: [number.e164, from.microsecondsSinceEpoch, to.microsecondsSinceEpoch]).map(Rows.lease)
+                """), arguments: [number.e164, from.microsecondsSinceEpoch, to.microsecondsSinceEpoch]).map(Rows.lease)
         }
     }
 
     public func recentCalls(limit: Int) async throws(StoreUnavailable) -> [CallRecord] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM call ORDER BY started_at DESC LIMIT ?", arguments: [limit]).map(Rows.call)
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM call ORDER BY started_at DESC LIMIT ?"), arguments: [limit]).map(Rows.call)
         }
     }
 
     public func sites() async throws(StoreUnavailable) -> [StoredSite] {
         let rows = try await read { db in
-            try Row.fetchAll(db, sql: "SELECT definition, from_admin, retired_at FROM site ORDER BY id")
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT definition, from_admin, retired_at FROM site ORDER BY id"))
                 .map { (definition: $0["definition"] as String, fromAdmin: $0["from_admin"] as Bool, retired: $0["retired_at"] != nil) }
         }
         return rows.compactMap { row in
@@ -194,9 +194,7 @@ public final class SQLiteStore: StateStore {
     /// back costs more than the read itself (WAL readers never wait for the writer). Without a transaction:
     /// each of these is one SELECT, which SQLite already reads from one consistent snapshot.
     private func readNow<T>(_ body: (Database) throws -> T) throws(StoreUnavailable) -> T {
-        do { return try database.unsafeRead(body) } catch {
-            throw StoreUnavailable("state database read failed: \(Self.explain(error))")
-        }
+        try database.readNow("state database read failed", body)
     }
 
     private func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(StoreUnavailable) -> T {
