@@ -10,4 +10,11 @@ extension DatabasePool {
             throw StoreUnavailable("\(failure): \(SQLiteStore.explain(error))")
         }
     }
+
+    /// Several statements on the calling thread, in one read transaction (one snapshot).
+    func readSnapshotNow<T>(_ failure: String, _ body: (Database) throws -> T) throws(StoreUnavailable) -> T {
+        do { return try read(body) } catch {
+            throw StoreUnavailable("\(failure): \(SQLiteStore.explain(error))")
+        }
+    }
 }
