@@ -53,22 +53,18 @@ public struct LeadWriter: Sendable {
         try session.query(sql, parameters, prepared: true)
     }
 
-    static let columns = [
-        "call_id", "revision", "site_id", "tracking_number", "caller", "caller_name",
-        "started_at", "answered_at", "ended_at", "disposition", "answered_by", "talk_seconds", "ring_seconds",
-        "match_kind", "match_confidence", "candidate_count", "match_explanation",
-        "visitor_id", "session_id", "user_agent", "first_touch", "last_touch", "journey",
-        "dealer_id", "is_lead", "junk_reason", "repeat_of", "updated_at",
+    /// The lead table's columns as the writer fills them, with their types (for the arrays `unnest` takes apart).
+    static let typedColumns: [(name: String, type: String)] = [
+        ("call_id", "text"), ("revision", "bigint"), ("site_id", "text"), ("tracking_number", "text"),
+        ("caller", "text"), ("caller_name", "text"),
+        ("started_at", "timestamptz"), ("answered_at", "timestamptz"), ("ended_at", "timestamptz"),
+        ("disposition", "text"), ("answered_by", "text"), ("talk_seconds", "integer"), ("ring_seconds", "integer"),
+        ("match_kind", "text"), ("match_confidence", "double precision"), ("candidate_count", "integer"),
+        ("match_explanation", "jsonb"), ("visitor_id", "text"), ("session_id", "text"), ("user_agent", "text"),
+        ("first_touch", "jsonb"), ("last_touch", "jsonb"), ("journey", "jsonb"),
+        ("dealer_id", "text"), ("is_lead", "boolean"), ("junk_reason", "text"), ("repeat_of", "text"), ("updated_at", "timestamptz"),
     ]
-
-    /// The types of `columns` in `calltrack.lead`, for the arrays `unnest` takes apart.
-    static let columnTypes = [
-        "text", "bigint", "text", "text", "text", "text",
-        "timestamptz", "timestamptz", "timestamptz", "text", "text", "integer", "integer",
-        "text", "double precision", "integer", "jsonb",
-        "text", "text", "text", "jsonb", "jsonb", "jsonb",
-        "text", "boolean", "text", "text", "timestamptz",
-    ]
+    static let columns = typedColumns.map(\.name)
 
     /// The upsert of `rows` (a `VALUES` list or a `SELECT`) into the lead table.
     static func upsert(into schema: PostgresSchema, rows: String) -> String {
@@ -82,7 +78,7 @@ public struct LeadWriter: Sendable {
 
     /// The delivery statement: the batch as arrays, CRM sync state, one `NOTIFY` per changed lead.
     static func unnestStatement(_ schema: PostgresSchema) -> String {
-        let arrays = columnTypes.enumerated().map { "$\($0.offset + 1)::\($0.element)[]" }.joined(separator: ", ")
+        let arrays = typedColumns.enumerated().map { "$\($0.offset + 1)::\($0.element.type)[]" }.joined(separator: ", ")
         return """
             WITH changed AS (\(upsert(into: schema, rows: "SELECT * FROM unnest(\(arrays))")) RETURNING l.call_id),
             sync AS (
