@@ -58,10 +58,10 @@ public final class Outbox: Sendable {
     public func pending(after id: Int64, limit: Int) async throws(StoreUnavailable) -> [OutboxEntry] {
         // One statement, on the caller's thread: the delivery loop asks after every lead.
         try database.readNow("cannot read the outbox") { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT id, key, payload, enqueued_at FROM outbox
                 WHERE topic = ? AND state = 'pending' AND id > ? ORDER BY id LIMIT ?
-                """, arguments: [topic, id, limit]).map(Self.entry)
+                """), arguments: [topic, id, limit]).map(Self.entry)
         }
     }
 
@@ -88,18 +88,23 @@ public final class Outbox: Sendable {
     @discardableResult
     public func prune(deliveredBefore cutoff: Timestamp) async throws(StoreUnavailable) -> Int {
         try await write { db in
-            try db.execute(sql: "DELETE FROM outbox WHERE topic = ? AND state = 'delivered' AND done_at < ?",
+            try db.execute(sql: Self.pruneDelivered,
                            arguments: [self.topic, cutoff.microsecondsSinceEpoch])
             return db.changesCount
         }
     }
+
+    static let pruneDelivered = "DELETE FROM outbox WHERE topic = ? AND state = 'delivered' AND state <> 'pending' AND done_at < ?"
+    static let failedCount = "SELECT count(*) FROM outbox WHERE topic = ? AND state = 'failed' AND state <> 'pending'"
 
     /// How much waits, and since when; for metrics and `calltrackd stats`.
     public func stats() async throws(StoreUnavailable) -> OutboxStats {
         let topic = self.topic
         return try await read { db in
             let pending = try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox WHERE topic = ? AND state = 'pending'", arguments: [topic]) ?? 0
-            let failed = try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox WHERE topic = ? AND state = 'failed'", arguments: [topic]) ?? 0
+            // `state <> 'pending'` lets SQLite use the partial index outbox_done: it does not infer it from
+            // `state = 'failed'`, and without it this count scanned every delivered lead ever kept.
+            let failed = try Int.fetchOne(db, sql: Self.failedCount, arguments: [topic]) ?? 0
             let oldest = try Int64.fetchOne(db, sql: """
                 SELECT enqueued_at FROM outbox WHERE topic = ? AND state = 'pending' ORDER BY id LIMIT 1
                 """, arguments: [topic])
@@ -110,8 +115,8 @@ public final class Outbox: Sendable {
     /// The newest entry of each key, newest first, whatever its state: with no PostgreSQL
     /// configured, the outbox is where leads stay (`calltrackd leads`, `GET /v1/admin/leads`).
     public func latestPerKey(limit: Int = 100) async throws(StoreUnavailable) -> [OutboxEntry] {
-        // One statement, on the caller's thread: the delivery loop asks after every lead.
-        try database.readNow("cannot read the outbox") { db in
+        let topic = self.topic
+        return try await read { db in
             try Row.fetchAll(db, sql: """
                 SELECT id, key, payload, enqueued_at FROM outbox
                 WHERE id IN (SELECT max(id) FROM outbox WHERE topic = ? GROUP BY key) ORDER BY id DESC LIMIT ?
@@ -125,7 +130,7 @@ public final class Outbox: Sendable {
         return try await read { db in
             try Row.fetchAll(db, sql: """
                 SELECT id, key, payload, enqueued_at, last_error FROM outbox
-                WHERE topic = ? AND state = 'failed' ORDER BY id DESC LIMIT ?
+                WHERE topic = ? AND state = 'failed' AND state <> 'pending' ORDER BY id DESC LIMIT ?
                 """, arguments: [topic, limit]).map { row in (Self.entry(row), row["last_error"] ?? "") }
         }
     }

@@ -1,5 +1,4 @@
 import CallTrackCore
-import GRDB
 import Logging
 @testable import Store
 import Testing
@@ -52,26 +51,5 @@ struct LeaseHolderFilterTests {
         ])
         #expect(store.mayHaveHeldLease("vb"))
         #expect(try await store.previousNumber(of: "vb", site: "acme") == SQLiteStoreTests.number(2))
-    }
-}
-
-extension LeaseHolderFilterTests {
-    @Test("the previous-number read goes through the session index, not a scan (no lease index by visitor to write)")
-    func previousNumberUsesIndexes() async throws {
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
-        let store = try SQLiteStore(path: dir.file("state.sqlite"), logger: Logger(label: "test"))
-        let plan = try await store.database.read { db in
-            try Row.fetchAll(db, sql: """
-                EXPLAIN QUERY PLAN SELECT lease.number FROM session JOIN lease ON lease.session_id = session.id
-                WHERE session.visitor_id = 'v' AND session.site_id = 'acme' ORDER BY lease.started_at DESC LIMIT 1
-                """).map { $0["detail"] as String }.joined(separator: " | ")
-        }
-        #expect(plan.contains("session_by_visitor"), "\(plan)")
-        #expect(!plan.contains("SCAN"), "\(plan)")
-        let indexes = try await store.database.read { db in
-            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'lease'")
-        }
-        #expect(!indexes.contains("lease_by_visitor"))
     }
 }

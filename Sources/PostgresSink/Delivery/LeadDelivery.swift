@@ -115,7 +115,11 @@ public final class LeadDelivery: Service, Sendable {
         while !Task.isCancelled {
             guard let batch = next, let last = batch.items.last else {
                 await marking?.value
-                await refreshStats(force: true)
+                // Drained: nothing waits. The failed count is refreshed when due, not after every lead
+                // (it ran after each one and sat in front of the next).
+                metrics.depth.record(0)
+                metrics.oldestAge.record(0)
+                await refreshStats(force: false)
                 await prune()
                 if next != nil { await outbox.waitForEntries(after: cursor) } // empty: wait for a new lead
                 next = await load(after: cursor)
