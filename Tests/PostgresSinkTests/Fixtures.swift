@@ -18,6 +18,14 @@ struct Scratch {
         writer = LeadWriter(schema: schema)
     }
 
+    /// A login role that may create schemas. Tests run in parallel, and two GRANTs on the same database at
+    /// once fail with "tuple concurrently updated": an advisory lock, held to the end of the statement's
+    /// implicit transaction, takes them one at a time.
+    func createLoginRole(_ role: String, password: String, with admin: PostgresConnection) async throws {
+        try await admin.execute(
+            "SELECT pg_advisory_xact_lock(7301); CREATE ROLE \(role) LOGIN PASSWORD '\(password)'; GRANT CREATE ON DATABASE postgres TO \(role)")
+    }
+
     func connection(password: String? = nil) -> PostgresConnection {
         PostgresConnection(cluster.connectionString(password: password), logger: Logger(label: "test.pg"))
     }

@@ -96,7 +96,7 @@ struct LeadDeliveryTests {
         let scratch = try Scratch()
         let admin = scratch.connection()
         let role = "app_" + scratch.schema.name
-        try await admin.execute("CREATE ROLE \(role) LOGIN PASSWORD 'old-password'; GRANT CREATE ON DATABASE postgres TO \(role)")
+        try await scratch.createLoginRole(role, password: "old-password", with: admin)
         let rig = try DeliveryRig(scratch, password: "new-password", user: role)
         try await rig.running {
             let ids = try await rig.delivery.enqueue([lead(1), lead(2)])
@@ -165,7 +165,7 @@ struct LeadDeliveryTests {
         let metrics = RecordingMetrics()
         let admin = scratch.connection()
         let role = "app_" + scratch.schema.name
-        try await admin.execute("CREATE ROLE \(role) LOGIN PASSWORD 'old'; GRANT CREATE ON DATABASE postgres TO \(role)")
+        try await scratch.createLoginRole(role, password: "old", with: admin)
         let rig = try withMetricsFactory(metrics) {
             try DeliveryRig(scratch, password: "new", user: role, statsInterval: .zero)
         }
