@@ -74,7 +74,7 @@ public struct VisitorProfile: Sendable {
 extension LeadLedger {
     /// The visitor `visitor` is now (itself, or the one it was merged into), and every id of that person.
     public func person(of visitor: VisitorID) async throws(StoreUnavailable) -> (survivor: VisitorID, ids: [VisitorID]) {
-        try await read { db in
+        try read { db in
             let survivor = try VisitorIdentity.survivor(of: visitor, db)
             return (survivor, try VisitorIdentity.group(of: survivor, db))
         }
@@ -82,7 +82,7 @@ extension LeadLedger {
 
     /// The survivor a call will end with once its caller is bound to `visitor` (see `bind`).
     public func survivorAfterBinding(_ phone: PhoneNumber?, to visitor: VisitorID) async throws(StoreUnavailable) -> VisitorID {
-        try await read { db in
+        try read { db in
             if let phone, let bound = try VisitorIdentity.owner(of: VisitorIdentifier(phone: phone), db) {
                 return try VisitorIdentity.survivor(of: bound, db)
             }
@@ -92,7 +92,7 @@ extension LeadLedger {
 
     /// Recorded merges, newest first.
     public func merges(limit: Int = 100) async throws(StoreUnavailable) -> [VisitorMerge] {
-        try await read { db in
+        try read { db in
             try GRDB.Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM visitor_merge ORDER BY merged_at DESC LIMIT ?"), arguments: [limit]).map(Self.merge)
         }
     }
@@ -127,7 +127,7 @@ extension LeadLedger {
 
     /// Everything known about the person `visitor` belongs to; nil for a visitor never seen.
     public func profile(of visitor: VisitorID) async throws(StoreUnavailable) -> VisitorProfile? {
-        try await read { db in
+        try read { db in
             let known = try Bool.fetchOne(db.cachedStatement(sql: """
                 SELECT EXISTS (SELECT 1 FROM session WHERE visitor_id = ?1) OR EXISTS (SELECT 1 FROM visitor_identifier WHERE visitor_id = ?1)
                     OR EXISTS (SELECT 1 FROM visitor_merge WHERE merged_id = ?1 OR survivor_id = ?1)

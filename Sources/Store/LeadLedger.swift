@@ -89,12 +89,12 @@ public final class LeadLedger: Sendable {
 
     /// Leads, newest call first.
     public func leads(limit: Int) async throws(StoreUnavailable) -> [Row] {
-        try await read { db in try GRDB.Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM lead ORDER BY started_at DESC LIMIT ?"), arguments: [limit]).map(Self.row) }
+        try read { db in try GRDB.Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM lead ORDER BY started_at DESC LIMIT ?"), arguments: [limit]).map(Self.row) }
     }
 
     /// Calls whose lead is missing or behind the call (the daemon stopped between storing a call and its lead).
     public func callsBehind(limit: Int = 10_000) async throws(StoreUnavailable) -> [CallRecord] {
-        try await read { db in
+        try read { db in
             try GRDB.Row.fetchAll(db.cachedStatement(sql: """
                 SELECT call.* FROM call LEFT JOIN lead ON lead.call_id = call.id
                 WHERE lead.call_id IS NULL OR lead.revision < call.revision
@@ -106,7 +106,7 @@ public final class LeadLedger: Sendable {
     /// The latest real lead (not junk, not a repeat) of this person or this caller that `search` admits: the open
     /// lead a new call repeats.
     public func openLead(visitor: VisitorID?, caller: PhoneNumber?, search: LeadRules.RepeatSearch) async throws(StoreUnavailable) -> String? {
-        try await read { db in
+        try read { db in
             let (partition, value): (String, String?) = switch search.partition {
             case .all: ("1", nil)
             case .site(let site): ("site_id = ?", site)
@@ -133,7 +133,7 @@ public final class LeadLedger: Sendable {
 
     /// What matching needs to know about the visitor a caller's phone is bound to.
     public func callerVisitor(_ phone: PhoneNumber, number: PhoneNumber, at t: Timestamp, onSiteWithin: Duration) async throws(StoreUnavailable) -> CallerVisitor? {
-        try await read { db in
+        try read { db in
             guard let bound = try VisitorIdentity.owner(of: VisitorIdentifier(phone: phone), db) else {
                 return nil
             }
@@ -164,7 +164,7 @@ public final class LeadLedger: Sendable {
 
     /// The sessions of a person (all their visitor ids) up to `t`, oldest first: the journey of a lead.
     public func journey(of visitors: [VisitorID], upTo t: Timestamp, limit: Int = 200) async throws(StoreUnavailable) -> [SessionRecord] {
-        try await read { db in
+        try read { db in
             var sessions: [SessionRecord] = []
             for visitor in Set(visitors) {
                 sessions += try GRDB.Row.fetchAll(db.cachedStatement(sql: """
@@ -183,7 +183,7 @@ public final class LeadLedger: Sendable {
 
     /// On the caller's thread: a call's match takes several reads, and a hop to a reader queue and back
     /// cost more than each of them (~0.3 ms on an idle machine).
-    func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(StoreUnavailable) -> T {
+    func read<T>(_ body: (Database) throws -> T) throws(StoreUnavailable) -> T {
         try database.readSnapshotNow("cannot read leads", body)
     }
 }

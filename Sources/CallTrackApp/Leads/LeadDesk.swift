@@ -93,7 +93,7 @@ public actor LeadDesk {
 
     /// Matches a call at its start and builds the first version of its lead; nil for a number no site tracks.
     func open(_ call: CallRecord) async throws(StoreUnavailable) -> (LeadChange, matchedVisitor: VisitorID?)? {
-        guard let number = call.trackingNumber, let owner = await owner(of: number) else {
+        guard let number = call.trackingNumber, let owner = owner(of: number) else {
             untracked.increment()
             logger.notice("call to a number no site tracks: stored, no lead", metadata: ["call": "\(call.id)", "dialled": "\(call.dialled)"])
             return nil
@@ -163,7 +163,7 @@ public actor LeadDesk {
     }
 
     /// The site (and pool or static entry) a number belongs to; a site's own default number counts too.
-    func owner(of number: PhoneNumber) async -> NumberOwner? {
+    func owner(of number: PhoneNumber) -> NumberOwner? {
         for site in book.allSites {
             if let pool = site.pools.first(where: { $0.numbers.contains(number) }) { return NumberOwner(site: site, pool: pool) }
             if let item = site.staticNumbers.first(where: { $0.number == number }) { return NumberOwner(site: site, staticNumber: item) }

@@ -16,7 +16,7 @@ struct AdminRoutes {
         let admin = router.group("/v1/admin").add(middleware: AdminAuth(token: settings.adminToken))
         admin.get("/sites") { _, _ in try jsonResponse(desk.book.allSites.map(SiteDefinition.init), encoder: .admin) }
         admin.get("/sites/{site}") { _, context in
-            try jsonResponse(SiteDefinition(try await site(context.parameters.require("site"))), encoder: .admin)
+            try jsonResponse(SiteDefinition(try site(context.parameters.require("site"))), encoder: .admin)
         }
         admin.put("/sites/{site}") { request, context in
             var definition = try await decodeBody(SiteDefinition.self, from: request, limit: settings.maxBodyBytes * 64, decoder: .admin)
@@ -25,7 +25,7 @@ struct AdminRoutes {
             return try await change(from: desk.book.site(definition.id), to: new)
         }
         admin.delete("/sites/{site}") { _, context in
-            let old = try await site(context.parameters.require("site"))
+            let old = try site(context.parameters.require("site"))
             do {
                 try await desk.store.apply([.siteRetired(old)])
             } catch {
@@ -54,13 +54,13 @@ struct AdminRoutes {
             var definition = try await decodeBody(PoolDefinition.self, from: request, limit: settings.maxBodyBytes * 64, decoder: .admin)
             definition.id = try context.parameters.require("pool")
             let pool = try resolve { () throws(DefinitionError) in try definition.resolve(country: country, keyPrefix: "pool") }
-            let old = try await site(context.parameters.require("site"))
+            let old = try site(context.parameters.require("site"))
             var new = old
             if let index = new.pools.firstIndex(where: { $0.id == pool.id }) { new.pools[index] = pool } else { new.pools.append(pool) }
             return try await change(from: old, to: new)
         }
         admin.delete("/sites/{site}/pools/{pool}") { _, context in
-            let old = try await site(context.parameters.require("site"))
+            let old = try site(context.parameters.require("site"))
             let poolID = try context.parameters.require("pool")
             guard old.pools.contains(where: { $0.id == poolID }) else { throw APIError(.notFound, "site '\(old.id)' has no pool '\(poolID)'") }
             var new = old
@@ -71,7 +71,7 @@ struct AdminRoutes {
             struct Body: Decodable { var number: String }
             let body = try await decodeBody(Body.self, from: request, limit: settings.maxBodyBytes)
             let number = try resolve { () throws(DefinitionError) in try DefinitionError.number(body.number, key: "number", country: country) }
-            let (old, index) = try await owner(ofPool: context.parameters.require("pool"))
+            let (old, index) = try owner(ofPool: context.parameters.require("pool"))
             var new = old
             if !new.pools[index].numbers.contains(number) { new.pools[index].numbers.append(number) }
             return try await change(from: old, to: new)
@@ -79,7 +79,7 @@ struct AdminRoutes {
         admin.delete("/pools/{pool}/numbers/{number}") { _, context in
             let raw = try context.parameters.require("number")
             let number = try resolve { () throws(DefinitionError) in try DefinitionError.number(raw, key: "number", country: country) }
-            let (old, index) = try await owner(ofPool: context.parameters.require("pool"))
+            let (old, index) = try owner(ofPool: context.parameters.require("pool"))
             guard old.pools[index].numbers.contains(number) else {
                 throw APIError(.notFound, "pool '\(old.pools[index].id)' has no number \(number)")
             }
@@ -106,12 +106,12 @@ struct AdminRoutes {
         return try jsonResponse(SiteDefinition(desk.book.site(new.id) ?? new), encoder: .admin)
     }
 
-    private func site(_ id: String) async throws -> Site {
+    private func site(_ id: String) throws -> Site {
         guard let site = desk.book.site(id) else { throw APIError(.notFound, "unknown site '\(id)'") }
         return site
     }
 
-    private func owner(ofPool poolID: String) async throws -> (Site, Int) {
+    private func owner(ofPool poolID: String) throws -> (Site, Int) {
         for site in desk.book.allSites {
             if let index = site.pools.firstIndex(where: { $0.id == poolID }) { return (site, index) }
         }
