@@ -1,4 +1,4 @@
-@testable import HTTPAPI
+import CallTrackCore
 import Testing
 
 /// SPEC §Privacy: a session stores its client's network, never the address.
