@@ -29,30 +29,44 @@ struct DurabilityTests {
     func killNineLosesNothing(killAfter: Int) async throws {
         let dir = TemporaryDirectory("durability")
         defer { dir.remove() }
-        // Far more requests than the kill point: group commit answers a whole batch at once, so with too few
-        // in flight every one of them could be answered before the SIGKILL lands.
-        let requests = 800
-        let config = Self.config(in: dir, numbers: 2 * requests)
+        // Clients keep sending until the daemon is killed, so the kill always lands mid-load, however
+        // fast the daemon answers (a fixed batch of requests could all be answered before the SIGKILL).
+        let clients = 32, maxRequests = 20_000
+        let config = Self.config(in: dir, numbers: 1600)
         let daemon = try await DaemonProcess(config: config)
         let acknowledged = Locked<[String: String]>([:])
+        let sent = Locked(0)
+        let unanswered = Locked(0)
         let killed = Locked(false)
         await withTaskGroup(of: Void.self) { group in
-            for index in 0..<requests {
+            for _ in 0..<clients {
                 group.addTask {
-                    let session = "sess_\(killAfter)_\(1000 + index)"
-                    let answer = await daemon.post("/v1/sessions", #"{"site":"acme","session_id":"\#(session)","visitor_id":"vis_\#(session)"}"#)
-                    guard let answer, answer.status == 200, answer.body["kind"] as? String == "pool",
-                          let number = answer.body["number"] as? String else { return }
-                    let count = acknowledged.withLock { $0[session] = number; return $0.count }
-                    if count >= killAfter, killed.withLock({ was in defer { was = true }; return !was }) { daemon.kill() }
+                    while true {
+                        let index = sent.withLock { count -> Int? in
+                            guard count < maxRequests else { return nil }
+                            count += 1
+                            return count
+                        }
+                        guard let index else { return }
+                        let session = "sess_\(killAfter)_\(100_000 + index)"
+                        let answer = await daemon.post("/v1/sessions", #"{"site":"acme","session_id":"\#(session)","visitor_id":"vis_\#(session)"}"#)
+                        guard let answer, answer.status == 200 else {
+                            unanswered.withLock { $0 += 1 }
+                            return  // the daemon is gone
+                        }
+                        guard answer.body["kind"] as? String == "pool", let number = answer.body["number"] as? String else { continue }
+                        let count = acknowledged.withLock { $0[session] = number; return $0.count }
+                        if count >= killAfter, killed.withLock({ was in defer { was = true }; return !was }) { daemon.kill() }
+                    }
                 }
             }
         }
         if killed.withLock({ !$0 }) { daemon.kill() }
         let answered = acknowledged.withLock { $0 }
         #expect(answered.count >= killAfter)
-        // The kill lands mid-load: some requests were never answered (else this test would prove nothing).
-        #expect(answered.count < requests)
+        // The kill lands mid-load: clients were still sending, and their requests went unanswered.
+        #expect(unanswered.withLock { $0 } > 0)
+        #expect(sent.withLock { $0 } < maxRequests)
 
         let restarted = try await DaemonProcess(config: config)
         defer { restarted.terminate() }
