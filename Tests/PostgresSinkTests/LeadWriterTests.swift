@@ -106,7 +106,52 @@ struct LeadWriterTests {
         #expect(row == [["1709251199999999", "-1"]])
     }
 
-    /// The batch travels as array literals: text that means something inside one must arrive as written.
+    /// The batch travels as binary arrays: every type of column arrives as the change says, NULLs
+    /// where a value is absent, in rows that mix both.
+    @Test func everyColumnTypeArrivesFromTheBinaryArrays() async throws {
+        let scratch = try Scratch()
+        let pg = try await scratch.migrated()
+        var full = lead(1)
+        full.revision = Int64.max
+        full.answeredAt = Timestamp(microsecondsSinceEpoch: 946_684_799_999_999) // a microsecond before 2000
+        full.endedAt = Timestamp(microsecondsSinceEpoch: 4_102_444_800_000_001) // after 2100
+        full.talkSeconds = 3_000_000_000 // past integer's range: kept at the bound, the lead is not refused
+        full.ringSeconds = 7
+        full.matchConfidence = 0.3333333333333333
+        full.candidateCount = 2
+        full.isLead = false
+        full.junkReason = "short_talk"
+        full.repeatOf = "call-0"
+        full.answeredBy = "PJSIP/101"
+        full.callerName = "Ёлка\u{0}☎" // the NUL is dropped
+        full.firstTouch = #"{"source":"яндекс","at":1.5e9}"#
+        var bare = LeadChange(callID: "call-2", revision: 0, siteID: "acme", trackingNumber: "+74950000002",
+                              startedAt: Timestamp(microsecondsSinceEpoch: 0), matchKind: "unmatched", matchConfidence: 0,
+                              candidateCount: 0, changedAt: Timestamp(microsecondsSinceEpoch: 1))
+        bare.disposition = "no_answer"
+        try await scratch.upsert(pg, [full, bare])
+        let rows = try await scratch.rows(pg, """
+            SELECT call_id, revision, (extract(epoch FROM started_at) * 1000000)::bigint,
+                   (extract(epoch FROM answered_at) * 1000000)::bigint, (extract(epoch FROM ended_at) * 1000000)::bigint,
+                   talk_seconds, ring_seconds, match_confidence = 0.3333333333333333, candidate_count, is_lead,
+                   junk_reason, repeat_of, answered_by, caller_name, first_touch ->> 'source', (first_touch ->> 'at')::float8,
+                   journey::text, caller IS NULL, visitor_id IS NULL, user_agent IS NULL, last_touch IS NULL, dealer_id IS NULL,
+                   (extract(epoch FROM updated_at) * 1000000)::bigint
+            FROM $schema.lead ORDER BY call_id
+            """)
+        #expect(rows.count == 2)
+        #expect(rows.first == [
+            "call-1", "\(Int64.max)", "\(full.startedAt.microsecondsSinceEpoch)", "946684799999999", "4102444800000001",
+            "2147483647", "7", "t", "2", "f", "short_talk", "call-0", "PJSIP/101", "Ёлка☎", "яндекс", "1500000000",
+            #"[{"at": 1789000000, "medium": "cpc", "source": "google", "channel": "paid_search", "session_id": "s0-1"}, {"at": 1789990000, "medium": "email", "source": "newsletter", "channel": "email", "session_id": "s-1"}]"#,
+            "f", "f", "f", "f", "f", "\(full.changedAt.microsecondsSinceEpoch)",
+        ])
+        #expect(rows.last == [
+            "call-2", "0", "0", nil, nil, "0", "0", "f", "0", "t", nil, nil, nil, nil, nil, nil, "[]", "t", "t", "t", "t", "t", "1",
+        ])
+    }
+
+    /// The batch travels as arrays: text that means something inside an array literal must arrive as written.
     @Test func textThatLooksLikeArraySyntaxArrivesAsWritten() async throws {
         let scratch = try Scratch()
         let pg = try await scratch.migrated()

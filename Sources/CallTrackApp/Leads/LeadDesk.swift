@@ -64,7 +64,7 @@ public actor LeadDesk {
         if let stored, stored.revision >= call.revision { return }
         var change: LeadChange
         var matchedVisitor: VisitorID?
-        if let stored, let previous = try? LeadPayload.decoder().decode(LeadChange.self, from: Data(stored.payload.utf8)) {
+        if let stored, let previous = LeadPayload.decode(stored.payload) {
             change = previous
         } else if let opened = try await open(call) {
             (change, matchedVisitor) = opened

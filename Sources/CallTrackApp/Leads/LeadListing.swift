@@ -17,7 +17,7 @@ public enum LeadListing {
         if rows.isEmpty { return ["no leads yet"] }
         var lines = ["started (UTC)        call id                tracking      caller        match      conf  session                  last touch                 lead"]
         for row in rows {
-            guard let lead = try? LeadPayload.decoder().decode(LeadChange.self, from: Data(row.payload.utf8)) else {
+            guard let lead = LeadPayload.decode(row.payload) else {
                 lines.append("\(row.callID): unreadable payload")
                 continue
             }

@@ -1,5 +1,7 @@
-/// The `$1…$n` values of one command, in text format, packed into one buffer of NUL-terminated
-/// strings (one allocation for thousands of parameters, as libpq wants them).
+import CallTrackCore
+
+/// The `$1…$n` values of one command, packed into one buffer (one allocation for thousands of
+/// parameters): NUL-terminated text, or a binary value (`PostgresArrayColumns`) with its length.
 ///
 /// PostgreSQL text can never hold a NUL byte, so NULs are dropped here: a caller name with a
 /// stray `\0` is stored without it instead of failing its batch.
@@ -7,6 +9,9 @@ public struct PostgresParameters: Sendable {
     private var bytes: [UInt8] = []
     /// Start of each value in `bytes`; -1 for SQL NULL.
     private var offsets: [Int] = []
+    /// Byte length of each value (libpq reads it for binary values only) and its format: 0 text, 1 binary.
+    private var lengths: [Int32] = []
+    private var formats: [Int32] = []
 
     public init() {}
 
@@ -18,12 +23,14 @@ public struct PostgresParameters: Sendable {
 
     public mutating func reserve(values: Int, bytes: Int) {
         offsets.reserveCapacity(values)
+        lengths.reserveCapacity(values)
+        formats.reserveCapacity(values)
         self.bytes.reserveCapacity(bytes)
     }
 
     public mutating func append(_ value: String?) {
         guard let value else { return appendNull() }
-        offsets.append(bytes.count)
+        let start = bytes.count
         var text = value
         text.withUTF8 { utf8 in
             if utf8.contains(0) {
@@ -32,14 +39,30 @@ public struct PostgresParameters: Sendable {
                 bytes.append(contentsOf: utf8)
             }
         }
+        endText(from: start)
+    }
+
+    /// A value in PostgreSQL's binary format for the parameter's type (which the statement must name).
+    mutating func append(binary value: [UInt8]) {
+        offsets.append(bytes.count)
+        lengths.append(Int32(value.count))
+        formats.append(1)
+        bytes.append(contentsOf: value)
+    }
+
+    /// Ends a text value that started at `start` in `bytes`.
+    private mutating func endText(from start: Int) {
+        offsets.append(start)
+        lengths.append(Int32(bytes.count - start))
+        formats.append(0)
         bytes.append(0)
     }
 
     public mutating func append(_ value: Int64?) {
         guard let value else { return appendNull() }
-        offsets.append(bytes.count)
+        let start = bytes.count
         bytes.append(contentsOf: String(value).utf8)
-        bytes.append(0)
+        endText(from: start)
     }
 
     public mutating func append(_ value: Int?) { append(value.map(Int64.init)) }
@@ -54,10 +77,23 @@ public struct PostgresParameters: Sendable {
         append(value ? "t" : "f")
     }
 
-    public mutating func appendNull() { offsets.append(-1) }
+    public mutating func append(_ value: Timestamp?) { append(value?.postgresText) }
 
-    /// Calls `body` with libpq's `paramValues` array; the pointers live only during the call.
-    func withValuePointers<T>(_ body: (UnsafePointer<UnsafePointer<CChar>?>?) throws -> T) rethrows -> T {
+    public mutating func appendNull() {
+        offsets.append(-1)
+        lengths.append(0)
+        formats.append(0)
+    }
+
+    /// libpq's `paramValues`, `paramLengths` and `paramFormats` arrays; the pointers live only during the call.
+    struct Pointers {
+        var values: UnsafePointer<UnsafePointer<CChar>?>?
+        var lengths: UnsafePointer<Int32>?
+        var formats: UnsafePointer<Int32>?
+    }
+
+    /// Calls `body` with the value pointers; lengths and formats are passed only when a value is binary.
+    func withValuePointers<T>(_ body: (Pointers) throws -> T) rethrows -> T {
         try bytes.withUnsafeBufferPointer { buffer in
             try buffer.withMemoryRebound(to: CChar.self) { chars in
                 let base = chars.baseAddress
@@ -65,7 +101,14 @@ public struct PostgresParameters: Sendable {
                     guard offset >= 0, let base else { return nil }
                     return base + offset
                 }
-                return try pointers.withUnsafeBufferPointer { try body($0.baseAddress) }
+                return try pointers.withUnsafeBufferPointer { values in
+                    guard formats.contains(1) else { return try body(Pointers(values: values.baseAddress)) }
+                    return try lengths.withUnsafeBufferPointer { lengths in
+                        try formats.withUnsafeBufferPointer { formats in
+                            try body(Pointers(values: values.baseAddress, lengths: lengths.baseAddress, formats: formats.baseAddress))
+                        }
+                    }
+                }
             }
         }
     }

@@ -41,9 +41,9 @@ public final class PostgresSession {
         let result: OpaquePointer?
         if prepared {
             let name = try statementName(for: sql, parameterCount: parameters.count, on: connection)
-            result = parameters.withValuePointers { PQexecPrepared(connection, name, Int32(parameters.count), $0, nil, nil, 0) }
+            result = parameters.withValuePointers { PQexecPrepared(connection, name, Int32(parameters.count), $0.values, $0.lengths, $0.formats, 0) }
         } else {
-            result = parameters.withValuePointers { PQexecParams(connection, sql, Int32(parameters.count), nil, $0, nil, nil, 0) }
+            result = parameters.withValuePointers { PQexecParams(connection, sql, Int32(parameters.count), nil, $0.values, $0.lengths, $0.formats, 0) }
         }
         defer { PQclear(result) }
         deliverNotifications()

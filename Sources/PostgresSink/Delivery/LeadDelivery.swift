@@ -63,7 +63,7 @@ public final class LeadDelivery: Service, Sendable {
     /// The newest version of the most recent leads, from the outbox (works with PostgreSQL down or not configured).
     public func recentLeads(limit: Int = 100) async throws(StoreUnavailable) -> [LeadChange] {
         let decoder = LeadPayload.decoder()
-        return try await outbox.latestPerKey(limit: limit).compactMap { try? decoder.decode(LeadChange.self, from: Data($0.payload.utf8)) }
+        return try await outbox.latestPerKey(limit: limit).compactMap { LeadPayload.decode($0.payload, fallback: decoder) }
     }
 
     public var progress: LeadDeliveryProgress { state.withLock { $0.progress } }
@@ -150,11 +150,10 @@ public final class LeadDelivery: Service, Sendable {
 
         init(_ entry: OutboxEntry, leads: JSONDecoder, merges: JSONDecoder) {
             self.entry = entry
-            let payload = Data(entry.payload.utf8)
             if entry.key.hasPrefix(VisitorMerge.outboxKeyPrefix) {
-                merge = try? merges.decode(VisitorMerge.self, from: payload)
+                merge = try? merges.decode(VisitorMerge.self, from: Data(entry.payload.utf8))
             } else {
-                change = try? leads.decode(LeadChange.self, from: payload)
+                change = LeadPayload.decode(entry.payload, fallback: leads)
             }
         }
     }

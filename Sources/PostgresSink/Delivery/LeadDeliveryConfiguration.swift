@@ -26,18 +26,3 @@ public struct LeadDeliveryConfiguration: Sendable {
         self.statsInterval = statsInterval
     }
 }
-
-/// The outbox payload format of a `LeadChange`: JSON, so rows written by an older daemon still decode.
-public enum LeadPayload {
-    public static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return encoder
-    }
-
-    public static func decoder() -> JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return decoder
-    }
-}

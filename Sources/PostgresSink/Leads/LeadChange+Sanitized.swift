@@ -11,18 +11,19 @@ extension LeadChange {
 
     public func sanitized() -> LeadChange {
         var copy = self
-        copy.callerName = callerName.map { LeadText.truncated($0, maxBytes: Limits.callerName) }
-        copy.userAgent = userAgent.map { LeadText.truncated($0, maxBytes: Limits.userAgent) }
-        copy.caller = caller.map { LeadText.truncated($0, maxBytes: Limits.text) }
+        func cut(_ text: inout String, _ limit: Int = Limits.text) {
+            if text.utf8.count > limit { text = LeadText.truncated(text, maxBytes: limit) }
+        }
+        func cut(_ text: inout String?, _ limit: Int = Limits.text) {
+            if let value = text, value.utf8.count > limit { text = LeadText.truncated(value, maxBytes: limit) }
+        }
+        cut(&copy.callerName, Limits.callerName)
+        cut(&copy.userAgent, Limits.userAgent)
+        cut(&copy.caller)
         // Indexed or short by nature; the call id is the key and is never cut (one PostgreSQL refuses is set aside).
-        for field in [\LeadChange.siteID, \.trackingNumber, \.disposition, \.matchKind] {
-            copy[keyPath: field] = LeadText.truncated(copy[keyPath: field], maxBytes: Limits.text)
-        }
-        for field in [\LeadChange.visitorID, \.sessionID, \.dealerID, \.repeatOf] {
-            copy[keyPath: field] = copy[keyPath: field].map { LeadText.truncated($0, maxBytes: Limits.text) }
-        }
-        copy.answeredBy = answeredBy.map { LeadText.truncated($0, maxBytes: Limits.text) }
-        copy.junkReason = junkReason.map { LeadText.truncated($0, maxBytes: Limits.text) }
+        cut(&copy.siteID); cut(&copy.trackingNumber); cut(&copy.disposition); cut(&copy.matchKind)
+        cut(&copy.visitorID); cut(&copy.sessionID); cut(&copy.dealerID); cut(&copy.repeatOf)
+        cut(&copy.answeredBy); cut(&copy.junkReason)
         copy.matchExplanation = LeadText.jsonWithoutNUL(matchExplanation)
         copy.firstTouch = firstTouch.map(LeadText.jsonWithoutNUL)
         copy.lastTouch = lastTouch.map(LeadText.jsonWithoutNUL)
@@ -53,7 +54,8 @@ public enum LeadText {
 
     /// JSON text with every `\u0000` escape replaced by `\ufffd` (jsonb refuses `\u0000`).
     public static func jsonWithoutNUL(_ json: String) -> String {
-        guard json.utf8.contains(UInt8(ascii: "\\")) else { return json }
+        var json = json
+        guard json.withUTF8({ $0.contains(UInt8(ascii: "\\")) }) else { return json }
         var bytes = Array(json.utf8)
         var index = 0
         var changed = false

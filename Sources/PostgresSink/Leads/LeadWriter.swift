@@ -3,8 +3,8 @@ import Synchronization
 /// Writes lead changes into `calltrack.lead`: one upsert per batch, keyed by call id, never going
 /// back to an older revision; every lead that changed gets its CRM sync state set to pending and one
 /// `NOTIFY` with its call id, all in the same statement (one round trip, one commit). The rows travel
-/// as one array per column, taken apart by `unnest` on the server: one prepared statement for every
-/// batch size, and a few long parameters instead of 28 per row.
+/// as one binary array per column, taken apart by `unnest` on the server: one prepared statement for
+/// every batch size, and a few long parameters instead of 28 per row.
 ///
 /// ```sql
 /// WITH changed AS (INSERT INTO lead … SELECT * FROM unnest($1::text[], …) ON CONFLICT (call_id)
@@ -54,15 +54,15 @@ public struct LeadWriter: Sendable {
     }
 
     /// The lead table's columns as the writer fills them, with their types (for the arrays `unnest` takes apart).
-    static let typedColumns: [(name: String, type: String)] = [
-        ("call_id", "text"), ("revision", "bigint"), ("site_id", "text"), ("tracking_number", "text"),
-        ("caller", "text"), ("caller_name", "text"),
-        ("started_at", "timestamptz"), ("answered_at", "timestamptz"), ("ended_at", "timestamptz"),
-        ("disposition", "text"), ("answered_by", "text"), ("talk_seconds", "integer"), ("ring_seconds", "integer"),
-        ("match_kind", "text"), ("match_confidence", "double precision"), ("candidate_count", "integer"),
-        ("match_explanation", "jsonb"), ("visitor_id", "text"), ("session_id", "text"), ("user_agent", "text"),
-        ("first_touch", "jsonb"), ("last_touch", "jsonb"), ("journey", "jsonb"),
-        ("dealer_id", "text"), ("is_lead", "boolean"), ("junk_reason", "text"), ("repeat_of", "text"), ("updated_at", "timestamptz"),
+    static let typedColumns: [(name: String, type: PostgresElementType)] = [
+        ("call_id", .text), ("revision", .bigint), ("site_id", .text), ("tracking_number", .text),
+        ("caller", .text), ("caller_name", .text),
+        ("started_at", .timestamptz), ("answered_at", .timestamptz), ("ended_at", .timestamptz),
+        ("disposition", .text), ("answered_by", .text), ("talk_seconds", .integer), ("ring_seconds", .integer),
+        ("match_kind", .text), ("match_confidence", .doublePrecision), ("candidate_count", .integer),
+        ("match_explanation", .jsonb), ("visitor_id", .text), ("session_id", .text), ("user_agent", .text),
+        ("first_touch", .jsonb), ("last_touch", .jsonb), ("journey", .jsonb),
+        ("dealer_id", .text), ("is_lead", .boolean), ("junk_reason", .text), ("repeat_of", .text), ("updated_at", .timestamptz),
     ]
     static let columns = typedColumns.map(\.name)
 
@@ -78,7 +78,7 @@ public struct LeadWriter: Sendable {
 
     /// The delivery statement: the batch as arrays, CRM sync state, one `NOTIFY` per changed lead.
     static func unnestStatement(_ schema: PostgresSchema) -> String {
-        let arrays = typedColumns.enumerated().map { "$\($0.offset + 1)::\($0.element.type)[]" }.joined(separator: ", ")
+        let arrays = typedColumns.enumerated().map { "$\($0.offset + 1)::\($0.element.type.sqlName)[]" }.joined(separator: ", ")
         return """
             WITH changed AS (\(upsert(into: schema, rows: "SELECT * FROM unnest(\(arrays))")) RETURNING l.call_id),
             sync AS (
@@ -127,7 +127,7 @@ public struct LeadRows: Sendable {
             }
         }
         let sanitized = rows.map { $0.sanitized() }
-        var columns = PostgresArrayColumns(width: LeadWriter.columns.count, reservingBytes: sanitized.count * 1300)
+        var columns = PostgresArrayColumns(types: LeadWriter.typedColumns.map(\.type), reservingBytes: sanitized.count * 1300)
         for row in sanitized { row.appendColumns(to: &columns) }
         self.count = sanitized.count
         self.rows = sanitized
@@ -140,12 +140,12 @@ extension LeadChange {
     func appendColumns(to p: inout some PostgresTextValues) {
         p.append(callID); p.append(revision); p.append(siteID); p.append(trackingNumber)
         p.append(caller); p.append(callerName)
-        p.append(startedAt.postgresText); p.append(answeredAt?.postgresText); p.append(endedAt?.postgresText)
+        p.append(startedAt); p.append(answeredAt); p.append(endedAt)
         p.append(disposition); p.append(answeredBy); p.append(talkSeconds); p.append(ringSeconds)
         p.append(matchKind); p.append(matchConfidence); p.append(candidateCount); p.append(matchExplanation)
         p.append(visitorID); p.append(sessionID); p.append(userAgent)
         p.append(firstTouch); p.append(lastTouch); p.append(journey)
-        p.append(dealerID); p.append(isLead); p.append(junkReason); p.append(repeatOf); p.append(changedAt.postgresText)
+        p.append(dealerID); p.append(isLead); p.append(junkReason); p.append(repeatOf); p.append(changedAt)
     }
 }
 

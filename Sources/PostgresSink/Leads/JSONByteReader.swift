@@ -1,0 +1,241 @@
+/// Reads JSON values straight from UTF-8 bytes, for the records the outbox holds: objects of
+/// strings, numbers, booleans, `null` and small nested objects, as `JSONEncoder` writes them.
+///
+/// Foundation's `JSONDecoder` cost ~25 µs a lead change (a third of the client's time while the
+/// outbox drained), most of it building a value tree and decoding escaped strings through a slow
+/// path; this reads each value in place. It is strict: anything it does not expect (a lone
+/// surrogate, a raw control character, a number where a string should be, an unknown key) throws
+/// `Unexpected`, and its caller then asks `JSONDecoder`, so this reader never decides what an odd
+/// payload means.
+struct JSONByteReader: ~Copyable {
+    struct Unexpected: Error {}
+
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private var index = 0
+    /// The bytes of a string with escapes, reused across strings.
+    private var scratch: [UInt8] = []
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+    }
+
+    /// Nothing but white space is left.
+    mutating func atEnd() -> Bool {
+        skipSpace()
+        return index == bytes.count
+    }
+
+    mutating func beginObject() throws(Unexpected) {
+        try expect(UInt8(ascii: "{"))
+    }
+
+    /// The index in `keys` of the next key of the current object (read up to its `:`), or nil at
+    /// the object's end. `first` tells whether a comma must come before it; `expected` is tried
+    /// first (fields usually come in the order they were written).
+    mutating func nextKey(in keys: [[UInt8]], expected: Int, first: Bool) throws(Unexpected) -> Int? {
+        skipSpace()
+        guard index < bytes.count else { throw Unexpected() }
+        if bytes[index] == UInt8(ascii: "}") {
+            index += 1
+            return nil
+        }
+        if !first { try expect(UInt8(ascii: ",")) }
+        try expect(UInt8(ascii: "\""))
+        let start = index
+        while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+            // Keys are plain ASCII names; an escaped one is left to JSONDecoder.
+            guard bytes[index] != UInt8(ascii: "\\") else { throw Unexpected() }
+            index += 1
+        }
+        guard index < bytes.count else { throw Unexpected() }
+        let key = UnsafeBufferPointer(rebasing: bytes[start..<index])
+        index += 1
+        try expect(UInt8(ascii: ":"))
+        if expected < keys.count, key.elementsEqual(keys[expected]) { return expected }
+        guard let found = keys.firstIndex(where: { key.elementsEqual($0) }) else { throw Unexpected() }
+        return found
+    }
+
+    /// `null` (consumed) or not (nothing consumed).
+    mutating func null() -> Bool {
+        skipSpace()
+        guard literal("null") else { return false }
+        return true
+    }
+
+    mutating func bool() throws(Unexpected) -> Bool {
+        skipSpace()
+        if literal("true") { return true }
+        if literal("false") { return false }
+        throw Unexpected()
+    }
+
+    mutating func int64() throws(Unexpected) -> Int64 {
+        skipSpace()
+        let negative = index < bytes.count && bytes[index] == UInt8(ascii: "-")
+        if negative { index += 1 }
+        let start = index
+        var value: Int64 = 0
+        while index < bytes.count, bytes[index] &- UInt8(ascii: "0") < 10 {
+            let digit = Int64(bytes[index] &- UInt8(ascii: "0"))
+            // Accumulated negatively, so that Int64.min fits.
+            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflow2) = times10.subtractingReportingOverflow(digit)
+            guard !overflow1, !overflow2 else { throw Unexpected() }
+            value = next
+            index += 1
+        }
+        guard index > start, index - start == 1 || bytes[start] != UInt8(ascii: "0") else { throw Unexpected() }
+        // A fraction or exponent is not an integer as JSONEncoder writes one.
+        if index < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[index]) { throw Unexpected() }
+        if negative { return value }
+        guard value != .min else { throw Unexpected() }
+        return -value
+    }
+
+    /// A number, or one of the strings `inf`, `-inf`, `nan` (how `LeadPayload` writes the non-finite).
+    mutating func double() throws(Unexpected) -> Double {
+        skipSpace()
+        guard index < bytes.count else { throw Unexpected() }
+        if bytes[index] == UInt8(ascii: "\"") {
+            switch try string() {
+            case "inf": return .infinity
+            case "-inf": return -.infinity
+            case "nan": return .nan
+            default: throw Unexpected()
+            }
+        }
+        let start = index
+        guard bytes[index] != UInt8(ascii: "+") else { throw Unexpected() }
+        while index < bytes.count, Self.isNumberByte(bytes[index]) { index += 1 }
+        guard index > start, let value = Double(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)),
+              value.isFinite else { throw Unexpected() }
+        return value
+    }
+
+    mutating func string() throws(Unexpected) -> String {
+        skipSpace()
+        try expect(UInt8(ascii: "\""))
+        let start = index
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                index += 1
+                return try Self.validText(UnsafeBufferPointer(rebasing: bytes[start..<(index - 1)]))
+            }
+            if byte == UInt8(ascii: "\\") { return try escapedString(from: start) }
+            guard byte >= 0x20 else { throw Unexpected() }
+            index += 1
+        }
+        throw Unexpected()
+    }
+
+    // MARK: Internals
+
+    /// The rest of a string that holds an escape: the plain run before it, then escape by escape.
+    private mutating func escapedString(from start: Int) throws(Unexpected) -> String {
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                return try scratch.withUnsafeBufferPointer { buffer throws(Unexpected) in try Self.validText(buffer) }
+            case UInt8(ascii: "\\"):
+                try unescape()
+            case ..<0x20:
+                throw Unexpected()
+            default:
+                scratch.append(byte)
+            }
+        }
+        throw Unexpected()
+    }
+
+    /// One escape, after its backslash, appended to `scratch` as UTF-8.
+    private mutating func unescape() throws(Unexpected) {
+        guard index < bytes.count else { throw Unexpected() }
+        let letter = bytes[index]
+        index += 1
+        switch letter {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scratch.append(letter)
+        case UInt8(ascii: "b"): scratch.append(0x08)
+        case UInt8(ascii: "f"): scratch.append(0x0C)
+        case UInt8(ascii: "n"): scratch.append(0x0A)
+        case UInt8(ascii: "r"): scratch.append(0x0D)
+        case UInt8(ascii: "t"): scratch.append(0x09)
+        case UInt8(ascii: "u"):
+            var code = UInt32(try hex4())
+            if (0xD800...0xDBFF).contains(code) {
+                // A high surrogate must be followed by an escaped low one; a lone half is left to JSONDecoder.
+                guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else { throw Unexpected() }
+                index += 2
+                let low = UInt32(try hex4())
+                guard (0xDC00...0xDFFF).contains(low) else { throw Unexpected() }
+                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+            } else if (0xDC00...0xDFFF).contains(code) {
+                throw Unexpected()
+            }
+            guard let scalar = Unicode.Scalar(code) else { throw Unexpected() }
+            scratch.append(contentsOf: UTF8.encode(scalar)!)
+        default:
+            throw Unexpected()
+        }
+    }
+
+    private mutating func hex4() throws(Unexpected) -> UInt16 {
+        guard index + 4 <= bytes.count else { throw Unexpected() }
+        var value: UInt16 = 0
+        for _ in 0..<4 {
+            let byte = bytes[index]
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: throw Unexpected()
+            }
+            value = value << 4 | UInt16(digit)
+            index += 1
+        }
+        return value
+    }
+
+    /// Text from bytes that must already be valid UTF-8 (JSONDecoder refuses invalid bytes too).
+    private static func validText(_ bytes: UnsafeBufferPointer<UInt8>) throws(Unexpected) -> String {
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw Unexpected() }
+        return text
+    }
+
+    private static func isNumberByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."),
+             UInt8(ascii: "e"), UInt8(ascii: "E"): true
+        default: false
+        }
+    }
+
+    private mutating func literal(_ word: StaticString) -> Bool {
+        let count = word.utf8CodeUnitCount
+        guard index + count <= bytes.count else { return false }
+        let matches = word.withUTF8Buffer { UnsafeBufferPointer(rebasing: bytes[index..<(index + count)]).elementsEqual($0) }
+        if matches { index += count }
+        return matches
+    }
+
+    private mutating func expect(_ byte: UInt8) throws(Unexpected) {
+        skipSpace()
+        guard index < bytes.count, bytes[index] == byte else { throw Unexpected() }
+        index += 1
+    }
+
+    private mutating func skipSpace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            default: return
+            }
+        }
+    }
+}
