@@ -151,6 +151,37 @@ struct LeadWriterTests {
         ])
     }
 
+    /// A touch that is an element of the journey travels as its index there; every touch arrives as
+    /// the change says, whether sent that way or whole.
+    @Test func touchesArriveWhetherSentAsJourneyIndexOrWhole() async throws {
+        let scratch = try Scratch()
+        let pg = try await scratch.migrated()
+        let a = #"{"session_id":"s-a","at":1,"source":"x, ] [ } \" \\","channel":"referral"}"#
+        let b = #"{"session_id":"s-b","at":2,"source":"google","channel":"paid_search"}"#
+        let direct = #"{"session_id":"s-c","at":3,"source":null,"channel":"direct"}"#
+        var cases: [(first: String?, last: String?, journey: String)] = [
+            (a, b, "[\(a),\(b),\(direct)]"),        // last non-direct touch before a direct visit
+            (a, a, "[\(a)]"),
+            (b, b, "[\(a), \(b) ,\(a),\(b)]"),       // the first b for first, the last b for last
+            (#"{"static":"billboard"}"#, #"{"static":"billboard"}"#, "[]"), // static numbers: not in the journey
+            (a, nil, " [ \(a) ] "),
+            (#"{"at":1, "session_id":"s-a"}"#, b, #"[{"session_id":"s-a","at":1},\#(b)]"#), // the same JSON, other text
+        ]
+        let changes = cases.enumerated().map { index, touches in
+            var change = lead(index + 1)
+            (change.firstTouch, change.lastTouch, change.journey) = touches
+            return change
+        }
+        try await scratch.upsert(pg, changes)
+        for (index, touches) in cases.enumerated() {
+            let row = try await scratch.rows(pg, """
+                SELECT first_touch = $1::jsonb, last_touch IS NOT DISTINCT FROM $2::jsonb, journey = $3::jsonb
+                FROM $schema.lead WHERE call_id = $4
+                """, [touches.first, touches.last, touches.journey, "call-\(index + 1)"])
+            #expect(row == [["t", "t", "t"]], "case \(index + 1)")
+        }
+    }
+
     /// The batch travels as arrays: text that means something inside an array literal must arrive as written.
     @Test func textThatLooksLikeArraySyntaxArrivesAsWritten() async throws {
         let scratch = try Scratch()

@@ -130,7 +130,77 @@ struct JSONByteReader: ~Copyable {
         throw Unexpected()
     }
 
+    /// The byte ranges of the elements of the array that comes next (white space around them left out).
+    mutating func arrayElementRanges() throws(Unexpected) -> [Range<Int>] {
+        try expect(UInt8(ascii: "["))
+        var ranges: [Range<Int>] = []
+        skipSpace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+            index += 1
+            return ranges
+        }
+        while true {
+            skipSpace()
+            let start = index
+            try skipValue()
+            ranges.append(start..<index)
+            skipSpace()
+            guard index < bytes.count else { throw Unexpected() }
+            index += 1
+            if bytes[index - 1] == UInt8(ascii: "]") { return ranges }
+            guard bytes[index - 1] == UInt8(ascii: ",") else { throw Unexpected() }
+        }
+    }
+
     // MARK: Internals
+
+    /// Steps over one value of any kind, checking only its structure (strings, brackets, commas).
+    private mutating func skipValue(depth: Int = 0) throws(Unexpected) {
+        guard depth < 64 else { throw Unexpected() }
+        skipSpace()
+        guard index < bytes.count else { throw Unexpected() }
+        switch bytes[index] {
+        case UInt8(ascii: "\""):
+            index += 1
+            while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+                index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+            }
+            guard index < bytes.count else { throw Unexpected() }
+            index += 1
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            let close = bytes[index] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+            index += 1
+            skipSpace()
+            if index < bytes.count, bytes[index] == close {
+                index += 1
+                return
+            }
+            while true {
+                if close == UInt8(ascii: "}") {
+                    try skipValue(depth: depth + 1) // the key
+                    try expect(UInt8(ascii: ":"))
+                }
+                try skipValue(depth: depth + 1)
+                skipSpace()
+                guard index < bytes.count else { throw Unexpected() }
+                index += 1
+                if bytes[index - 1] == close { return }
+                guard bytes[index - 1] == UInt8(ascii: ",") else { throw Unexpected() }
+            }
+        default:
+            // A number or a literal: up to the next delimiter.
+            let start = index
+            while index < bytes.count, !Self.isDelimiter(bytes[index]) { index += 1 }
+            guard index > start else { throw Unexpected() }
+        }
+    }
+
+    private static func isDelimiter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"), UInt8(ascii: ":"), 0x20, 0x0A, 0x0D, 0x09: true
+        default: false
+        }
+    }
 
     /// The rest of a string that holds an escape: the plain run before it, then escape by escape.
     private mutating func escapedString(from start: Int) throws(Unexpected) -> String {

@@ -4,13 +4,15 @@ import Synchronization
 /// back to an older revision; every lead that changed gets its CRM sync state set to pending and one
 /// `NOTIFY` with its call id, all in the same statement (one round trip, one commit). The rows travel
 /// as one binary array per column, taken apart by `unnest` on the server: one prepared statement for
-/// every batch size, and a few long parameters instead of 28 per row.
+/// every batch size, and a few long parameters instead of 28 per row. A first or last touch that is
+/// an element of the journey travels as its index there, so the server parses its JSON once.
 ///
 /// ```sql
-/// WITH changed AS (INSERT INTO lead … SELECT * FROM unnest($1::text[], …) ON CONFLICT (call_id)
+/// WITH changed AS (INSERT INTO lead … SELECT u.call_id, …, CASE … u.journey -> u.first_touch_at END, …
+///                  FROM unnest($1::text[], …) AS u(…) ON CONFLICT (call_id)
 ///                  DO UPDATE SET … WHERE lead.revision < EXCLUDED.revision RETURNING call_id),
 ///      sync AS (INSERT INTO crm_sync (lead_id) SELECT call_id FROM changed ON CONFLICT … pending)
-/// SELECT count(*) FROM (SELECT pg_notify($29, call_id) FROM changed) n
+/// SELECT count(*) FROM (SELECT pg_notify($31, call_id) FROM changed) n
 /// ```
 public struct LeadWriter: Sendable {
     public let schema: PostgresSchema
@@ -76,17 +78,30 @@ public struct LeadWriter: Sendable {
             """
     }
 
+    /// What the delivery sends beyond the lead's columns: where in the journey the first and the last
+    /// touch stand (NULL when a touch is sent whole), so the server parses each touch's JSON once.
+    static let touchIndexColumns: [(name: String, type: PostgresElementType)] = [("first_touch_at", .integer), ("last_touch_at", .integer)]
+    static let wireTypes = (typedColumns + touchIndexColumns).map(\.type)
+
     /// The delivery statement: the batch as arrays, CRM sync state, one `NOTIFY` per changed lead.
     static func unnestStatement(_ schema: PostgresSchema) -> String {
-        let arrays = typedColumns.enumerated().map { "$\($0.offset + 1)::\($0.element.type.sqlName)[]" }.joined(separator: ", ")
+        let wire = typedColumns + touchIndexColumns
+        let arrays = wire.enumerated().map { "$\($0.offset + 1)::\($0.element.type.sqlName)[]" }.joined(separator: ", ")
+        let values = columns.map { name -> String in
+            switch name {
+            case "first_touch", "last_touch": "CASE WHEN u.\(name)_at IS NULL THEN u.\(name) ELSE u.journey -> u.\(name)_at END"
+            default: "u.\(name)"
+            }
+        }.joined(separator: ", ")
+        let rows = "SELECT \(values) FROM unnest(\(arrays)) AS u(\(wire.map(\.name).joined(separator: ", ")))"
         return """
-            WITH changed AS (\(upsert(into: schema, rows: "SELECT * FROM unnest(\(arrays))")) RETURNING l.call_id),
+            WITH changed AS (\(upsert(into: schema, rows: rows)) RETURNING l.call_id),
             sync AS (
                 INSERT INTO \(schema.qualified("crm_sync")) AS s (lead_id) SELECT call_id FROM changed
                 ON CONFLICT (lead_id) DO UPDATE SET state = 'pending', attempts = 0, last_error = NULL, updated_at = now()
                 WHERE s.state <> 'pending'
             )
-            SELECT count(*) FROM (SELECT pg_notify($\(columns.count + 1), call_id) FROM changed) notified
+            SELECT count(*) FROM (SELECT pg_notify($\(wire.count + 1), call_id) FROM changed) notified
             """
     }
 
@@ -127,11 +142,39 @@ public struct LeadRows: Sendable {
             }
         }
         let sanitized = rows.map { $0.sanitized() }
-        var columns = PostgresArrayColumns(types: LeadWriter.typedColumns.map(\.type), reservingBytes: sanitized.count * 1300)
-        for row in sanitized { row.appendColumns(to: &columns) }
+        var columns = PostgresArrayColumns(types: LeadWriter.wireTypes, reservingBytes: sanitized.count * 1300)
+        for row in sanitized {
+            // A touch that is, byte for byte, an element of the journey travels as its index.
+            var wire = row
+            let (first, last) = Self.journeyIndices(of: row.firstTouch, row.lastTouch, in: row.journey)
+            if first != nil { wire.firstTouch = nil }
+            if last != nil { wire.lastTouch = nil }
+            wire.appendColumns(to: &columns)
+            columns.append(first)
+            columns.append(last)
+        }
         self.count = sanitized.count
         self.rows = sanitized
         self.columns = columns.parameters
+    }
+}
+
+extension LeadRows {
+    /// Where `first` and `last` stand in the journey's JSON array, when each is byte for byte one of
+    /// its elements (the first such for `first`, the last for `last`); nil otherwise.
+    static func journeyIndices(of first: String?, _ last: String?, in journey: String) -> (first: Int?, last: Int?) {
+        guard first != nil || last != nil else { return (nil, nil) }
+        var journey = journey
+        return journey.withUTF8 { bytes in
+            var reader = JSONByteReader(bytes)
+            guard let ranges = try? reader.arrayElementRanges() else { return (nil, nil) }
+            func matches(_ touch: String, _ range: Range<Int>) -> Bool {
+                var touch = touch
+                return touch.withUTF8 { UnsafeBufferPointer(rebasing: bytes[range]).elementsEqual($0) }
+            }
+            return (first.flatMap { touch in ranges.firstIndex { matches(touch, $0) } },
+                    last.flatMap { touch in ranges.lastIndex { matches(touch, $0) } })
+        }
     }
 }
 
