@@ -1,4 +1,5 @@
 import CallTrackCore
+import CoreMetrics
 import PostgresSink
 import Store
 import Testing
@@ -10,7 +11,8 @@ struct MergeDeliveryTests {
     @Test(.timeLimit(.minutes(2)))
     func aMergeFromAVisitReachesPostgresAndJoinsTheLeadsOfOnePerson() async throws {
         let scratch = try Scratch()
-        let rig = try DeliveryRig(scratch)
+        let metrics = RecordingMetrics()
+        let rig = try withMetricsFactory(metrics) { try DeliveryRig(scratch) }
         let writer = Task { [store = rig.store] in await store.run() }
         defer { writer.cancel() }
         try await rig.running {
@@ -40,6 +42,9 @@ struct MergeDeliveryTests {
             ])
             #expect(try await rig.delivery.outbox.stats().pending == 0)
             #expect(try await rig.delivery.outbox.stats().failed == 0)
+            // Three leads and two merges, each counted as what it is.
+            #expect(metrics.value("calltrackd_leads_delivered_total") == 3)
+            #expect(metrics.value("calltrackd_visitor_merges_delivered_total") == 2)
         }
     }
 

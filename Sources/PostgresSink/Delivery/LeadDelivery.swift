@@ -276,7 +276,10 @@ public final class LeadDelivery: Service, Sendable {
             // revision guard makes harmless.
             logger.info("outbox update failed", metadata: ["error": "\(error)"])
         }
-        metrics.delivered.increment(by: batch.count - failures.count)
+        let failed = Set(failures.map(\.id))
+        let merges = batch.count { $0.merge != nil && !failed.contains($0.entry.id) }
+        metrics.delivered.increment(by: batch.count - failures.count - merges)
+        metrics.mergesDelivered.increment(by: merges)
         metrics.setAside.increment(by: failures.count)
         let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.progress.doneThrough = last
