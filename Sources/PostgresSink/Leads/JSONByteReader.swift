@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
 /// Reads JSON values straight from UTF-8 bytes, for the records the outbox holds: objects of
 /// strings, numbers, booleans, `null` and small nested objects, as `JSONEncoder` writes them.
 ///
@@ -51,8 +57,8 @@ struct JSONByteReader: ~Copyable {
         let key = UnsafeBufferPointer(rebasing: bytes[start..<index])
         index += 1
         try expect(UInt8(ascii: ":"))
-        if expected < keys.count, key.elementsEqual(keys[expected]) { return expected }
-        guard let found = keys.firstIndex(where: { key.elementsEqual($0) }) else { throw Unexpected() }
+        if expected < keys.count, Self.same(key, keys[expected]) { return expected }
+        guard let found = keys.firstIndex(where: { Self.same(key, $0) }) else { throw Unexpected() }
         return found
     }
 
@@ -202,22 +208,23 @@ struct JSONByteReader: ~Copyable {
         }
     }
 
-    /// The rest of a string that holds an escape: the plain run before it, then escape by escape.
+    /// The rest of a string that holds an escape: the plain runs copied whole, escape by escape.
     private mutating func escapedString(from start: Int) throws(Unexpected) -> String {
         scratch.removeAll(keepingCapacity: true)
-        scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+        var run = start
         while index < bytes.count {
             let byte = bytes[index]
-            index += 1
-            switch byte {
-            case UInt8(ascii: "\""):
-                return try scratch.withUnsafeBufferPointer { buffer throws(Unexpected) in try Self.validText(buffer) }
-            case UInt8(ascii: "\\"):
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<index]))
+                index += 1
+                if byte == UInt8(ascii: "\"") {
+                    return try scratch.withUnsafeBufferPointer { buffer throws(Unexpected) in try Self.validText(buffer) }
+                }
                 try unescape()
-            case ..<0x20:
-                throw Unexpected()
-            default:
-                scratch.append(byte)
+                run = index
+            } else {
+                guard byte >= 0x20 else { throw Unexpected() }
+                index += 1
             }
         }
         throw Unexpected()
@@ -270,6 +277,18 @@ struct JSONByteReader: ~Copyable {
             index += 1
         }
         return value
+    }
+
+    /// Byte equality without the generic sequence walk (this runs for every key of every payload).
+    static func same(_ bytes: UnsafeBufferPointer<UInt8>, _ other: [UInt8]) -> Bool {
+        other.withUnsafeBufferPointer { same(bytes, $0, 0..<$0.count) }
+    }
+
+    /// `bytes` equals `other[range]`, byte for byte.
+    static func same(_ bytes: UnsafeBufferPointer<UInt8>, _ other: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        guard bytes.count == range.count else { return false }
+        guard let base = bytes.baseAddress, let otherBase = other.baseAddress else { return true }
+        return memcmp(base, otherBase + range.lowerBound, bytes.count) == 0
     }
 
     /// Text from bytes that must already be valid UTF-8 (JSONDecoder refuses invalid bytes too).

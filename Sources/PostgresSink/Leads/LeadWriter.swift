@@ -170,7 +170,7 @@ extension LeadRows {
             guard let ranges = try? reader.arrayElementRanges() else { return (nil, nil) }
             func matches(_ touch: String, _ range: Range<Int>) -> Bool {
                 var touch = touch
-                return touch.withUTF8 { UnsafeBufferPointer(rebasing: bytes[range]).elementsEqual($0) }
+                return touch.withUTF8 { JSONByteReader.same($0, bytes, range) }
             }
             return (first.flatMap { touch in ranges.firstIndex { matches(touch, $0) } },
                     last.flatMap { touch in ranges.lastIndex { matches(touch, $0) } })
