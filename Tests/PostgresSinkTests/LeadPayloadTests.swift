@@ -84,6 +84,9 @@ import TestSupport
         "{\(base),\"callerName\":\"\\ud83d\"}",                                                    // a lone surrogate
         "{\(base),\"callerName\":\"\\udc00x\"}",
         "{\(base),\"callerName\":\"a\u{1}b\"}",                                                    // a raw control character
+        "{\(base),\"callerName\":\"x\\\"y\\u12\"}",                                               // an escape cut short by the quote
+        "{\(base),\"callerName\":\"\\ud83d\\u\"}",
+        "{\(base),\"callerName\":\"x\\q\"}",                                                      // not an escape
         "{\(base),\"unknown\":[1,{\"x\":null}]}",                                                  // a key it does not know
         "{\(base),\"callerName\":\"x\",\"callerName\":\"y\"}",                                     // a key twice
         "{\(base),\"talkSeconds\":1.5}".replacingOccurrences(of: #""talkSeconds":0,"#, with: ""),

@@ -18,8 +18,6 @@ struct JSONByteReader: ~Copyable {
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
-    /// The bytes of a string with escapes, reused across strings.
-    private var scratch: [UInt8] = []
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
@@ -208,40 +206,63 @@ struct JSONByteReader: ~Copyable {
         }
     }
 
-    /// The rest of a string that holds an escape: the plain runs copied whole, escape by escape.
+    /// The rest of a string that holds an escape, unescaped straight into the new string's storage
+    /// (never longer than the escaped text): plain runs copied whole, escape by escape.
     private mutating func escapedString(from start: Int) throws(Unexpected) -> String {
-        scratch.removeAll(keepingCapacity: true)
-        var run = start
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<index]))
-                index += 1
-                if byte == UInt8(ascii: "\"") {
-                    return try scratch.withUnsafeBufferPointer { buffer throws(Unexpected) in try Self.validText(buffer) }
-                }
-                try unescape()
-                run = index
-            } else {
-                guard byte >= 0x20 else { throw Unexpected() }
-                index += 1
-            }
+        var end = index
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\"") {
+            guard bytes[end] >= 0x20 else { throw Unexpected() }
+            end += bytes[end] == UInt8(ascii: "\\") ? 2 : 1
         }
-        throw Unexpected()
+        guard end < bytes.count else { throw Unexpected() }
+        var failed = false
+        let text = String(unsafeUninitializedCapacity: end - start) { out in
+            var written = 0
+            func copy(_ range: Range<Int>) {
+                guard !range.isEmpty else { return }
+                (out.baseAddress! + written).update(from: bytes.baseAddress! + range.lowerBound, count: range.count)
+                written += range.count
+            }
+            copy(start..<index)
+            var run = index
+            while index < end {
+                guard bytes[index] == UInt8(ascii: "\\") else {
+                    index += 1
+                    continue
+                }
+                copy(run..<index)
+                index += 1
+                guard let scalar = try? unescapedScalar() else {
+                    failed = true
+                    return 0
+                }
+                for byte in UTF8.encode(scalar)! {
+                    out[written] = byte
+                    written += 1
+                }
+                run = index
+            }
+            copy(run..<end)
+            return written
+        }
+        // An escape that ran past the closing quote (`\u` with too few digits before it) is malformed too.
+        guard !failed, index == end else { throw Unexpected() }
+        index = end + 1
+        return text
     }
 
-    /// One escape, after its backslash, appended to `scratch` as UTF-8.
-    private mutating func unescape() throws(Unexpected) {
+    /// One escape, after its backslash: the character it stands for.
+    private mutating func unescapedScalar() throws(Unexpected) -> Unicode.Scalar {
         guard index < bytes.count else { throw Unexpected() }
         let letter = bytes[index]
         index += 1
         switch letter {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scratch.append(letter)
-        case UInt8(ascii: "b"): scratch.append(0x08)
-        case UInt8(ascii: "f"): scratch.append(0x0C)
-        case UInt8(ascii: "n"): scratch.append(0x0A)
-        case UInt8(ascii: "r"): scratch.append(0x0D)
-        case UInt8(ascii: "t"): scratch.append(0x09)
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): return Unicode.Scalar(letter)
+        case UInt8(ascii: "b"): return "\u{08}"
+        case UInt8(ascii: "f"): return "\u{0C}"
+        case UInt8(ascii: "n"): return "\n"
+        case UInt8(ascii: "r"): return "\r"
+        case UInt8(ascii: "t"): return "\t"
         case UInt8(ascii: "u"):
             var code = UInt32(try hex4())
             if (0xD800...0xDBFF).contains(code) {
@@ -255,7 +276,7 @@ struct JSONByteReader: ~Copyable {
                 throw Unexpected()
             }
             guard let scalar = Unicode.Scalar(code) else { throw Unexpected() }
-            scratch.append(contentsOf: UTF8.encode(scalar)!)
+            return scalar
         default:
             throw Unexpected()
         }
