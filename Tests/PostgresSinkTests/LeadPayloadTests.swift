@@ -61,6 +61,31 @@ import TestSupport
         }
     }
 
+    /// Damaged payloads (bytes flipped, dropped, repeated, cut): never a crash, and always what
+    /// `JSONDecoder` makes of them, a change or none.
+    @Test(arguments: 1...32 as ClosedRange<UInt64>)
+    func damagedPayloadsReadAsFoundationReadsThem(seed: UInt64) throws {
+        var rng = SeededRandom(seed: seed)
+        let encoder = LeadPayload.encoder()
+        let damage: [UInt8] = Array(#"{}[]",:\"0123456789-+.eEtrufalsn u"#.utf8) + [0x00, 0x1F, 0x7F, 0xC3, 0xA9, 0xFF]
+        for _ in 0..<300 {
+            var bytes = Array(try encoder.encode(Self.change(&rng)))
+            for _ in 0..<Int.random(in: 1...3, using: &rng) where !bytes.isEmpty {
+                let at = Int.random(in: 0..<bytes.count, using: &rng)
+                switch Int.random(in: 0..<4, using: &rng) {
+                case 0: bytes[at] = rng.pick(damage)
+                case 1: bytes.remove(at: at)
+                case 2: bytes.insert(bytes[at], at: at)
+                default: bytes.removeLast(Int.random(in: 0...min(8, bytes.count - at), using: &rng))
+                }
+            }
+            let payload = String(decoding: bytes, as: UTF8.self)
+            // Where the fast reader answers at all, it answers as Foundation does.
+            if let read = LeadPayload.readInPlace(payload) { #expect(read == reference(payload), "seed \(seed): \(payload)") }
+            #expect(LeadPayload.decode(payload) == reference(payload), "seed \(seed): \(payload)")
+        }
+    }
+
     @Test func notANumberReadsBack() throws {
         var change = LeadChange(callID: "c", revision: 1, siteID: "s", trackingNumber: "+1", startedAt: .epoch,
                                 matchKind: "exact", matchConfidence: .nan, candidateCount: 1, changedAt: .epoch)

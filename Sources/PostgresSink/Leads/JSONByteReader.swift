@@ -110,11 +110,38 @@ struct JSONByteReader: ~Copyable {
             }
         }
         let start = index
-        guard bytes[index] != UInt8(ascii: "+") else { throw Unexpected() }
-        while index < bytes.count, Self.isNumberByte(bytes[index]) { index += 1 }
-        guard index > start, let value = Double(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)),
-              value.isFinite else { throw Unexpected() }
+        try skipNumber()
+        let text = UnsafeBufferPointer(rebasing: bytes[start..<index])
+        guard let value = Double(String(decoding: text, as: UTF8.self)), value.isFinite else { throw Unexpected() }
+        // A number too small for a Double reads as 0 here and as an error in JSONDecoder: left to it.
+        if value == 0, text.prefix(while: { $0 != UInt8(ascii: "e") && $0 != UInt8(ascii: "E") }).contains(where: { (UInt8(ascii: "1")...UInt8(ascii: "9")).contains($0) }) {
+            throw Unexpected()
+        }
         return value
+    }
+
+    /// Steps over a number as JSON spells it: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+    /// (`Double` alone would take `05`, `+1` or `1.`, which JSON does not).
+    private mutating func skipNumber() throws(Unexpected) {
+        func digits() -> Int {
+            let start = index
+            while index < bytes.count, bytes[index] &- UInt8(ascii: "0") < 10 { index += 1 }
+            return index - start
+        }
+        func next(_ byte: UInt8) -> Bool {
+            guard index < bytes.count, bytes[index] == byte else { return false }
+            index += 1
+            return true
+        }
+        _ = next(UInt8(ascii: "-"))
+        let integerStart = index
+        let integerDigits = digits()
+        guard integerDigits > 0, integerDigits == 1 || bytes[integerStart] != UInt8(ascii: "0") else { throw Unexpected() }
+        if next(UInt8(ascii: ".")) { guard digits() > 0 else { throw Unexpected() } }
+        if next(UInt8(ascii: "e")) || next(UInt8(ascii: "E")) {
+            if !next(UInt8(ascii: "+")) { _ = next(UInt8(ascii: "-")) }
+            guard digits() > 0 else { throw Unexpected() }
+        }
     }
 
     mutating func string() throws(Unexpected) -> String {
@@ -316,14 +343,6 @@ struct JSONByteReader: ~Copyable {
     private static func validText(_ bytes: UnsafeBufferPointer<UInt8>) throws(Unexpected) -> String {
         guard let text = String(validating: bytes, as: UTF8.self) else { throw Unexpected() }
         return text
-    }
-
-    private static func isNumberByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."),
-             UInt8(ascii: "e"), UInt8(ascii: "E"): true
-        default: false
-        }
     }
 
     private mutating func literal(_ word: StaticString) -> Bool {
