@@ -159,7 +159,7 @@ struct LeadWriterTests {
         let a = #"{"session_id":"s-a","at":1,"source":"x, ] [ } \" \\","channel":"referral"}"#
         let b = #"{"session_id":"s-b","at":2,"source":"google","channel":"paid_search"}"#
         let direct = #"{"session_id":"s-c","at":3,"source":null,"channel":"direct"}"#
-        var cases: [(first: String?, last: String?, journey: String)] = [
+        let cases: [(first: String?, last: String?, journey: String)] = [
             (a, b, "[\(a),\(b),\(direct)]"),        // last non-direct touch before a direct visit
             (a, a, "[\(a)]"),
             (b, b, "[\(a), \(b) ,\(a),\(b)]"),       // the first b for first, the last b for last

@@ -2,7 +2,7 @@ import CallTrackCore
 
 /// Values written in column order: one parameter per value (`PostgresParameters`, as text) or
 /// one array per column (`PostgresArrayColumns`, binary).
-public protocol PostgresTextValues {
+public protocol PostgresValues {
     mutating func append(_ value: String?)
     mutating func append(_ value: Int64?)
     mutating func append(_ value: Int?)
@@ -11,7 +11,7 @@ public protocol PostgresTextValues {
     mutating func append(_ value: Timestamp?)
 }
 
-extension PostgresParameters: PostgresTextValues {}
+extension PostgresParameters: PostgresValues {}
 
 /// The element types an array column holds, with their binary formats (PostgreSQL's `*_send`).
 public enum PostgresElementType: Sendable {
@@ -52,7 +52,7 @@ public enum PostgresElementType: Sendable {
 /// timestamps travel as the server stores them (the text forms cost the server a parse per
 /// value and the client a format). NUL bytes are dropped from text, as `PostgresParameters`
 /// does; a value of the wrong kind for its column is a programming error.
-public struct PostgresArrayColumns: PostgresTextValues, Sendable {
+public struct PostgresArrayColumns: PostgresValues, Sendable {
     private let types: [PostgresElementType]
     /// The elements of each column, each as a 4-byte length (-1 for NULL) and its bytes.
     private var columns: [[UInt8]]
@@ -68,18 +68,12 @@ public struct PostgresArrayColumns: PostgresTextValues, Sendable {
     }
 
     public mutating func append(_ value: String?) {
-        guard var value else { return appendNull() }
+        guard let value else { return appendNull() }
         let type = types[column]
         precondition(type == .text || type == .jsonb, "text for a \(type) column")
         withElement { bytes in
             if type == .jsonb { bytes.append(1) } // jsonb's binary format: a version byte, then the text
-            value.withUTF8 { utf8 in
-                if utf8.contains(0) {
-                    for byte in utf8 where byte != 0 { bytes.append(byte) }
-                } else {
-                    bytes.append(contentsOf: utf8)
-                }
-            }
+            PostgresParameters.appendText(value, to: &bytes)
         }
     }
 
@@ -123,15 +117,14 @@ public struct PostgresArrayColumns: PostgresTextValues, Sendable {
         parameters.reserve(values: columns.count, bytes: columns.reduce(0) { $0 + $1.count + 20 })
         for index in columns.indices {
             // array_send's layout: dimensions, null flag, element type, then (size, lower bound) per dimension.
-            var array: [UInt8] = []
-            array.reserveCapacity(columns[index].count + 20)
-            Self.appendBigEndian(UInt32(1), to: &array)
-            Self.appendBigEndian(UInt32(hasNull[index] ? 1 : 0), to: &array)
-            Self.appendBigEndian(types[index].oid, to: &array)
-            Self.appendBigEndian(UInt32(rows), to: &array)
-            Self.appendBigEndian(UInt32(1), to: &array)
-            array.append(contentsOf: columns[index])
-            parameters.append(binary: array)
+            parameters.appendBinary { array in
+                Self.appendBigEndian(UInt32(1), to: &array)
+                Self.appendBigEndian(UInt32(hasNull[index] ? 1 : 0), to: &array)
+                Self.appendBigEndian(types[index].oid, to: &array)
+                Self.appendBigEndian(UInt32(rows), to: &array)
+                Self.appendBigEndian(UInt32(1), to: &array)
+                array.append(contentsOf: columns[index])
+            }
         }
         return parameters
     }

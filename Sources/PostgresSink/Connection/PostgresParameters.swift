@@ -31,7 +31,13 @@ public struct PostgresParameters: Sendable {
     public mutating func append(_ value: String?) {
         guard let value else { return appendNull() }
         let start = bytes.count
-        var text = value
+        Self.appendText(value, to: &bytes)
+        endText(from: start)
+    }
+
+    /// The UTF-8 of `text` without its NUL bytes (PostgreSQL text cannot hold them).
+    static func appendText(_ text: String, to bytes: inout [UInt8]) {
+        var text = text
         text.withUTF8 { utf8 in
             if utf8.contains(0) {
                 for byte in utf8 where byte != 0 { bytes.append(byte) }
@@ -39,15 +45,16 @@ public struct PostgresParameters: Sendable {
                 bytes.append(contentsOf: utf8)
             }
         }
-        endText(from: start)
     }
 
-    /// A value in PostgreSQL's binary format for the parameter's type (which the statement must name).
-    mutating func append(binary value: [UInt8]) {
-        offsets.append(bytes.count)
-        lengths.append(Int32(value.count))
+    /// A value in PostgreSQL's binary format for the parameter's type (which the statement must name),
+    /// written by `write` straight into the buffer.
+    mutating func appendBinary(_ write: (inout [UInt8]) -> Void) {
+        let start = bytes.count
+        write(&bytes)
+        offsets.append(start)
+        lengths.append(Int32(bytes.count - start))
         formats.append(1)
-        bytes.append(contentsOf: value)
     }
 
     /// Ends a text value that started at `start` in `bytes`.

@@ -76,22 +76,19 @@ struct JSONByteReader: ~Copyable {
 
     mutating func int64() throws(Unexpected) -> Int64 {
         skipSpace()
-        let negative = index < bytes.count && bytes[index] == UInt8(ascii: "-")
-        if negative { index += 1 }
         let start = index
+        try skipNumber()
+        let negative = bytes[start] == UInt8(ascii: "-")
         var value: Int64 = 0
-        while index < bytes.count, bytes[index] &- UInt8(ascii: "0") < 10 {
-            let digit = Int64(bytes[index] &- UInt8(ascii: "0"))
+        for byte in UnsafeBufferPointer(rebasing: bytes[(negative ? start + 1 : start)..<index]) {
+            // A fraction or exponent is not an integer as JSONEncoder writes one.
+            guard byte &- UInt8(ascii: "0") < 10 else { throw Unexpected() }
             // Accumulated negatively, so that Int64.min fits.
             let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
-            let (next, overflow2) = times10.subtractingReportingOverflow(digit)
+            let (next, overflow2) = times10.subtractingReportingOverflow(Int64(byte &- UInt8(ascii: "0")))
             guard !overflow1, !overflow2 else { throw Unexpected() }
             value = next
-            index += 1
         }
-        guard index > start, index - start == 1 || bytes[start] != UInt8(ascii: "0") else { throw Unexpected() }
-        // A fraction or exponent is not an integer as JSONEncoder writes one.
-        if index < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[index]) { throw Unexpected() }
         if negative { return value }
         guard value != .min else { throw Unexpected() }
         return -value
@@ -348,7 +345,7 @@ struct JSONByteReader: ~Copyable {
     private mutating func literal(_ word: StaticString) -> Bool {
         let count = word.utf8CodeUnitCount
         guard index + count <= bytes.count else { return false }
-        let matches = word.withUTF8Buffer { UnsafeBufferPointer(rebasing: bytes[index..<(index + count)]).elementsEqual($0) }
+        let matches = word.withUTF8Buffer { Self.same($0, bytes, index..<(index + count)) }
         if matches { index += count }
         return matches
     }

@@ -81,11 +81,13 @@ public struct LeadWriter: Sendable {
     /// What the delivery sends beyond the lead's columns: where in the journey the first and the last
     /// touch stand (NULL when a touch is sent whole), so the server parses each touch's JSON once.
     static let touchIndexColumns: [(name: String, type: PostgresElementType)] = [("first_touch_at", .integer), ("last_touch_at", .integer)]
-    static let wireTypes = (typedColumns + touchIndexColumns).map(\.type)
+    /// The arrays the delivery statement takes, in parameter order.
+    static let wireColumns = typedColumns + touchIndexColumns
+    static let wireTypes = wireColumns.map(\.type)
 
     /// The delivery statement: the batch as arrays, CRM sync state, one `NOTIFY` per changed lead.
     static func unnestStatement(_ schema: PostgresSchema) -> String {
-        let wire = typedColumns + touchIndexColumns
+        let wire = wireColumns
         let arrays = wire.enumerated().map { "$\($0.offset + 1)::\($0.element.type.sqlName)[]" }.joined(separator: ", ")
         let values = columns.map { name -> String in
             switch name {
@@ -180,7 +182,7 @@ extension LeadRows {
 
 extension LeadChange {
     /// Appends this change's values in `LeadWriter.columns` order.
-    func appendColumns(to p: inout some PostgresTextValues) {
+    func appendColumns(to p: inout some PostgresValues) {
         p.append(callID); p.append(revision); p.append(siteID); p.append(trackingNumber)
         p.append(caller); p.append(callerName)
         p.append(startedAt); p.append(answeredAt); p.append(endedAt)
