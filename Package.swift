@@ -28,10 +28,13 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
+        // A cache prefetch hint for the allocator (Swift has none): one inline C function, no I/O.
+        .target(name: "CPrefetch"),
         // Pure domain: numbers, pools, leases, sessions, sources, matching. No I/O, clock passed in.
         .target(
             name: "CallTrackCore",
             dependencies: [
+                "CPrefetch",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],

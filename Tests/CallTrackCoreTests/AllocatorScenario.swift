@@ -81,7 +81,10 @@ struct AllocatorScenario {
         rng = SeededRandom(seed: seed)
         let size = Int.random(in: poolSizes, using: &rng)
         numbers = (0..<size).map(AllocatorScenario.number)
-        visitors = (0..<Int.random(in: 1...12, using: &rng)).map { "v\($0)" }
+        // Visitor ids of every shape too: the allocator keeps a visitor inline in the lease record like a session.
+        visitors = (0..<Int.random(in: 1...12, using: &rng)).map {
+            mixedIDs ? "v" + AllocatorScenario.mixedID($0).dropFirst() : "v\($0)"
+        }
         policy = PoolPolicy()
         policy = randomPolicy()
         log.append("seed \(seed): pool of \(size), \(visitors.count) visitors, \(AllocatorOp.policy(policy))")

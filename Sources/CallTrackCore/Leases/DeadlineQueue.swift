@@ -63,6 +63,16 @@ struct DeadlineQueue: Sendable {
         }
     }
 
+    /// The entry `popDue` returns next if it is due by then, when its second has been reached; nil
+    /// when that needs the wheel to turn. For prefetching only.
+    var nextReached: TimedEntry? { near.min }
+
+    /// The entries of the seconds reached and not yet popped (the next second or so of deadlines,
+    /// in no order), so the caller can load what they name before they come due; `turns` counts
+    /// the times new ones joined. For prefetching only.
+    var reached: [TimedEntry] { near.unordered }
+    private(set) var turns = 0
+
     /// Removes and returns the least entry whose time is at or before `t`.
     mutating func popDue(upTo t: Int64) -> TimedEntry? {
         let second = Self.second(t)
@@ -96,6 +106,7 @@ struct DeadlineQueue: Sendable {
 
     private mutating func drain(_ index: Int) {
         for entry in buckets[index] { near.insert(entry) }
+        turns &+= 1
         buckets[index].removeAll(keepingCapacity: true)
         occupied[index >> 6] &= ~(1 << UInt64(index & 63))
     }

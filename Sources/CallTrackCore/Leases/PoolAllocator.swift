@@ -12,10 +12,12 @@ import HeapModule
 ///
 /// The cost per operation must not grow with the pool (a 100,000-number pool is served at
 /// nearly the speed of a 10-number one), so the state is kept in few, compact arrays: plain
-/// records indexed by integers, the session id inline in its lease record (`SessionKey`), a
-/// probe table of integers (`SessionTable`), times as microseconds, and a visitor kept per
-/// number as its hash, not its string. Memory follows the pool size and the live leases,
-/// never the number of sessions served. Time is always passed in.
+/// records indexed by integers, the session id inline in its lease record (`InlineID`), a
+/// probe table of integers (`IndexTable`), times as microseconds, the visitor inline in its
+/// lease record too and kept per number as its hash, and the number as an integer: a lease
+/// record holds no reference, so ending one touches nothing but the record and its number.
+/// Memory follows the pool size and the live leases, never the number of sessions served. Time
+/// is always passed in.
 public struct PoolAllocator: Sendable {
     public let poolID: String
     public private(set) var policy: PoolPolicy {
@@ -24,16 +26,20 @@ public struct PoolAllocator: Sendable {
     private var limits: Limits
 
     private var slots: [Slot] = []
-    private var slotByNumber: [PhoneNumber: Int] = [:]
+    /// Slot by number (`numberHash` of `PhoneNumber.packed`).
+    private var slotByNumber = IndexTable()
     /// Live leases; the place of an ended one is reused, with the next generation.
     private var leases: [LiveLease] = []
     private var vacant: [Int] = []
     /// Session → place of its live lease.
-    private var table = SessionTable()
-    /// The ids too long (or not ASCII) to sit inline in their lease record, by place.
+    private var table = IndexTable()
+    /// The session and visitor ids too long (or not ASCII) to sit inline in their lease record, by place.
     private var outOfLine: [Int: SessionID] = [:]
+    private var outOfLineVisitors: [Int: VisitorID] = [:]
     private var free = FreeQueue()
     private var deadlines: DeadlineQueue
+    /// `deadlines.turns` when the records of its reached entries were last prefetched.
+    private var prefetchedTurn = 0
     /// Only kept for a `share` pool: a `fallback` pool never asks for the idlest lease.
     private var idleOrder = Heap<TimedEntry>()
 
@@ -49,10 +55,10 @@ public struct PoolAllocator: Sendable {
 
     public var size: Int { slots.lazy.filter { !$0.retired }.count }
     public var liveLeaseCount: Int { table.count }
-    public var numbers: [PhoneNumber] { slots.indices.filter { !slots[$0].retired }.map { slots[$0].number } }
+    public var numbers: [PhoneNumber] { slots.indices.filter { !slots[$0].retired }.map { PhoneNumber(packed: slots[$0].number) } }
 
     public func lease(of session: SessionID) -> Lease? {
-        find(SessionKey(session), session).map { makeLease($0, session: session) }
+        find(InlineID(session), session).map { makeLease($0, session: session) }
     }
 
     public var liveLeases: [Lease] { leases.indices.filter { leases[$0].occupied }.map { makeLease($0) } }
@@ -82,18 +88,23 @@ public struct PoolAllocator: Sendable {
         session: SessionID, visitor: VisitorID, previousNumber: PhoneNumber? = nil, at now: Timestamp
     ) -> Outcome {
         let t = now.microsecondsSinceEpoch
+        let key = InlineID(session)
+        // Loaded while expiry works: the new session's bucket, the previous number's.
+        table.prefetch(hash: key.hash)
+        let previous = previousNumber?.packed
+        if let previous { slotByNumber.prefetch(hash: Self.numberHash(previous)) }
         expire(upTo: t, collecting: false)
-        let key = SessionKey(session)
         if let place = find(key, session) { return .existing(touch(place, session: session, at: t)) }
 
-        if let previous = previousNumber, let slot = slotByNumber[previous], isAvailable(slot, for: visitor, at: t) {
-            return .leased(start(key, session, visitor: visitor, slot: slot, at: t, shared: false), sticky: true)
+        let visitorID = InlineID(visitor)
+        if let previous, let slot = slotIndex(packed: previous), isAvailable(slot, for: visitorID, at: t) {
+            return .leased(start(key, session, visitor: visitor, visitorID, slot: slot, at: t, shared: false), sticky: true)
         }
         if let slot = popLeastRecentlyReleased(at: t) {
-            return .leased(start(key, session, visitor: visitor, slot: slot, at: t, shared: false), sticky: false)
+            return .leased(start(key, session, visitor: visitor, visitorID, slot: slot, at: t, shared: false), sticky: false)
         }
         guard policy.onExhaustion == .share, let (holder, slot) = idlestLiveLease() else { return .exhausted }
-        return .shared(start(key, session, visitor: visitor, slot: slot, at: t, shared: true), with: holder)
+        return .shared(start(key, session, visitor: visitor, visitorID, slot: slot, at: t, shared: true), with: holder)
     }
 
     /// Keeps a live lease alive (a page ping); nil when the session holds none.
@@ -101,7 +112,7 @@ public struct PoolAllocator: Sendable {
     public mutating func touch(session: SessionID, at now: Timestamp) -> Lease? {
         let t = now.microsecondsSinceEpoch
         expire(upTo: t, collecting: false)
-        guard let place = find(SessionKey(session), session) else { return nil }
+        guard let place = find(InlineID(session), session) else { return nil }
         return touch(place, session: session, at: t)
     }
 
@@ -117,7 +128,7 @@ public struct PoolAllocator: Sendable {
         let t = now.microsecondsSinceEpoch
         // A lease already past its deadline ended then, not now: its cooldown started then.
         expire(upTo: t, collecting: false)
-        guard let place = find(SessionKey(session), session) else { return }
+        guard let place = find(InlineID(session), session) else { return }
         end(place, at: t)
     }
 
@@ -126,7 +137,7 @@ public struct PoolAllocator: Sendable {
     public mutating func undo(_ outcome: Outcome) {
         switch outcome {
         case .leased(let lease, _), .shared(let lease, _):
-            guard let place = find(SessionKey(lease.sessionID), lease.sessionID) else { return }
+            guard let place = find(InlineID(lease.sessionID), lease.sessionID) else { return }
             let slot = leases[place].slot
             let previousRelease = leases[place].previousRelease
             let previousVisitor = leases[place].previousVisitor
@@ -145,7 +156,7 @@ public struct PoolAllocator: Sendable {
     // MARK: Pool changes (admin API)
 
     public mutating func add(_ number: PhoneNumber) {
-        if let slot = slotByNumber[number] {
+        if let slot = slotIndex(of: number) {
             guard slots[slot].retired else { return }
             slots[slot].retired = false
             // Idle-order entries of a retired number's live leases were dropped; a rebuild brings them back.
@@ -157,14 +168,14 @@ public struct PoolAllocator: Sendable {
             return
         }
         let slot = slots.count
-        slots.append(Slot(releasedAt: Timestamp.epoch.microsecondsSinceEpoch, number: number))
-        slotByNumber[number] = slot
+        slots.append(Slot(releasedAt: Timestamp.epoch.microsecondsSinceEpoch, number: number.packed))
+        slotByNumber.insert(hash: Self.numberHash(number.packed), place: slot)
         free.insert(FreeQueue.Entry(releasedAt: Timestamp.epoch.microsecondsSinceEpoch, slot: Int32(slot)))
     }
 
     /// Stops handing out `number`; a live lease on it runs to its end.
     public mutating func retire(_ number: PhoneNumber) {
-        guard let slot = slotByNumber[number] else { return }
+        guard let slot = slotIndex(of: number) else { return }
         slots[slot].retired = true
     }
 
@@ -176,24 +187,24 @@ public struct PoolAllocator: Sendable {
     /// Restores state after a restart: the leases not yet ended and each number's last release.
     public mutating func restore(liveLeases: [Lease], lastReleases: [PhoneNumber: (at: Timestamp, visitor: VisitorID)]) {
         for (number, release) in lastReleases {
-            guard let slot = slotByNumber[number] else { continue }
+            guard let slot = slotIndex(of: number) else { continue }
             slots[slot].releasedAt = release.at.microsecondsSinceEpoch
             slots[slot].lastVisitor = Self.visitorHash(release.visitor)
         }
         for lease in liveLeases {
-            let key = SessionKey(lease.sessionID)
-            guard let slot = slotByNumber[lease.number], find(key, lease.sessionID) == nil else { continue }
+            let key = InlineID(lease.sessionID)
+            guard let slot = slotIndex(of: lease.number), find(key, lease.sessionID) == nil else { continue }
             // The store's last release of a held number may be the live lease's own expiry; only the
             // max with the coming end counts, so anything not after the lease's start is exact.
             slots[slot].releasedAt = min(slots[slot].releasedAt, lease.startedAt.microsecondsSinceEpoch)
             slots[slot].holders += 1
             slots[slot].lastVisitor = Self.visitorHash(lease.visitorID)
             occupy(key, lease.sessionID, LiveLease(
-                slot: slot, number: slots[slot].number, visitor: lease.visitorID,
+                slot: slot, number: slots[slot].number, visitor: InlineID(lease.visitorID),
                 start: lease.startedAt.microsecondsSinceEpoch, lastActivity: lease.lastActivityAt.microsecondsSinceEpoch,
                 shared: lease.shared, previousRelease: slots[slot].releasedAt, previousVisitor: 0,
-                deadlineEntry: lease.expiresAt.microsecondsSinceEpoch, idleEntry: lease.lastActivityAt.microsecondsSinceEpoch,
-                tie: Self.tieBreak(lease.sessionID)))
+                deadlineEntry: lease.expiresAt.microsecondsSinceEpoch, idleEntry: lease.lastActivityAt.microsecondsSinceEpoch),
+                visitor: lease.visitorID)
         }
         rebuildHeaps()
     }
@@ -226,42 +237,48 @@ public struct PoolAllocator: Sendable {
         var lastVisitor: UInt64 = 0
         var holders: Int32 = 0
         var retired = false
-        var number: PhoneNumber
+        /// `PhoneNumber.packed`.
+        var number: UInt64
     }
 
-    /// A live lease: what a ping reads sits in this one record (the id, inline when short). What
-    /// expiry reads (validity, times, slot, visitor hash, table key) comes first, in 64 bytes.
+    /// A live lease in two cache lines. The first holds what expiry reads and writes (validity,
+    /// times, slot, visitor hash, table key, what an undo restores); the second what a lookup and
+    /// a ping read (the ids, inline when short) and the number. No field refers to the heap: ending
+    /// a lease touches no string, and the record is rewritten in place by the next lease.
     private struct LiveLease: Sendable {
         /// The times of this lease's one valid entry in `deadlines` and in `idleOrder`; any other
         /// entry naming its place is stale.
         var deadlineEntry: Int64
         var start: Int64
         var lastActivity: Int64
-        /// `visitorHash(visitor)`, so that ending the lease need not read the visitor's string.
+        /// `visitorHash(visitor)`, what a number remembers of the visitor who held it.
         var visitorHash: UInt64
+        var previousRelease: Int64
+        var previousVisitor: UInt64
         /// Counts the leases that held this place: entries of earlier ones are stale.
         var generation: UInt32 = 0
         var slot32: Int32
         var keyHash: UInt32 = 0
-        var keyCount: UInt8 = SessionKey.notInline
+        var keyCount: UInt8 = InlineID.notInline
+        var visitorCount: UInt8 = InlineID.notInline
         var occupied = true
         var shared: Bool
-        var visitor: VisitorID
+        // Second cache line.
         var keyWords: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var visitorWords: (UInt64, UInt64, UInt64) = (0, 0, 0)
         var idleEntry: Int64
-        var tie: UInt64
-        var previousRelease: Int64
-        var previousVisitor: UInt64
-        var number: PhoneNumber
+        /// `PhoneNumber.packed`.
+        var number: UInt64
 
         init(
-            slot: Int, number: PhoneNumber, visitor: VisitorID, start: Int64, lastActivity: Int64, shared: Bool,
-            previousRelease: Int64, previousVisitor: UInt64, deadlineEntry: Int64, idleEntry: Int64, tie: UInt64
+            slot: Int, number: UInt64, visitor: InlineID, start: Int64, lastActivity: Int64, shared: Bool,
+            previousRelease: Int64, previousVisitor: UInt64, deadlineEntry: Int64, idleEntry: Int64
         ) {
             self.slot32 = Int32(slot)
             self.number = number
-            self.visitor = visitor
             self.visitorHash = PoolAllocator.visitorHash(visitor)
+            self.visitorWords = visitor.words
+            self.visitorCount = visitor.count
             self.start = start
             self.lastActivity = lastActivity
             self.shared = shared
@@ -269,7 +286,6 @@ public struct PoolAllocator: Sendable {
             self.previousVisitor = previousVisitor
             self.deadlineEntry = deadlineEntry
             self.idleEntry = idleEntry
-            self.tie = tie
         }
 
         var slot: Int { Int(slot32) }
@@ -277,26 +293,45 @@ public struct PoolAllocator: Sendable {
 
     /// FNV-1a of the session id: orders leases with equal deadlines or idle times.
     static func tieBreak(_ session: SessionID) -> UInt64 {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in session.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-        return hash
+        func fnv<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> UInt64 {
+            var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+            return hash
+        }
+        // A native string's bytes are contiguous: a plain loop over them, not the UTF-8 view's iterator.
+        return session.utf8.withContiguousStorageIfAvailable(fnv) ?? fnv(session.utf8)
     }
 
     /// A visitor as a number remembers it: the process-seeded string hash (0 means nobody). Two
     /// visitors collide with probability 2⁻⁶⁴, and ids cannot be crafted to collide without the seed.
-    fileprivate static func visitorHash(_ visitor: VisitorID) -> UInt64 {
-        let hash = UInt64(UInt(bitPattern: visitor.hashValue))
-        return hash == 0 ? 1 : hash
-    }
+    fileprivate static func visitorHash(_ visitor: VisitorID) -> UInt64 { visitorHash(InlineID(visitor)) }
+
+    fileprivate static func visitorHash(_ visitor: InlineID) -> UInt64 { visitor.hash == 0 ? 1 : visitor.hash }
 
     private func deadline(_ place: Int) -> Int64 {
         min(leases[place].lastActivity + limits.idleTTL, leases[place].start + limits.maxAge)
     }
 
+    /// The slot of `number`, if the pool has it.
+    private func slotIndex(of number: PhoneNumber) -> Int? { slotIndex(packed: number.packed) }
+
+    private func slotIndex(packed: UInt64) -> Int? {
+        slotByNumber.find(hash: Self.numberHash(packed)) { slots[$0].number == packed }
+    }
+
+    /// Spreads numbers of one range over the table (the finaliser of splitmix64). Not seeded: the
+    /// numbers are the operator's own, not a client's.
+    static func numberHash(_ packed: UInt64) -> UInt64 {
+        var x = packed &+ 0x9E37_79B9_7F4A_7C15
+        x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
+        return x ^ (x >> 31)
+    }
+
     /// The place of `session`'s live lease.
-    private func find(_ key: SessionKey, _ session: SessionID) -> Int? {
+    private func find(_ key: InlineID, _ session: SessionID) -> Int? {
         table.find(hash: key.hash) { place in
-            if key.isInline && leases[place].keyCount != SessionKey.notInline {
+            if key.isInline && leases[place].keyCount != InlineID.notInline {
                 return key.sameInline(leases[place].keyWords, count: leases[place].keyCount)
             }
             return self.session(at: place) == session
@@ -305,7 +340,12 @@ public struct PoolAllocator: Sendable {
 
     private func session(at place: Int) -> SessionID {
         let count = leases[place].keyCount
-        return count == SessionKey.notInline ? outOfLine[place]! : SessionKey.string(leases[place].keyWords, count: count)
+        return count == InlineID.notInline ? outOfLine[place]! : InlineID.string(leases[place].keyWords, count: count)
+    }
+
+    private func visitor(at place: Int) -> VisitorID {
+        let count = leases[place].visitorCount
+        return count == InlineID.notInline ? outOfLineVisitors[place]! : InlineID.string(leases[place].visitorWords, count: count)
     }
 
     private mutating func touch(_ place: Int, session: SessionID, at t: Int64) -> Lease {
@@ -330,6 +370,17 @@ public struct PoolAllocator: Sendable {
             if collecting { ended.append(makeLease(place)) }
             end(place, at: top.time)
         }
+        // Coming expiries: load the records of the second's deadlines just reached, and for the
+        // lease due next (its record loaded by an earlier call) its number's slot and table bucket.
+        if deadlines.turns != prefetchedTurn {
+            prefetchedTurn = deadlines.turns
+            for entry in deadlines.reached { leases.prefetch(Int(entry.place), bytes: 64) }
+        }
+        if let next = deadlines.nextReached {
+            let place = Int(next.place)
+            slots.prefetch(leases[place].slot)
+            table.prefetch(hash: UInt64(leases[place].keyHash))
+        }
         return ended
     }
 
@@ -340,7 +391,7 @@ public struct PoolAllocator: Sendable {
     }
 
     @discardableResult
-    private mutating func occupy(_ key: SessionKey, _ session: SessionID, _ lease: LiveLease) -> Int {
+    private mutating func occupy(_ key: InlineID, _ session: SessionID, _ lease: LiveLease, visitor: VisitorID) -> Int {
         var lease = lease
         lease.keyHash = UInt32(truncatingIfNeeded: key.hash)
         lease.keyWords = key.words
@@ -355,24 +406,27 @@ public struct PoolAllocator: Sendable {
             leases.append(lease)
         }
         if !key.isInline { outOfLine[place] = session }
+        if lease.visitorCount == InlineID.notInline { outOfLineVisitors[place] = visitor }
         table.insert(hash: key.hash, place: place)
         return place
     }
 
     private mutating func vacate(_ place: Int) {
         table.remove(hash: UInt64(leases[place].keyHash), place: place)
-        if leases[place].keyCount == SessionKey.notInline { outOfLine[place] = nil }
+        if leases[place].keyCount == InlineID.notInline { outOfLine[place] = nil }
+        if leases[place].visitorCount == InlineID.notInline { outOfLineVisitors[place] = nil }
         leases[place].occupied = false
         leases[place].generation &+= 1
-        leases[place].visitor = ""
         vacant.append(place)
     }
 
-    private func entry(_ place: Int, at time: Int64) -> TimedEntry {
-        TimedEntry(time: time, tie: leases[place].tie, place: Int32(place), generation: leases[place].generation)
+    /// An entry for the lease at `place`; `tie` is `tieBreak` of its session (not kept in the record:
+    /// an entry carries it, and only a new lease or a rebuild makes one from scratch).
+    private func entry(_ place: Int, at time: Int64, tie: UInt64) -> TimedEntry {
+        TimedEntry(time: time, tie: tie, place: Int32(place), generation: leases[place].generation)
     }
 
-    private func isAvailable(_ slot: Int, for visitor: VisitorID, at t: Int64) -> Bool {
+    private func isAvailable(_ slot: Int, for visitor: InlineID, at t: Int64) -> Bool {
         guard !slots[slot].retired, slots[slot].holders == 0 else { return false }
         // The cooldown protects other visitors from a late caller; the same visitor may have it back.
         return slots[slot].releasedAt + limits.cooldown <= t || slots[slot].lastVisitor == Self.visitorHash(visitor)
@@ -389,6 +443,7 @@ public struct PoolAllocator: Sendable {
             // cooling, every other free number is too.
             guard top.releasedAt + limits.cooldown <= t else { return nil }
             free.removeMin()
+            if let next = free.min { slots.prefetch(Int(next.slot)) }  // the next allocation's number
             return slot
         }
         return nil
@@ -403,7 +458,7 @@ public struct PoolAllocator: Sendable {
             if leases[place].lastActivity != top.time {
                 // Pinged since it was scheduled: move the entry to the real last activity.
                 leases[place].idleEntry = leases[place].lastActivity
-                _ = idleOrder.replaceMin(with: entry(place, at: leases[place].idleEntry))
+                _ = idleOrder.replaceMin(with: entry(place, at: leases[place].idleEntry, tie: top.tie))
                 continue
             }
             return (session(at: place), leases[place].slot)
@@ -412,18 +467,19 @@ public struct PoolAllocator: Sendable {
     }
 
     private mutating func start(
-        _ key: SessionKey, _ session: SessionID, visitor: VisitorID, slot: Int, at t: Int64, shared: Bool
+        _ key: InlineID, _ session: SessionID, visitor: VisitorID, _ visitorID: InlineID, slot: Int, at t: Int64, shared: Bool
     ) -> Lease {
         let place = occupy(key, session, LiveLease(
-            slot: slot, number: slots[slot].number, visitor: visitor, start: t, lastActivity: t, shared: shared,
+            slot: slot, number: slots[slot].number, visitor: visitorID, start: t, lastActivity: t, shared: shared,
             previousRelease: slots[slot].releasedAt, previousVisitor: slots[slot].lastVisitor,
-            deadlineEntry: min(t + limits.idleTTL, t + limits.maxAge), idleEntry: t, tie: Self.tieBreak(session)))
+            deadlineEntry: min(t + limits.idleTTL, t + limits.maxAge), idleEntry: t), visitor: visitor)
         slots[slot].holders += 1
         slots[slot].lastVisitor = leases[place].visitorHash
-        deadlines.insert(entry(place, at: leases[place].deadlineEntry))
-        if limits.sharing { idleOrder.insert(entry(place, at: leases[place].idleEntry)) }
+        let tie = Self.tieBreak(session)
+        deadlines.insert(entry(place, at: leases[place].deadlineEntry, tie: tie))
+        if limits.sharing { idleOrder.insert(entry(place, at: leases[place].idleEntry, tie: tie)) }
         compactIfBloated()
-        return makeLease(place, session: session)
+        return makeLease(place, session: session, visitor: visitor)
     }
 
     private mutating func end(_ place: Int, at time: Int64) {
@@ -440,11 +496,12 @@ public struct PoolAllocator: Sendable {
         vacate(place)
     }
 
-    /// `session` is the caller's own copy of the id when it has one: no need to rebuild the stored one.
-    private func makeLease(_ place: Int, session: SessionID? = nil) -> Lease {
+    /// `session` and `visitor` are the caller's own copies of the ids when it has them: no need to
+    /// rebuild the stored ones.
+    private func makeLease(_ place: Int, session: SessionID? = nil, visitor: VisitorID? = nil) -> Lease {
         Lease(
-            poolID: poolID, number: leases[place].number, sessionID: session ?? self.session(at: place),
-            visitorID: leases[place].visitor, startedAt: Timestamp(microsecondsSinceEpoch: leases[place].start),
+            poolID: poolID, number: PhoneNumber(packed: leases[place].number), sessionID: session ?? self.session(at: place),
+            visitorID: visitor ?? self.visitor(at: place), startedAt: Timestamp(microsecondsSinceEpoch: leases[place].start),
             lastActivityAt: Timestamp(microsecondsSinceEpoch: leases[place].lastActivity),
             expiresAt: Timestamp(microsecondsSinceEpoch: deadline(place)), shared: leases[place].shared)
     }
@@ -465,8 +522,9 @@ public struct PoolAllocator: Sendable {
             leases[place].idleEntry = leases[place].lastActivity
         }
         let occupied = leases.indices.filter { leases[$0].occupied }
+        let ties = occupied.map { Self.tieBreak(session(at: $0)) }
         deadlines = DeadlineQueue(horizon: limits.horizon, continuing: deadlines)
-        for place in occupied { deadlines.insert(entry(place, at: leases[place].deadlineEntry)) }
-        idleOrder = limits.sharing ? Heap(occupied.map { entry($0, at: leases[$0].idleEntry) }) : Heap()
+        for (place, tie) in zip(occupied, ties) { deadlines.insert(entry(place, at: leases[place].deadlineEntry, tie: tie)) }
+        idleOrder = limits.sharing ? Heap(zip(occupied, ties).map { entry($0, at: leases[$0].idleEntry, tie: $1) }) : Heap()
     }
 }

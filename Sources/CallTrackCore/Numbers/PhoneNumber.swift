@@ -18,6 +18,13 @@ public struct PhoneNumber: Hashable, Comparable, Sendable, Codable, CustomString
 
     private init(validatedDigits: String) { digits = validatedDigits }
 
+    /// The digits as one integer: exact and unique, as E.164 has at most 15 digits and no leading
+    /// zero. Compact tables keep a number as this (8 bytes, no string).
+    var packed: UInt64 { digits.utf8.reduce(0) { $0 &* 10 &+ UInt64($1 &- UInt8(ascii: "0")) } }
+
+    /// The number a `packed` value was made from.
+    init(packed: UInt64) { digits = String(packed) }
+
     public static func < (lhs: PhoneNumber, rhs: PhoneNumber) -> Bool { lhs.digits < rhs.digits }
 
     /// Why a string is not a phone number.

@@ -1,58 +1,11 @@
-/// A session id as the allocator looks it up: its hash, once, and its bytes inline when short.
-///
-/// Snippet ids are ASCII and short (`s_` + 16 characters); such an id is compared as three
-/// words against the lease record, with no pointer to a string to follow. Any other id is
-/// compared as a `String` (canonical equivalence, like a dictionary key). The hash is the
-/// process-seeded `String` hash, so crafted ids cannot flood one bucket.
-struct SessionKey {
-    static let inlineCapacity = 24
-
-    var hash: UInt64
-    var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
-    /// The UTF-8 length when the id is ASCII and fits inline, else `SessionKey.notInline`.
-    var count: UInt8 = SessionKey.notInline
-
-    static let notInline: UInt8 = .max
-
-    var isInline: Bool { count != Self.notInline }
-
-    init(_ session: SessionID) {
-        hash = UInt64(UInt(bitPattern: session.hashValue))
-        _ = session.utf8.withContiguousStorageIfAvailable { bytes in
-            guard bytes.count <= Self.inlineCapacity else { return }
-            var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
-            var high: UInt8 = 0
-            withUnsafeMutableBytes(of: &words) { raw in
-                for (i, byte) in bytes.enumerated() {
-                    raw[i] = byte
-                    high |= byte
-                }
-            }
-            guard high < 0x80 else { return }  // non-ASCII: canonical equivalence needs String ==
-            self.words = words
-            self.count = UInt8(bytes.count)
-        }
-    }
-
-    func sameInline(_ other: (UInt64, UInt64, UInt64), count otherCount: UInt8) -> Bool {
-        count == otherCount && words.0 == other.0 && words.1 == other.1 && words.2 == other.2
-    }
-
-    /// The id back from inline words (only when `isInline`).
-    static func string(_ words: (UInt64, UInt64, UInt64), count: UInt8) -> SessionID {
-        var words = words
-        return withUnsafeBytes(of: &words) { raw in
-            String(decoding: UnsafeRawBufferPointer(rebasing: raw.prefix(Int(count))), as: UTF8.self)
-        }
-    }
-}
-
-/// Open addressing from a session's hash to the place of its live lease.
+/// Open addressing from a key's hash to an index of the caller's records: a session to the place
+/// of its live lease, a number to its slot.
 ///
 /// Linear probing at most half full; a bucket packs 32 bits of the hash (which also give the
-/// home bucket) and the place + 1, so a probe reads one small array and the caller checks the
-/// one record whose hash bits match. Deletion shifts the run back, leaving no tombstones.
-struct SessionTable {
+/// home bucket) and the index + 1, so a probe reads one small array and the caller checks the
+/// one record whose hash bits match. Deletion shifts the run back, leaving no tombstones. One
+/// cache line per lookup, where a `Dictionary` reads its keys and its values apart.
+struct IndexTable {
     private var buckets = [UInt64](repeating: 0, count: 16)
     private(set) var count = 0
 
@@ -72,6 +25,9 @@ struct SessionTable {
             i = (i + 1) & mask
         }
     }
+
+    /// Loads the home bucket of `hash` ahead of a `find` (see `Array.prefetch`).
+    func prefetch(hash: UInt64) { buckets.prefetch(Int(truncatingIfNeeded: hash & 0xFFFF_FFFF) & mask) }
 
     mutating func insert(hash: UInt64, place: Int) {
         if 2 * (count + 1) > buckets.count { grow() }
