@@ -26,6 +26,9 @@ struct IndexTable {
         }
     }
 
+    /// The first index whose hash bits match, unchecked: a guess to prefetch by.
+    func candidate(hash: UInt64) -> Int? { find(hash: hash) { _ in true } }
+
     /// Loads the home bucket of `hash` ahead of a `find` (see `Array.prefetch`).
     func prefetch(hash: UInt64) { buckets.prefetch(Int(truncatingIfNeeded: hash & 0xFFFF_FFFF) & mask) }
 

@@ -92,12 +92,15 @@ public struct PoolAllocator: Sendable {
         // Loaded while expiry works: the new session's bucket, the previous number's.
         table.prefetch(hash: key.hash)
         let previous = previousNumber?.packed
-        if let previous { slotByNumber.prefetch(hash: Self.numberHash(previous)) }
+        let previousHash = previous.map(Self.numberHash)
+        if let previousHash { slotByNumber.prefetch(hash: previousHash) }
         expire(upTo: t, collecting: false)
+        // The previous number's slot, as its bucket (here by now) names it, loads while the session is looked up.
+        if let previousHash, let guess = slotByNumber.candidate(hash: previousHash) { slots.prefetch(guess) }
         if let place = find(key, session) { return .existing(touch(place, session: session, at: t)) }
 
         let visitorID = InlineID(visitor)
-        if let previous, let slot = slotIndex(packed: previous), isAvailable(slot, for: visitorID, at: t) {
+        if let previous, let slot = slotIndex(packed: previous, hash: previousHash), isAvailable(slot, for: visitorID, at: t) {
             return .leased(start(key, session, visitor: visitor, visitorID, slot: slot, at: t, shared: false), sticky: true)
         }
         if let slot = popLeastRecentlyReleased(at: t) {
@@ -315,8 +318,8 @@ public struct PoolAllocator: Sendable {
     /// The slot of `number`, if the pool has it.
     private func slotIndex(of number: PhoneNumber) -> Int? { slotIndex(packed: number.packed) }
 
-    private func slotIndex(packed: UInt64) -> Int? {
-        slotByNumber.find(hash: Self.numberHash(packed)) { slots[$0].number == packed }
+    private func slotIndex(packed: UInt64, hash: UInt64? = nil) -> Int? {
+        slotByNumber.find(hash: hash ?? Self.numberHash(packed)) { slots[$0].number == packed }
     }
 
     /// Spreads numbers of one range over the table (the finaliser of splitmix64). Not seeded: the
@@ -358,6 +361,7 @@ public struct PoolAllocator: Sendable {
     private mutating func expire(upTo t: Int64, collecting: Bool) -> [Lease] {
         var ended: [Lease] = []
         while let top = deadlines.popDue(upTo: t) {
+            prefetchComingExpiries()  // the one after this: another may be due in this call
             guard let place = current(top), leases[place].deadlineEntry == top.time else { continue }
             let deadline = deadline(place)
             if deadline != top.time {
@@ -370,8 +374,14 @@ public struct PoolAllocator: Sendable {
             if collecting { ended.append(makeLease(place)) }
             end(place, at: top.time)
         }
-        // Coming expiries: load the records of the second's deadlines just reached, and for the
-        // lease due next (its record loaded by an earlier call) its number's slot and table bucket.
+        prefetchComingExpiries()  // the one the next call ends
+        return ended
+    }
+
+    /// Loads what coming expiries read: the records of the deadlines the wheel just reached (the
+    /// next second of them), and for the lease due next (its record loaded that way) its number's
+    /// slot and its table bucket.
+    private mutating func prefetchComingExpiries() {
         if deadlines.turns != prefetchedTurn {
             prefetchedTurn = deadlines.turns
             for entry in deadlines.reached { leases.prefetch(Int(entry.place), bytes: 64) }
@@ -381,7 +391,6 @@ public struct PoolAllocator: Sendable {
             slots.prefetch(leases[place].slot)
             table.prefetch(hash: UInt64(leases[place].keyHash))
         }
-        return ended
     }
 
     /// The place an entry names, if the lease it was made for still holds it.
