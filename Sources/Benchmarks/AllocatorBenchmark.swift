@@ -9,7 +9,9 @@ import Foundation
 /// quarter are returning visitors asking for their previous number; the clock only moves
 /// forward, so leases end by idle TTL inside the allocator's own expiry. The timed loop runs
 /// prepared batches, so id generation is not part of the figure; every id reaches the allocator
-/// as a fresh string, as one decoded from a request would.
+/// as a fresh string, as one decoded from a request would: visitor ids as the snippet makes them
+/// (`v_` and 16 characters), session ids of 24 (the longest kept inline). A returning visitor's previous number, which the daemon reads
+/// from the visitor's record before it calls the allocator, is read as the batch is prepared.
 ///
 /// Two figures per pool size, from the same run: (a) allocations alone (each with the expiry it
 /// triggers, no pings), the figure the target names; (b) the realistic mix, each
