@@ -244,10 +244,10 @@ public struct PoolAllocator: Sendable {
         var number: UInt64
     }
 
-    /// A live lease in two cache lines. The first holds what expiry reads and writes (validity,
-    /// times, slot, visitor hash, table key, what an undo restores); the second what a lookup and
-    /// a ping read (the ids, inline when short) and the number. No field refers to the heap: ending
-    /// a lease touches no string, and the record is rewritten in place by the next lease.
+    /// A live lease in 128 bytes. The first 64 hold what expiry reads and writes (validity, times,
+    /// slot, visitor hash, table key, what an undo restores); the rest what a lookup and a ping read
+    /// (the ids, inline when short) and the number. No field refers to the heap: ending a lease
+    /// touches no string, and the record is rewritten in place by the next lease.
     private struct LiveLease: Sendable {
         /// The times of this lease's one valid entry in `deadlines` and in `idleOrder`; any other
         /// entry naming its place is stale.
@@ -266,7 +266,7 @@ public struct PoolAllocator: Sendable {
         var visitorCount: UInt8 = InlineID.notInline
         var occupied = true
         var shared: Bool
-        // Second cache line.
+        // Second half.
         var keyWords: (UInt64, UInt64, UInt64) = (0, 0, 0)
         var visitorWords: (UInt64, UInt64, UInt64) = (0, 0, 0)
         var idleEntry: Int64
