@@ -11,13 +11,15 @@ struct IndexTable {
 
     private var mask: Int { buckets.count - 1 }
 
-    static func bucket(hash: UInt64, place: Int) -> UInt64 { (hash << 32) | UInt64(place + 1) }
+    static func bucket(hash: UInt64, index: Int) -> UInt64 { (hash << 32) | UInt64(index + 1) }
     private static func home(_ bucket: UInt64, _ mask: Int) -> Int { Int(truncatingIfNeeded: bucket >> 32) & mask }
+    /// The bucket where a key with this hash is looked for first.
+    private func home(hash: UInt64) -> Int { Int(truncatingIfNeeded: hash & 0xFFFF_FFFF) & mask }
 
-    /// The place whose hash bits match and for which `matches` says yes.
+    /// The index whose hash bits match and for which `matches` says yes.
     func find(hash: UInt64, matches: (Int) -> Bool) -> Int? {
         let fingerprint = hash & 0xFFFF_FFFF
-        var i = Int(truncatingIfNeeded: fingerprint) & mask
+        var i = home(hash: hash)
         while true {
             let b = buckets[i]
             if b == 0 { return nil }
@@ -30,19 +32,19 @@ struct IndexTable {
     func candidate(hash: UInt64) -> Int? { find(hash: hash) { _ in true } }
 
     /// Loads the home bucket of `hash` ahead of a `find` (see `Array.prefetch`).
-    func prefetch(hash: UInt64) { buckets.prefetch(Int(truncatingIfNeeded: hash & 0xFFFF_FFFF) & mask) }
+    func prefetch(hash: UInt64) { buckets.prefetch(home(hash: hash)) }
 
-    mutating func insert(hash: UInt64, place: Int) {
+    mutating func insert(hash: UInt64, index: Int) {
         if 2 * (count + 1) > buckets.count { grow() }
-        put(Self.bucket(hash: hash, place: place))
+        put(Self.bucket(hash: hash, index: index))
         count += 1
     }
 
-    mutating func remove(hash: UInt64, place: Int) {
-        let target = Self.bucket(hash: hash, place: place)
-        var hole = Int(truncatingIfNeeded: hash & 0xFFFF_FFFF) & mask
+    mutating func remove(hash: UInt64, index: Int) {
+        let target = Self.bucket(hash: hash, index: index)
+        var hole = home(hash: hash)
         while buckets[hole] != target {
-            precondition(buckets[hole] != 0, "SessionTable: removing a place that is not in the table")
+            precondition(buckets[hole] != 0, "IndexTable: removing an index that is not in the table")
             hole = (hole + 1) & mask
         }
         // Backward shift: an entry after the hole moves into it unless its home lies in (hole, j].

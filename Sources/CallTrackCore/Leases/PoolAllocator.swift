@@ -172,7 +172,7 @@ public struct PoolAllocator: Sendable {
         }
         let slot = slots.count
         slots.append(Slot(releasedAt: Timestamp.epoch.microsecondsSinceEpoch, number: number.packed))
-        slotByNumber.insert(hash: Self.numberHash(number.packed), place: slot)
+        slotByNumber.insert(hash: Self.numberHash(number.packed), index: slot)
         free.insert(FreeQueue.Entry(releasedAt: Timestamp.epoch.microsecondsSinceEpoch, slot: Int32(slot)))
     }
 
@@ -416,12 +416,12 @@ public struct PoolAllocator: Sendable {
         }
         if !key.isInline { outOfLine[place] = session }
         if lease.visitorCount == InlineID.notInline { outOfLineVisitors[place] = visitor }
-        table.insert(hash: key.hash, place: place)
+        table.insert(hash: key.hash, index: place)
         return place
     }
 
     private mutating func vacate(_ place: Int) {
-        table.remove(hash: UInt64(leases[place].keyHash), place: place)
+        table.remove(hash: UInt64(leases[place].keyHash), index: place)
         if leases[place].keyCount == InlineID.notInline { outOfLine[place] = nil }
         if leases[place].visitorCount == InlineID.notInline { outOfLineVisitors[place] = nil }
         leases[place].occupied = false

@@ -162,22 +162,8 @@ struct JSONByteReader: ~Copyable {
     mutating func arrayElementRanges() throws(Unexpected) -> [Range<Int>] {
         try expect(UInt8(ascii: "["))
         var ranges: [Range<Int>] = []
-        skipSpace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-            index += 1
-            return ranges
-        }
-        while true {
-            skipSpace()
-            let start = index
-            try skipValue()
-            ranges.append(start..<index)
-            skipSpace()
-            guard index < bytes.count else { throw Unexpected() }
-            index += 1
-            if bytes[index - 1] == UInt8(ascii: "]") { return ranges }
-            guard bytes[index - 1] == UInt8(ascii: ",") else { throw Unexpected() }
-        }
+        try elements(closedBy: UInt8(ascii: "]"), depth: 0) { ranges.append($0) }
+        return ranges
     }
 
     // MARK: Internals
@@ -198,28 +184,37 @@ struct JSONByteReader: ~Copyable {
         case UInt8(ascii: "{"), UInt8(ascii: "["):
             let close = bytes[index] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
             index += 1
-            skipSpace()
-            if index < bytes.count, bytes[index] == close {
-                index += 1
-                return
-            }
-            while true {
-                if close == UInt8(ascii: "}") {
-                    try skipValue(depth: depth + 1) // the key
-                    try expect(UInt8(ascii: ":"))
-                }
-                try skipValue(depth: depth + 1)
-                skipSpace()
-                guard index < bytes.count else { throw Unexpected() }
-                index += 1
-                if bytes[index - 1] == close { return }
-                guard bytes[index - 1] == UInt8(ascii: ",") else { throw Unexpected() }
-            }
+            try elements(closedBy: close, depth: depth + 1) { _ in }
         default:
             // A number or a literal: up to the next delimiter.
             let start = index
             while index < bytes.count, !Self.isDelimiter(bytes[index]) { index += 1 }
             guard index > start else { throw Unexpected() }
+        }
+    }
+
+    /// Steps over the elements of the array or object just opened, up to its closing `close`, and
+    /// hands over each element's byte range (for an object, its value's; white space left out).
+    private mutating func elements(closedBy close: UInt8, depth: Int, _ each: (Range<Int>) -> Void) throws(Unexpected) {
+        skipSpace()
+        if index < bytes.count, bytes[index] == close {
+            index += 1
+            return
+        }
+        while true {
+            if close == UInt8(ascii: "}") {
+                try skipValue(depth: depth) // the key
+                try expect(UInt8(ascii: ":"))
+            }
+            skipSpace()
+            let start = index
+            try skipValue(depth: depth)
+            each(start..<index)
+            skipSpace()
+            guard index < bytes.count else { throw Unexpected() }
+            index += 1
+            if bytes[index - 1] == close { return }
+            guard bytes[index - 1] == UInt8(ascii: ",") else { throw Unexpected() }
         }
     }
 
