@@ -51,10 +51,12 @@ struct HTTPBenchmark: AsyncParsableCommand {
         for round in 1...max(rounds, 1) {
             // Alternating runs: a slow minute of the VM hits both routes, not one.
             for (path, name) in [("/v1/sessions", "durable"), ("/v1/bench/echo", "bare")] {
-                let result = try await Self.offThread { [threads, connections, seconds, port] in
+                let cpuBefore = Self.processCPUSeconds()
+                var result = try await Self.offThread { [threads, connections, seconds, port] in
                     try Self.wrk(wrk, threads: threads, connections: connections, seconds: seconds, script: script,
                                  url: "http://127.0.0.1:\(port)\(path)", tag: "r\(round)")
                 }
+                result.daemonCPUMicroseconds = (Self.processCPUSeconds() - cpuBefore) * 1e6 / Double(max(result.requests, 1))
                 print(result.line("  round \(round) \(name)"))
                 if name == "durable" { durables.append(result) } else { bares.append(result) }
             }
@@ -69,6 +71,9 @@ struct HTTPBenchmark: AsyncParsableCommand {
         print(bare.line("bare JSON route (POST /v1/bench/echo), median"))
         let ratios = zip(durables, bares).map { $0.requestsPerSecond / max($1.requestsPerSecond, 1) }.sorted()
         let ratio = ratios[ratios.count / 2]
+        let cpuRatios = zip(durables, bares).map { $1.daemonCPUMicroseconds / max($0.daemonCPUMicroseconds, 1) }.sorted()
+        print(String(format: "daemon CPU per request: durable %.1f µs, bare %.1f µs (medians); bare/durable %.1f%% median of the rounds — the ratio the CPU alone allows, steadier than req/s on this VM",
+                     durable.daemonCPUMicroseconds, bare.daemonCPUMicroseconds, cpuRatios[cpuRatios.count / 2] * 100))
         print(String(format: "ratio durable/bare: %.1f%% median of the rounds (%@) (target ≥ 50%%); durable p99 %.2f ms median (target ≤ 10 ms)",
                      ratio * 100, ratios.map { String(format: "%.1f%%", $0 * 100) }.joined(separator: ", "), durable.p99Milliseconds))
         let answered = durables.reduce(0) { $0 + $1.requests - $1.errors }
@@ -81,6 +86,8 @@ struct HTTPBenchmark: AsyncParsableCommand {
         var p99Milliseconds: Double
         var requests: Int
         var errors: Int
+        /// The daemon's CPU time (all its threads, user + system) during the run, per request answered.
+        var daemonCPUMicroseconds: Double = .nan
 
         /// Each figure's median on its own (the p99 of the median-throughput run would hide a bad round).
         static func median(_ results: [Result]) -> Result {
@@ -88,12 +95,12 @@ struct HTTPBenchmark: AsyncParsableCommand {
             return Result(
                 requestsPerSecond: middle(results.map(\.requestsPerSecond)), p50Milliseconds: middle(results.map(\.p50Milliseconds)),
                 p99Milliseconds: middle(results.map(\.p99Milliseconds)), requests: results.reduce(0) { $0 + $1.requests },
-                errors: results.reduce(0) { $0 + $1.errors })
+                errors: results.reduce(0) { $0 + $1.errors }, daemonCPUMicroseconds: middle(results.map(\.daemonCPUMicroseconds)))
         }
 
         func line(_ name: String) -> String {
-            String(format: "%@: %.0f req/s, p50 %.2f ms, p99 %.2f ms, %d requests, %d non-2xx/errors",
-                   name, requestsPerSecond, p50Milliseconds, p99Milliseconds, requests, errors)
+            String(format: "%@: %.0f req/s, p50 %.2f ms, p99 %.2f ms, %d requests, %d non-2xx/errors, daemon CPU %.1f µs/request",
+                   name, requestsPerSecond, p50Milliseconds, p99Milliseconds, requests, errors, daemonCPUMicroseconds)
         }
     }
 
@@ -154,6 +161,14 @@ struct HTTPBenchmark: AsyncParsableCommand {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread { continuation.resume(with: Swift.Result { try body() }) }
         }
+    }
+
+    /// User + system CPU time of this process (the daemon runs in it; wrk does not).
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     static func which(_ tool: String) -> String? {
