@@ -68,8 +68,13 @@ let package = Package(
             dependencies: [
                 "CallTrackCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The C API, for binding the hot path's statement values directly (StatementBinder).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                // Only to resume each committed writer on the event loop it waited on (GroupCommitter).
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

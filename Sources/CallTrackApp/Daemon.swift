@@ -37,7 +37,7 @@ public struct Daemon: Sendable {
         for site in sites {
             for pool in site.pools {
                 let recovery = try await store.recovery(pool: pool.id, numbers: pool.numbers, at: now, cooldown: pool.policy.cooldown)
-                await book.restore(pool: pool.id, liveLeases: recovery.liveLeases, lastReleases: recovery.lastReleases)
+                book.restore(pool: pool.id, liveLeases: recovery.liveLeases, lastReleases: recovery.lastReleases)
                 restored += recovery.liveLeases.count
             }
         }

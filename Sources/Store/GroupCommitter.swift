@@ -4,6 +4,8 @@ import Foundation
 import GRDB
 import Logging
 import Metrics
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// Group commit: writes of concurrent callers wait briefly in a queue and are committed together
@@ -17,6 +19,11 @@ import Synchronization
 /// The writer is a dedicated thread doing synchronous transactions: on a busy machine every hop between
 /// an async task and GRDB's queue can cost a scheduler slice, and the writer is the one serial step of
 /// every allocation.
+///
+/// Callers that wait on an event loop are resumed on that loop, all of one loop's callers in one hop. Resumed
+/// from the writer thread, each task would land on whichever loop came next: one cross-thread wakeup per
+/// caller, and another to get its answer back to the loop that owns its connection. On this VM an idle
+/// loop takes long to wake, and the loops sat half idle while requests waited.
 final class GroupCommitter: Sendable {
     private let database: DatabasePool
     private let doorbell: OutboxDoorbell
@@ -32,6 +39,8 @@ final class GroupCommitter: Sendable {
     private struct Waiter {
         var writes: [StateWrite]
         var continuation: CheckedContinuation<Void, any Error>
+        /// The event loop the caller waits on, if it is one.
+        var home: (any EventLoop)?
     }
 
     private struct Queue {
@@ -40,6 +49,10 @@ final class GroupCommitter: Sendable {
         var sleeping = false
         var stopped = false
     }
+
+    /// The singleton group's loops, the only ones that never shut down: a waiter on another loop (a test's
+    /// group) is resumed from the writer thread, as a task handed to a closed loop would be dropped.
+    private let homeLoops = Set(MultiThreadedEventLoopGroup.singleton.makeIterator().map { ObjectIdentifier($0) })
 
     /// Most writes per transaction: bounds the latency of the first writer in a burst.
     static let maxBatch = 512
@@ -53,9 +66,12 @@ final class GroupCommitter: Sendable {
     func commit(_ writes: [StateWrite]) async throws(StoreUnavailable) {
         do {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let home = MultiThreadedEventLoopGroup.currentEventLoop.flatMap { loop in
+                    homeLoops.contains(ObjectIdentifier(loop)) ? loop : nil
+                }
                 let (wakeWriter, stopped) = queue.withLock { queue -> (Bool, Bool) in
                     if queue.stopped { return (false, true) }
-                    queue.waiting.append(Waiter(writes: writes, continuation: continuation))
+                    queue.waiting.append(Waiter(writes: writes, continuation: continuation, home: home))
                     defer { queue.sleeping = false }
                     return (queue.sleeping, false)
                 }
@@ -109,11 +125,30 @@ final class GroupCommitter: Sendable {
                 transactions.add(1, ordering: .relaxed)
                 transactionCounter.increment()
                 writeCounter.increment(by: writes.count)
-                for waiter in batch { waiter.continuation.resume() }
+                Self.resume(batch, with: .success(()))
             } catch {
                 logger.warning("state write failed", metadata: ["error": "\(SQLiteStore.explain(error))", "writes": "\(writes.count)"])
-                for waiter in batch { waiter.continuation.resume(throwing: error) }
+                Self.resume(batch, with: .failure(error))
             }
+        }
+    }
+
+    /// Resumes each waiter on its own event loop, one hop per loop; waiters on no loop right here.
+    private static func resume(_ batch: [Waiter], with result: Result<Void, any Error>) {
+        var byLoop: [(loop: any EventLoop, continuations: [CheckedContinuation<Void, any Error>])] = []
+        for waiter in batch {
+            guard let home = waiter.home else {
+                waiter.continuation.resume(with: result)
+                continue
+            }
+            if let index = byLoop.firstIndex(where: { $0.loop === home }) {
+                byLoop[index].continuations.append(waiter.continuation)
+            } else {
+                byLoop.append((home, [waiter.continuation]))
+            }
+        }
+        for (loop, continuations) in byLoop {
+            loop.execute { for continuation in continuations { continuation.resume(with: result) } }
         }
     }
 

@@ -35,13 +35,15 @@ enum StateWriter {
                 number = excluded.number, kind = excluded.kind, reason = excluded.reason
             """)
         let src = s.source
-        try statement.execute(arguments: [
-            s.id, s.visitorID, s.siteID, s.startedAt.microsecondsSinceEpoch, s.lastActivityAt.microsecondsSinceEpoch,
-            src.utmSource, src.utmMedium, src.utmCampaign, src.utmContent, src.utmTerm,
-            src.clickIDs.gclid, src.clickIDs.yclid, src.clickIDs.fbclid, src.clickIDs.msclkid,
-            src.referrer, src.landingURL, src.channel.rawValue, s.userAgent, s.clientNetwork, s.gaClientID, s.ymUID,
-            s.number.e164, s.kind.rawValue, s.reason?.rawValue,
-        ])
+        var row = StatementBinder(statement)
+        for text in [s.id, s.visitorID, s.siteID] { row.bind(text) }
+        row.bind(s.startedAt.microsecondsSinceEpoch)
+        row.bind(s.lastActivityAt.microsecondsSinceEpoch)
+        for text in [src.utmSource, src.utmMedium, src.utmCampaign, src.utmContent, src.utmTerm,
+                     src.clickIDs.gclid, src.clickIDs.yclid, src.clickIDs.fbclid, src.clickIDs.msclkid,
+                     src.referrer, src.landingURL, src.channel.rawValue, s.userAgent, s.clientNetwork, s.gaClientID, s.ymUID,
+                     s.number.e164, s.kind.rawValue, s.reason?.rawValue] { row.bind(text) }
+        try row.execute()
     }
 
     static func upsert(_ l: Lease, _ db: Database) throws {
@@ -53,11 +55,12 @@ enum StateWriter {
                 expires_at = MAX(expires_at, excluded.expires_at),
                 ended_at = COALESCE(excluded.ended_at, ended_at)
             """)
-        try statement.execute(arguments: [
-            l.poolID, l.number.e164, l.sessionID, l.visitorID, l.startedAt.microsecondsSinceEpoch,
-            l.lastActivityAt.microsecondsSinceEpoch, l.expiresAt.microsecondsSinceEpoch,
-            l.endedAt?.microsecondsSinceEpoch, l.shared,
-        ])
+        var row = StatementBinder(statement)
+        for text in [l.poolID, l.number.e164, l.sessionID, l.visitorID] { row.bind(text) }
+        for time in [l.startedAt, l.lastActivityAt, l.expiresAt] { row.bind(time.microsecondsSinceEpoch) }
+        row.bind(l.endedAt?.microsecondsSinceEpoch)
+        row.bind(l.shared)
+        try row.execute()
     }
 
     static func upsert(_ c: CallRecord, _ db: Database) throws {

@@ -40,7 +40,7 @@ struct LeaseBookPropertyTests {
                 let request = AllocationRequest(
                     siteID: "acme", sessionID: session, visitorID: visitor,
                     userAgent: isBot ? Self.bot : LeaseBookTests.browser, clientIP: "10.0.0.1", previousNumber: previous)
-                let assignment = try await book.assign(request, at: now)
+                let assignment = try book.assign(request, at: now)
                 lastAssignment = assignment
                 if let touched = twin.touch(session: session, at: now) {
                     lastOutcome = .existing(touched)
@@ -61,34 +61,34 @@ struct LeaseBookPropertyTests {
                     answer = .outcome(expected)
                 }
             case .touch(let session):
-                let touched = try await book.touch(siteID: "acme", session: session, at: now)
+                let touched = try book.touch(siteID: "acme", session: session, at: now)
                 let expected = twin.touch(session: session, at: now)
                 if touched?.lease != expected { return scenario.failure("\(op): book touched \(String(describing: touched?.lease)), allocator \(String(describing: expected))") }
                 answer = .touched(expected)
             case .expire:
-                let ended = Set(await book.expire(upTo: now))
+                let ended = Set(book.expire(upTo: now))
                 let expected = Set(twin.expire(upTo: now))
                 if ended != expected { return scenario.failure("\(op): book ended \(ended.count) leases, allocator \(expected.count)") }
                 answer = .ended(expected)
             case .release, .advance:
                 break  // the book has no release: leases end by expiry or undo
             case .undo:
-                if let lastAssignment { await book.undo(lastAssignment) }
+                if let lastAssignment { book.undo(lastAssignment) }
                 if let lastOutcome { twin.undo(lastOutcome) }
             case .add(let number):
-                try await book.add(number, toPool: "p")
+                try book.add(number, toPool: "p")
                 twin.add(number)
             case .retire(let number):
-                try await book.retire(number, fromPool: "p")
+                try book.retire(number, fromPool: "p")
                 twin.retire(number)
             case .policy(let policy):
-                await book.expire(upTo: now)
-                try await book.update(policy: policy, ofPool: "p")
+                book.expire(upTo: now)
+                try book.update(policy: policy, ofPool: "p")
                 twin.expire(upTo: now)
                 twin.update(policy: policy)
             }
             scenario.learn(op, answer)
-            if Set(await book.liveLeases(pool: "p")) != Set(twin.liveLeases) {
+            if Set(book.liveLeases(pool: "p")) != Set(twin.liveLeases) {
                 return scenario.failure("after \(op): the book's live leases differ from the allocator's")
             }
         }

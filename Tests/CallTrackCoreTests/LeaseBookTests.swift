@@ -27,10 +27,10 @@ struct LeaseBookTests {
     @Test("a person's visit gets a pool number, shown in the site's mask; the next page of the same session keeps it")
     func poolNumber() async throws {
         let book = LeaseBook(sites: [Self.site()])
-        let first = try await book.assign(Self.request("s1"), at: t0)
+        let first = try book.assign(Self.request("s1"), at: t0)
         #expect(first.kind == .pool && first.number == Self.numbers[0] && first.isNewLease)
         #expect(first.lease?.sessionID == "s1" && first.poolID == "paid")
-        let again = try await book.assign(Self.request("s1"), at: t0 + .seconds(30))
+        let again = try book.assign(Self.request("s1"), at: t0 + .seconds(30))
         #expect(again.number == first.number && !again.isNewLease)
         #expect(again.lease?.expiresAt == t0 + .seconds(30) + .seconds(20 * 60))
     }
@@ -40,7 +40,7 @@ struct LeaseBookTests {
     ])
     func bots(userAgent: String?) async throws {
         let book = LeaseBook(sites: [Self.site()])
-        let answer = try await book.assign(Self.request("s1", userAgent: userAgent), at: t0)
+        let answer = try book.assign(Self.request("s1", userAgent: userAgent), at: t0)
         #expect(answer.kind == .fallback && answer.reason == .bot && answer.number == Self.defaultNumber)
         #expect(answer.lease == nil)
         #expect(await book.liveLeases(pool: "paid").isEmpty)
@@ -58,7 +58,7 @@ struct LeaseBookTests {
         let book = LeaseBook(sites: [Self.site()], flood: guardian)
         #expect(try await book.assign(Self.request("s1"), at: t0).kind == .pool)
         #expect(try await book.assign(Self.request("s2"), at: t0).kind == .pool)
-        let third = try await book.assign(Self.request("s3"), at: t0)
+        let third = try book.assign(Self.request("s3"), at: t0)
         #expect(third.kind == .fallback && third.reason == .rateLimited)
         #expect(try await book.assign(Self.request("s4", ip: "10.0.0.2"), at: t0).kind == .pool)
         // The limited client's existing sessions still get their numbers (a touch costs no token).
@@ -78,9 +78,9 @@ struct LeaseBookTests {
         let paidOnly = PoolPolicy(segment: .paid)
         var organic = Self.request("s1")
         organic.source = MarketingSource(referrer: "https://www.google.com/")
-        let withStatic = try await LeaseBook(sites: [Self.site(pool: paidOnly, unsegmented: Self.staticNumber)]).assign(organic, at: t0)
+        let withStatic = try LeaseBook(sites: [Self.site(pool: paidOnly, unsegmented: Self.staticNumber)]).assign(organic, at: t0)
         #expect(withStatic.kind == .static && withStatic.number == Self.staticNumber && withStatic.reason == .segment)
-        let withoutStatic = try await LeaseBook(sites: [Self.site(pool: paidOnly)]).assign(organic, at: t0)
+        let withoutStatic = try LeaseBook(sites: [Self.site(pool: paidOnly)]).assign(organic, at: t0)
         #expect(withoutStatic.kind == .fallback && withoutStatic.reason == .segment)
         var paid = Self.request("s2")
         paid.source = MarketingSource(clickIDs: ClickIDs(gclid: "abc"))
@@ -100,8 +100,8 @@ struct LeaseBookTests {
     @Test("an exhausted fallback pool serves the default number and says which pool ran out")
     func exhausted() async throws {
         let book = LeaseBook(sites: [Self.site(numbers: [Self.numbers[0]])])
-        _ = try await book.assign(Self.request("s1"), at: t0)
-        let answer = try await book.assign(Self.request("s2"), at: t0)
+        _ = try book.assign(Self.request("s1"), at: t0)
+        let answer = try book.assign(Self.request("s2"), at: t0)
         #expect(answer.kind == .fallback && answer.reason == .exhausted && answer.poolID == "paid")
         #expect(answer.outcome == .exhausted)
     }
@@ -127,21 +127,21 @@ struct LeaseBookTests {
     @Test("undo of an unstored assignment frees the number with no cooldown")
     func undo() async throws {
         let book = LeaseBook(sites: [Self.site(numbers: [Self.numbers[0]])])
-        let answer = try await book.assign(Self.request("s1"), at: t0)
-        await book.undo(answer)
+        let answer = try book.assign(Self.request("s1"), at: t0)
+        book.undo(answer)
         #expect(try await book.assign(Self.request("s2"), at: t0).number == Self.numbers[0])
     }
 
     @Test("pings keep the lease; without them it ends at the idle TTL and the pool shows it")
     func keepalive() async throws {
         let book = LeaseBook(sites: [Self.site()])
-        _ = try await book.assign(Self.request("s1"), at: t0)
+        _ = try book.assign(Self.request("s1"), at: t0)
         #expect(try await book.touch(siteID: "acme", session: "s1", at: t0 + .seconds(19 * 60)) != nil)
         #expect(await book.snapshot(at: t0 + .seconds(38 * 60)).first?.live == 1)
-        let ended = await book.expire(upTo: t0 + .seconds(39 * 60))
+        let ended = book.expire(upTo: t0 + .seconds(39 * 60))
         #expect(ended.map(\.sessionID) == ["s1"])
         #expect(try await book.touch(siteID: "acme", session: "s1", at: t0 + .seconds(39 * 60)) == nil)
-        let snapshot = await book.snapshot(at: t0 + .seconds(39 * 60))
+        let snapshot = book.snapshot(at: t0 + .seconds(39 * 60))
         #expect(snapshot.map { [$0.siteID, $0.poolID] } == [["acme", "paid"]])
         #expect(snapshot.map { [$0.size, $0.live, $0.free] } == [[3, 0, 2]])
     }
@@ -150,45 +150,45 @@ struct LeaseBookTests {
     func admin() async throws {
         let other = Site(id: "other", defaultNumber: Self.staticNumber, pools: [Pool(id: "o", numbers: [AllocatorScenario.number(50)])])
         let book = LeaseBook(sites: [Self.site(numbers: [Self.numbers[0]]), other])
-        try await book.add(Self.numbers[1], toPool: "paid")
+        try book.add(Self.numbers[1], toPool: "paid")
         #expect(await book.pool(of: Self.numbers[1]) == "paid")
         #expect(book.site("acme")?.pools.first?.numbers == [Self.numbers[0], Self.numbers[1]])
         await #expect(throws: LeaseBook.Failure.numberInAnotherPool(AllocatorScenario.number(50), pool: "o")) {
             try await book.add(AllocatorScenario.number(50), toPool: "paid")
         }
         await #expect(throws: LeaseBook.Failure.unknownPool("nope")) { try await book.add(Self.numbers[2], toPool: "nope") }
-        try await book.retire(Self.numbers[0], fromPool: "paid")
+        try book.retire(Self.numbers[0], fromPool: "paid")
         #expect(try await book.assign(Self.request("s1"), at: t0).number == Self.numbers[1])
         #expect(try await book.assign(Self.request("s2"), at: t0).reason == .exhausted)
-        try await book.update(policy: PoolPolicy(idleTTL: .seconds(60), onExhaustion: .share), ofPool: "paid")
+        try book.update(policy: PoolPolicy(idleTTL: .seconds(60), onExhaustion: .share), ofPool: "paid")
         #expect(book.site("acme")?.pools.first?.policy.idleTTL == .seconds(60))
         #expect(try await book.assign(Self.request("s3"), at: t0).outcome.map { if case .shared = $0 { true } else { false } } == true)
         // A retired number may join another pool.
-        try await book.add(Self.numbers[0], toPool: "o")
+        try book.add(Self.numbers[0], toPool: "o")
         #expect(await book.pool(of: Self.numbers[0]) == "o")
     }
 
     @Test("upsert of a site retires the numbers it dropped and refuses another pool's numbers")
     func upsert() async throws {
         let book = LeaseBook(sites: [Self.site()])
-        try await book.upsert(Self.site(numbers: [Self.numbers[1]]))
+        try book.upsert(Self.site(numbers: [Self.numbers[1]]))
         #expect(try await book.assign(Self.request("s1"), at: t0).number == Self.numbers[1])
         #expect(try await book.assign(Self.request("s2"), at: t0).reason == .exhausted)
         let thief = Site(id: "thief", defaultNumber: Self.staticNumber, pools: [Pool(id: "t", numbers: [Self.numbers[1]])])
         await #expect(throws: LeaseBook.Failure.numberInAnotherPool(Self.numbers[1], pool: "paid")) { try await book.upsert(thief) }
         // The dropped number is free for another site.
         let heir = Site(id: "heir", defaultNumber: Self.staticNumber, pools: [Pool(id: "h", numbers: [Self.numbers[0]])])
-        try await book.upsert(heir)
+        try book.upsert(heir)
         #expect(await book.pool(of: Self.numbers[0]) == "h")
     }
 
     @Test("restore brings back live leases: the session keeps its number after a restart")
     func restore() async throws {
         let before = LeaseBook(sites: [Self.site()])
-        _ = try await before.assign(Self.request("s1"), at: t0)
+        _ = try before.assign(Self.request("s1"), at: t0)
         let after = LeaseBook(sites: [Self.site()])
-        await after.restore(pool: "paid", liveLeases: before.liveLeases(pool: "paid"), lastReleases: [:])
-        let answer = try await after.assign(Self.request("s1"), at: t0 + .seconds(5))
+        after.restore(pool: "paid", liveLeases: before.liveLeases(pool: "paid"), lastReleases: [:])
+        let answer = try after.assign(Self.request("s1"), at: t0 + .seconds(5))
         #expect(answer.number == Self.numbers[0] && !answer.isNewLease)
         #expect(try await after.assign(Self.request("s2"), at: t0 + .seconds(5)).number == Self.numbers[1])
     }

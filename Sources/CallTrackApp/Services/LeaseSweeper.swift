@@ -18,7 +18,7 @@ struct LeaseSweeper: Service {
     }
 
     func sweep() async {
-        for pool in await book.snapshot(at: clock.now()) {
+        for pool in book.snapshot(at: clock.now()) {
             Gauge(label: "calltrackd_pool_numbers", dimensions: [("pool", pool.poolID), ("state", "total")]).record(pool.size)
             Gauge(label: "calltrackd_pool_numbers", dimensions: [("pool", pool.poolID), ("state", "live")]).record(pool.live)
             Gauge(label: "calltrackd_pool_numbers", dimensions: [("pool", pool.poolID), ("state", "free")]).record(pool.free)

@@ -1,152 +1,21 @@
 import Synchronization
 
-/// The one owner of every pool's lease state, and the site-level rules of SPEC §Allocation 1–6.
+/// The one owner of every pool's lease state (a `LeaseLedger`), and what the adapters call.
 ///
-/// An actor so that allocations are serialised without locks; it does no I/O. The HTTP
-/// adapter persists what `assign` returns and calls `undo` when it cannot, so an answered
+/// The ledger sits behind a lock, not in an actor. Every allocation passes through here, and each
+/// critical section is short (about 10 µs). But an actor that two event loops meet at hands its queue on
+/// as a job at the back of one loop's queue. Under load, that cost a full turn of the loop (0.6–0.9 ms
+/// measured) on most allocations. The lock gives the same one-at-a-time guarantee without a turn. It does
+/// no I/O. The HTTP adapter persists what `assign` returns and calls `undo` when it cannot, so an answered
 /// lease is always a stored one.
-public actor LeaseBook {
-    /// The sites, also published to `catalogue` on every change.
-    private var sites: [String: Site] = [:] {
-        didSet { let published = sites; catalogue.withLock { $0 = published } }
-    }
-    /// The sites as last published, readable without waiting for the actor: every request looks its
-    /// site up before it allocates, and a hop to a busy actor costs a turn of the event loop.
-    private let catalogue = Mutex<[String: Site]>([:])
-    private var allocators: [String: PoolAllocator] = [:]
-    private var poolOfNumber: [PhoneNumber: String] = [:]
-    private var flood: FloodGuard
-    private let bots: BotDetector
+public final class LeaseBook: Sendable {
+    private let ledger: Mutex<LeaseLedger>
 
     public enum Failure: Error, Hashable, Sendable {
         case unknownSite(String)
         case unknownPool(String)
         case numberInAnotherPool(PhoneNumber, pool: String)
     }
-
-    public init(sites: [Site], bots: BotDetector = BotDetector(), flood: FloodGuard = FloodGuard()) {
-        self.bots = bots
-        self.flood = flood
-        var state = Installed()
-        for site in sites { state.install(site) }
-        (self.sites, self.allocators, self.poolOfNumber) = (state.sites, state.allocators, state.poolOfNumber)
-        catalogue.withLock { $0 = state.sites }
-    }
-
-    public nonisolated func site(_ id: String) -> Site? { catalogue.withLock { $0[id] } }
-    public nonisolated var allSites: [Site] { catalogue.withLock { Array($0.values) }.sorted { $0.id < $1.id } }
-
-    /// Answers one `POST /v1/sessions`.
-    public func assign(_ request: AllocationRequest, at now: Timestamp) throws(Failure) -> Assignment {
-        guard let site = sites[request.siteID] else { throw .unknownSite(request.siteID) }
-        if let touched = touch(site: site, session: request.sessionID, at: now) { return touched }
-
-        if bots.isBot(userAgent: request.userAgent) { return fallback(site, .bot) }
-        if request.doNotTrack && site.respectDoNotTrack { return fallback(site, .doNotTrack) }
-        guard let pool = site.pools.first(where: { $0.policy.segment.admits(request.source) }) else {
-            if let number = site.unsegmentedNumber {
-                return Assignment(siteID: site.id, number: number, kind: .static, reason: .segment)
-            }
-            return fallback(site, site.pools.isEmpty ? .noPool : .segment)
-        }
-        if case .interaction = pool.policy.leaseOn, !request.interacted { return fallback(site, .interactionRequired) }
-        guard flood.admit(ip: request.clientIP, visitor: request.visitorID, at: now) else {
-            return fallback(site, .rateLimited)
-        }
-        let outcome = allocators[pool.id]!.allocate(
-            session: request.sessionID, visitor: request.visitorID, previousNumber: request.previousNumber, at: now)
-        switch outcome {
-        case .leased(let lease, _), .shared(let lease, _), .existing(let lease):
-            return Assignment(siteID: site.id, number: lease.number, kind: .pool, lease: lease, poolID: pool.id, outcome: outcome)
-        case .exhausted:
-            var answer = fallback(site, .exhausted)
-            answer.poolID = pool.id
-            answer.outcome = outcome
-            return answer
-        }
-    }
-
-    /// Keeps a session's live lease alive (a ping); nil when it holds none.
-    public func touch(siteID: String, session: SessionID, at now: Timestamp) throws(Failure) -> Assignment? {
-        guard let site = sites[siteID] else { throw .unknownSite(siteID) }
-        return touch(site: site, session: session, at: now)
-    }
-
-    /// Forgets an assignment that could not be stored: nobody saw it.
-    public func undo(_ assignment: Assignment) {
-        guard let poolID = assignment.poolID, let outcome = assignment.outcome else { return }
-        allocators[poolID]?.undo(outcome)
-    }
-
-    /// Ends leases whose time is up, in every pool; returns them.
-    @discardableResult
-    public func expire(upTo now: Timestamp) -> [Lease] {
-        var ended: [Lease] = []
-        for id in allocators.keys { ended += allocators[id]!.expire(upTo: now) }
-        return ended
-    }
-
-    public func restore(pool: String, liveLeases: [Lease], lastReleases: [PhoneNumber: (at: Timestamp, visitor: VisitorID)]) {
-        allocators[pool]?.restore(liveLeases: liveLeases, lastReleases: lastReleases)
-    }
-
-    public func liveLeases(pool: String) -> [Lease] { allocators[pool]?.liveLeases ?? [] }
-
-    /// The pool a number belongs to, if any.
-    public func pool(of number: PhoneNumber) -> String? { poolOfNumber[number] }
-
-    // MARK: Admin changes
-
-    /// Adds or replaces a site with its pools. Numbers already in another site's pool are refused.
-    public func upsert(_ site: Site) throws(Failure) {
-        for pool in site.pools {
-            for number in pool.numbers {
-                if let owner = poolOfNumber[number], owner != pool.id { throw .numberInAnotherPool(number, pool: owner) }
-            }
-        }
-        if let old = sites[site.id] {
-            for pool in old.pools where !site.pools.contains(where: { $0.id == pool.id }) {
-                for number in pool.numbers {
-                    allocators[pool.id]?.retire(number)
-                    // A dropped number may join another pool later.
-                    if poolOfNumber[number] == pool.id { poolOfNumber[number] = nil }
-                }
-            }
-        }
-        install(site)
-    }
-
-    /// Stops serving a site: its numbers leave their pools (lease history stays in the store).
-    public func remove(site id: String) {
-        guard let site = sites.removeValue(forKey: id) else { return }
-        for pool in site.pools {
-            for number in pool.numbers where poolOfNumber[number] == pool.id { poolOfNumber[number] = nil }
-            allocators[pool.id] = nil
-        }
-    }
-
-    public func add(_ number: PhoneNumber, toPool poolID: String) throws(Failure) {
-        guard allocators[poolID] != nil, let siteID = siteOfPool(poolID) else { throw .unknownPool(poolID) }
-        if let owner = poolOfNumber[number], owner != poolID { throw .numberInAnotherPool(number, pool: owner) }
-        allocators[poolID]!.add(number)
-        poolOfNumber[number] = poolID
-        editPool(poolID, in: siteID) { if !$0.numbers.contains(number) { $0.numbers.append(number) } }
-    }
-
-    public func retire(_ number: PhoneNumber, fromPool poolID: String) throws(Failure) {
-        guard allocators[poolID] != nil, let siteID = siteOfPool(poolID) else { throw .unknownPool(poolID) }
-        allocators[poolID]!.retire(number)
-        if poolOfNumber[number] == poolID { poolOfNumber[number] = nil }
-        editPool(poolID, in: siteID) { $0.numbers.removeAll { $0 == number } }
-    }
-
-    public func update(policy: PoolPolicy, ofPool poolID: String) throws(Failure) {
-        guard allocators[poolID] != nil, let siteID = siteOfPool(poolID) else { throw .unknownPool(poolID) }
-        allocators[poolID]!.update(policy: policy)
-        editPool(poolID, in: siteID) { $0.policy = policy }
-    }
-
-    // MARK: Reading for stats
 
     public struct PoolSnapshot: Hashable, Sendable {
         public var siteID: String
@@ -156,71 +25,62 @@ public actor LeaseBook {
         public var free: Int
     }
 
-    public func snapshot(at now: Timestamp) -> [PoolSnapshot] {
-        expire(upTo: now)
-        return sites.values.flatMap { site in
-            site.pools.compactMap { pool in
-                allocators[pool.id].map {
-                    PoolSnapshot(siteID: site.id, poolID: pool.id, size: $0.size, live: $0.liveLeaseCount, free: $0.freeCount(at: now))
-                }
-            }
-        }.sorted { $0.poolID < $1.poolID }
+    public init(sites: [Site], bots: BotDetector = BotDetector(), flood: FloodGuard = FloodGuard()) {
+        ledger = Mutex(LeaseLedger(sites: sites, bots: bots, flood: flood))
     }
 
-    // MARK: Internals
+    public func site(_ id: String) -> Site? { ledger.withLock { $0.sites[id] } }
+    public var allSites: [Site] { ledger.withLock { Array($0.sites.values) }.sorted { $0.id < $1.id } }
 
-    private func install(_ site: Site) {
-        var state = Installed(sites: sites, allocators: allocators, poolOfNumber: poolOfNumber)
-        state.install(site)
-        (sites, allocators, poolOfNumber) = (state.sites, state.allocators, state.poolOfNumber)
+    /// Answers one `POST /v1/sessions`.
+    public func assign(_ request: AllocationRequest, at now: Timestamp) throws(Failure) -> Assignment {
+        try ledger.withLock { (ledger) throws(Failure) in try ledger.assign(request, at: now) }
     }
 
-    /// Site and pool tables, changed together when a site is installed.
-    private struct Installed {
-        var sites: [String: Site] = [:]
-        var allocators: [String: PoolAllocator] = [:]
-        var poolOfNumber: [PhoneNumber: String] = [:]
-
-        mutating func install(_ site: Site) {
-        sites[site.id] = site
-        for pool in site.pools {
-            if allocators[pool.id] == nil {
-                allocators[pool.id] = PoolAllocator(poolID: pool.id, numbers: pool.numbers, policy: pool.policy)
-            } else {
-                // A set: a pool may hold 100,000 numbers, and a quadratic scan would stall the actor.
-                let wanted = Set(pool.numbers)
-                for number in allocators[pool.id]!.numbers where !wanted.contains(number) {
-                    allocators[pool.id]!.retire(number)
-                    if poolOfNumber[number] == pool.id { poolOfNumber[number] = nil }
-                }
-                for number in pool.numbers { allocators[pool.id]!.add(number) }
-                if allocators[pool.id]!.policy != pool.policy { allocators[pool.id]!.update(policy: pool.policy) }
-            }
-            for number in pool.numbers { poolOfNumber[number] = pool.id }
-        }
-        }
+    /// Keeps a session's live lease alive (a ping); nil when it holds none.
+    public func touch(siteID: String, session: SessionID, at now: Timestamp) throws(Failure) -> Assignment? {
+        try ledger.withLock { (ledger) throws(Failure) in try ledger.touch(siteID: siteID, session: session, at: now) }
     }
 
-    private func touch(site: Site, session: SessionID, at now: Timestamp) -> Assignment? {
-        for pool in site.pools {
-            if let lease = allocators[pool.id]?.touch(session: session, at: now) {
-                return Assignment(siteID: site.id, number: lease.number, kind: .pool, lease: lease, poolID: pool.id, outcome: .existing(lease))
-            }
-        }
-        return nil
+    /// Forgets an assignment that could not be stored: nobody saw it.
+    public func undo(_ assignment: Assignment) { ledger.withLock { $0.undo(assignment) } }
+
+    /// Ends leases whose time is up, in every pool; returns them.
+    @discardableResult
+    public func expire(upTo now: Timestamp) -> [Lease] { ledger.withLock { $0.expire(upTo: now) } }
+
+    public func restore(pool: String, liveLeases: [Lease], lastReleases: [PhoneNumber: (at: Timestamp, visitor: VisitorID)]) {
+        ledger.withLock { $0.restore(pool: pool, liveLeases: liveLeases, lastReleases: lastReleases) }
     }
 
-    private func fallback(_ site: Site, _ reason: Assignment.FallbackReason) -> Assignment {
-        Assignment(siteID: site.id, number: site.defaultNumber, kind: .fallback, reason: reason)
+    public func liveLeases(pool: String) -> [Lease] { ledger.withLock { $0.liveLeases(pool: pool) } }
+
+    /// The pool a number belongs to, if any.
+    public func pool(of number: PhoneNumber) -> String? { ledger.withLock { $0.pool(of: number) } }
+
+    // MARK: Admin changes
+
+    /// Adds or replaces a site with its pools. Numbers already in another site's pool are refused.
+    public func upsert(_ site: Site) throws(Failure) {
+        try ledger.withLock { (ledger) throws(Failure) in try ledger.upsert(site) }
     }
 
-    private func siteOfPool(_ poolID: String) -> String? {
-        sites.values.first { $0.pools.contains { $0.id == poolID } }?.id
+    /// Stops serving a site: its numbers leave their pools (lease history stays in the store).
+    public func remove(site id: String) { ledger.withLock { $0.remove(site: id) } }
+
+    public func add(_ number: PhoneNumber, toPool poolID: String) throws(Failure) {
+        try ledger.withLock { (ledger) throws(Failure) in try ledger.add(number, toPool: poolID) }
     }
 
-    private func editPool(_ poolID: String, in siteID: String, _ change: (inout Pool) -> Void) {
-        guard var site = sites[siteID], let index = site.pools.firstIndex(where: { $0.id == poolID }) else { return }
-        change(&site.pools[index])
-        sites[siteID] = site
+    public func retire(_ number: PhoneNumber, fromPool poolID: String) throws(Failure) {
+        try ledger.withLock { (ledger) throws(Failure) in try ledger.retire(number, fromPool: poolID) }
     }
+
+    public func update(policy: PoolPolicy, ofPool poolID: String) throws(Failure) {
+        try ledger.withLock { (ledger) throws(Failure) in try ledger.update(policy: policy, ofPool: poolID) }
+    }
+
+    // MARK: Reading for stats
+
+    public func snapshot(at now: Timestamp) -> [PoolSnapshot] { ledger.withLock { $0.snapshot(at: now) } }
 }

@@ -31,7 +31,7 @@ struct AdminRoutes {
             } catch {
                 throw APIError(.serviceUnavailable, "the retirement was not stored (\(error)); nothing changed, try again")
             }
-            await desk.book.remove(site: old.id)
+            desk.book.remove(site: old.id)
             desk.logger.notice("site retired through the admin API", metadata: ["site": "\(old.id)"])
             return Response(status: .noContent)
         }
@@ -48,7 +48,7 @@ struct AdminRoutes {
             return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: body)))
         }
         admin.get("/pools") { _, _ in
-            try jsonResponse(await desk.book.snapshot(at: desk.clock.now()).map(PoolStatus.init), encoder: .admin)
+            try jsonResponse(desk.book.snapshot(at: desk.clock.now()).map(PoolStatus.init), encoder: .admin)
         }
         admin.put("/sites/{site}/pools/{pool}") { request, context in
             var definition = try await decodeBody(PoolDefinition.self, from: request, limit: settings.maxBodyBytes * 64, decoder: .admin)
@@ -92,14 +92,14 @@ struct AdminRoutes {
 
     private func change(from old: Site?, to new: Site) async throws -> Response {
         do {
-            try await desk.book.upsert(new)
+            try desk.book.upsert(new)
         } catch {
             throw APIError(.conflict, "\(error): a number belongs to at most one pool; retire it there first")
         }
         do {
             try await desk.store.apply([.site(new, fromAdmin: true)])
         } catch {
-            if let old { try? await desk.book.upsert(old) }
+            if let old { try? desk.book.upsert(old) }
             throw APIError(.serviceUnavailable, "the change was not stored (\(error)); nothing changed, try again")
         }
         desk.logger.notice("site changed through the admin API", metadata: ["site": "\(new.id)"])

@@ -42,17 +42,17 @@ public struct SessionDesk: Sendable {
     func allocate(_ visit: Visit) async throws -> Assignment {
         let now = clock.now()
         do {
-            // One hop to the lease book: it touches a live lease of this session, or leases a number.
+            // The lease book touches a live lease of this session, or leases a number.
             let previous = try await store.previousNumber(of: visit.visitorID, site: visit.siteID)
             let request = AllocationRequest(
                 siteID: visit.siteID, sessionID: visit.sessionID, visitorID: visit.visitorID, source: visit.source,
                 userAgent: visit.userAgent, clientIP: visit.clientIP, interacted: visit.interacted,
                 doNotTrack: visit.doNotTrack, previousNumber: previous)
-            let assignment = try await book.assign(request, at: now)
+            let assignment = try book.assign(request, at: now)
             do {
                 try await persist(assignment, visit, at: now)
             } catch {
-                await book.undo(assignment)
+                book.undo(assignment)
                 throw error
             }
             metrics.record(assignment)
@@ -67,7 +67,7 @@ public struct SessionDesk: Sendable {
     func ping(siteID: String, sessionID: SessionID) async throws -> Assignment? {
         let now = clock.now()
         do {
-            guard let touched = try await book.touch(siteID: siteID, session: sessionID, at: now) else { return nil }
+            guard let touched = try book.touch(siteID: siteID, session: sessionID, at: now) else { return nil }
             if let lease = touched.lease { try await store.apply([.lease(lease)]) }
             metrics.touches.increment()
             return touched
