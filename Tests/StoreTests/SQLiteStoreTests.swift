@@ -45,6 +45,35 @@ struct SQLiteStoreTests {
         #expect(try await reopened.session("sess_1999")?.source.utmSource == "google")
     }
 
+    @Test("a session and a lease read back exactly as written: every column, non-ASCII text, '' kept apart from NULL")
+    func rowsRoundTrip() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try SQLiteStore(path: dir.file("state.sqlite"), logger: Logger(label: "test"))
+        let writer = Task { await store.run() }
+        defer { writer.cancel() }
+        let source = MarketingSource(
+            utmSource: "яндекс", utmMedium: "cpc", utmCampaign: "весна-2026", utmContent: "", utmTerm: "станки с чпу",
+            clickIDs: ClickIDs(gclid: "g1", yclid: "y2", fbclid: nil, msclkid: "m4"),
+            referrer: "", landingURL: "https://acme.example/каталог?utm_source=яндекс", channel: .paidSearch)
+        let full = SessionRecord(
+            id: "s_full", visitorID: "v_full", siteID: "acme", startedAt: Self.t0, lastActivityAt: Self.t0 + .seconds(5),
+            source: source, userAgent: "Mozilla/5.0 (X11; Linux x86_64)", clientNetwork: "203.0.113.0/24",
+            gaClientID: "GA1.2.3.4", ymUID: "", number: Self.number(7), kind: .fallback, reason: .exhausted)
+        let bare = SessionRecord(id: "s_bare", visitorID: "v_bare", siteID: "acme", startedAt: Self.t0, lastActivityAt: Self.t0,
+                                 source: MarketingSource(), number: Self.number(8), kind: .pool)
+        let ended = Lease(poolID: "main", number: Self.number(7), sessionID: "s_full", visitorID: "v_full", startedAt: Self.t0,
+                          lastActivityAt: Self.t0 + .seconds(5), expiresAt: Self.t0 + .seconds(600),
+                          endedAt: Self.t0 + .seconds(60), shared: true)
+        let open = Self.lease(8, session: "s_bare", visitor: "v_bare", start: Self.t0, expires: Self.t0 + .seconds(1200))
+        try await store.apply([.session(full), .session(bare), .lease(ended), .lease(open)])
+
+        #expect(try await store.session("s_full") == full)
+        #expect(try await store.session("s_bare") == bare)
+        #expect(try await store.leases(on: Self.number(7), from: Self.t0, to: Self.t0 + .seconds(3600)) == [ended])
+        #expect(try await store.leases(on: Self.number(8), from: Self.t0, to: Self.t0 + .seconds(3600)) == [open])
+    }
+
     @Test("recovery returns live leases and each number's last release with its holder; touches extend, never shorten")
     func recovery() async throws {
         let dir = TemporaryDirectory()
