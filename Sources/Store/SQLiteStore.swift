@@ -7,6 +7,7 @@ import Synchronization
 public final class SQLiteStore: StateStore {
     let database: DatabasePool
     let committer: GroupCommitter
+    let checkpointer: Checkpointer
     let outboxDoorbell = OutboxDoorbell()
     let logger: Logger
     /// The visitors that may have held a lease, loaded from the database at `run` and added to by every
@@ -39,6 +40,8 @@ public final class SQLiteStore: StateStore {
         let maxSize = options.maxSizeBytes
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            // A WAL that was started again shrinks back to 64 MiB.
+            try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
             if let maxSize {
                 let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
                 try db.execute(sql: "PRAGMA max_page_count = \(max(16, maxSize / pageSize))")
@@ -50,14 +53,23 @@ public final class SQLiteStore: StateStore {
         } catch {
             throw StoreUnavailable("cannot open the state database at \(path): \(Self.explain(error)); check that the data folder exists and is writable")
         }
-        committer = GroupCommitter(database: database, doorbell: outboxDoorbell, logger: logger)
+        let committer = GroupCommitter(database: database, doorbell: outboxDoorbell, logger: logger)
+        self.committer = committer
+        do {
+            checkpointer = try Checkpointer(
+                path: path, configuration: configuration, committed: { committer.transactions.load(ordering: .relaxed) }, logger: logger)
+        } catch {
+            throw StoreUnavailable("cannot open the state database at \(path) for checkpoints: \(Self.explain(error))")
+        }
         self.logger = logger
     }
 
-    /// Runs the group-commit writer until cancelled; the daemon runs it as a service.
+    /// Runs the group-commit writer and the checkpointer until cancelled; the daemon runs it as a service.
     public func run() async {
         async let loading: Void = loadLeaseHolders()
+        async let checkpoints: Void = checkpointer.run()
         await committer.run()
+        await checkpoints
         await loading
     }
 
