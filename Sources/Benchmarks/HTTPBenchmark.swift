@@ -104,17 +104,25 @@ struct HTTPBenchmark: AsyncParsableCommand {
         }
     }
 
-    /// Every request a new session (ids unique per wrk thread and round), with a realistic landing URL and referrer.
+    /// Every request a new session with new random ids shaped as the snippet makes them (`s_`/`v_` + 16 base-36
+    /// characters): sequential ids would land side by side in the store's indexes and flatter its writes.
+    /// A realistic landing URL and referrer.
     static let luaScript = #"""
-        local counter = 0
+        local alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
         local threads = 0
-        run = tostring(os.time())
+        local salt = 0
         function setup(thread) thread:set("tid", threads); threads = threads + 1 end
-        function init(args) if args[1] then run = run .. args[1] end end
+        function init(args)
+          for i = 1, #(args[1] or "") do salt = salt * 31 + args[1]:byte(i) end
+          math.randomseed(os.time() + tid * 7919 + salt)
+        end
+        local function id(prefix)
+          local chars = {}
+          for i = 1, 16 do local k = math.random(1, 36); chars[i] = alphabet:sub(k, k) end
+          return prefix .. "_" .. table.concat(chars)
+        end
         function request()
-          counter = counter + 1
-          local id = string.format("%s_%d_%d", run, tid, counter)
-          local body = '{"site":"bench","session_id":"s_' .. id .. '","visitor_id":"v_' .. id ..
+          local body = '{"site":"bench","session_id":"' .. id("s") .. '","visitor_id":"' .. id("v") ..
             '","landing_url":"https://bench.example/catalog?utm_source=google&utm_medium=cpc&utm_campaign=spring",' ..
             '"referrer":"https://www.google.com/"}'
           return wrk.format("POST", nil, {["Content-Type"] = "text/plain", ["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0"}, body)

@@ -49,6 +49,9 @@ public final class SQLiteStore: StateStore {
         }
         do {
             database = try DatabasePool(path: path, configuration: configuration)
+            // Again on the writer, once the pool is open: GRDB's WAL setup sets NORMAL there after
+            // `prepareDatabase` ran, so a FULL store would otherwise commit without syncing its WAL.
+            try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
             try Schema.migrator().migrate(database)
         } catch {
             throw StoreUnavailable("cannot open the state database at \(path): \(Self.explain(error)); check that the data folder exists and is writable")
@@ -193,6 +196,11 @@ public final class SQLiteStore: StateStore {
         } catch {
             throw StoreUnavailable("cannot apply the retention policy: \(Self.explain(error))")
         }
+    }
+
+    /// The writer connection's `PRAGMA synchronous`: 2 is FULL, 1 NORMAL (what commits really do).
+    func writerSynchronous() throws -> Int {
+        try database.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     /// Transactions the group committer has committed since open.

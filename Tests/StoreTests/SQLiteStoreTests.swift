@@ -1,7 +1,7 @@
 import CallTrackCore
 import Foundation
 import Logging
-import Store
+@testable import Store
 import Testing
 import TestSupport
 
@@ -72,6 +72,16 @@ struct SQLiteStoreTests {
         #expect(try await store.session("s_bare") == bare)
         #expect(try await store.leases(on: Self.number(7), from: Self.t0, to: Self.t0 + .seconds(3600)) == [ended])
         #expect(try await store.leases(on: Self.number(8), from: Self.t0, to: Self.t0 + .seconds(3600)) == [open])
+    }
+
+    @Test("commits sync as configured: FULL by default (survives a power cut), NORMAL when asked, also after a reopen")
+    func synchronousMode() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.file("state.sqlite")
+        #expect(try SQLiteStore(path: path, logger: Logger(label: "test")).writerSynchronous() == 2)
+        #expect(try SQLiteStore(path: path, options: .init(synchronousFull: false), logger: Logger(label: "test")).writerSynchronous() == 1)
+        #expect(try SQLiteStore(path: path, logger: Logger(label: "test")).writerSynchronous() == 2)
     }
 
     @Test("recovery returns live leases and each number's last release with its holder; touches extend, never shorten")
