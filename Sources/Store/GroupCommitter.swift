@@ -45,6 +45,8 @@ final class GroupCommitter: Sendable {
 
     private struct Queue {
         var waiting: [Waiter] = []
+        /// The Checkpointer copied almost all of the WAL: the writer copies the rest between two batches.
+        var finishCheckpoint = false
         /// The writer thread waits on `wake`.
         var sleeping = false
         var stopped = false
@@ -101,35 +103,71 @@ final class GroupCommitter: Sendable {
         }
     }
 
+    /// Asks the writer to copy the WAL's last frames between two batches (see `Checkpointer`).
+    func finishCheckpoint() {
+        let wakeWriter = queue.withLock { queue -> Bool in
+            queue.finishCheckpoint = true
+            defer { queue.sleeping = false }
+            return queue.sleeping
+        }
+        if wakeWriter { wake.signal() }
+    }
+
+    /// What the writer does next.
+    private enum Step {
+        case commit([Waiter])
+        case finishCheckpoint
+        case sleep
+        case stop
+    }
+
     private func writerLoop() {
         while true {
-            let batch: [Waiter]? = queue.withLock { queue in
+            let step: Step = queue.withLock { queue in
+                if queue.finishCheckpoint {
+                    queue.finishCheckpoint = false
+                    return .finishCheckpoint
+                }
                 if !queue.waiting.isEmpty {
                     let take = min(queue.waiting.count, Self.maxBatch)
                     defer { queue.waiting.removeFirst(take) }
-                    return Array(queue.waiting.prefix(take))
+                    return .commit(Array(queue.waiting.prefix(take)))
                 }
-                if queue.stopped { return [] }
+                if queue.stopped { return .stop }
                 queue.sleeping = true
-                return nil
+                return .sleep
             }
-            guard let batch else {
-                wake.wait()
-                continue
+            switch step {
+            case .commit(let batch): commit(batch)
+            case .finishCheckpoint: finishCheckpointNow()
+            case .sleep: wake.wait()
+            case .stop: return
             }
-            if batch.isEmpty { return }
-            let writes = batch.flatMap(\.writes)
-            do {
-                let outboxID = try database.write { db in try StateWriter.apply(writes, in: db) }
-                if let outboxID { doorbell.ring(newest: outboxID) }  // a merge to deliver
-                transactions.add(1, ordering: .relaxed)
-                transactionCounter.increment()
-                writeCounter.increment(by: writes.count)
-                Self.resume(batch, with: .success(()))
-            } catch {
-                logger.warning("state write failed", metadata: ["error": "\(SQLiteStore.explain(error))", "writes": "\(writes.count)"])
-                Self.resume(batch, with: .failure(error))
-            }
+        }
+    }
+
+    private func commit(_ batch: [Waiter]) {
+        let writes = batch.flatMap(\.writes)
+        do {
+            let outboxID = try database.write { db in try StateWriter.apply(writes, in: db) }
+            if let outboxID { doorbell.ring(newest: outboxID) }  // a merge to deliver
+            transactions.add(1, ordering: .relaxed)
+            transactionCounter.increment()
+            writeCounter.increment(by: writes.count)
+            Self.resume(batch, with: .success(()))
+        } catch {
+            logger.warning("state write failed", metadata: ["error": "\(SQLiteStore.explain(error))", "writes": "\(writes.count)"])
+            Self.resume(batch, with: .failure(error))
+        }
+    }
+
+    /// The last frames the Checkpointer left; then the next commit starts the WAL again.
+    private func finishCheckpointNow() {
+        do {
+            _ = try database.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+        } catch {
+            // Passive: readers holding old frames only delay it to the next interval.
+            logger.debug("finishing the WAL checkpoint failed", metadata: ["error": "\(SQLiteStore.explain(error))"])
         }
     }
 
