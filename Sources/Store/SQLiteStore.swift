@@ -126,14 +126,17 @@ public final class SQLiteStore: StateStore {
     public nonisolated(nonsending) func previousNumber(of visitor: VisitorID, site: String) async throws(StoreUnavailable) -> PhoneNumber? {
         guard mayHaveHeldLease(visitor) else { return nil }
         return try readNow { db in
-            let statement = try db.cachedStatement(sql: """
-                SELECT lease.number FROM session JOIN lease ON lease.session_id = session.id
-                WHERE session.visitor_id = ? AND session.site_id = ? ORDER BY lease.started_at DESC LIMIT 1
-                """)
-            let raw = try String.fetchOne(statement, arguments: [visitor, site])
+            let raw = try String.fetchOne(db.cachedStatement(sql: Self.previousNumberSQL), arguments: [visitor, site])
             return raw.flatMap { try? PhoneNumber.e164($0) }
         }
     }
+
+    /// The number of the visitor's latest session that held a pool number: a session row keeps the number
+    /// of its last lease, and `session_by_visitor` finds the latest one.
+    static let previousNumberSQL = """
+        SELECT number FROM session WHERE visitor_id = ? AND site_id = ? AND kind = 'pool'
+        ORDER BY started_at DESC LIMIT 1
+        """
 
     public func recovery(pool: String, numbers: [PhoneNumber], at now: Timestamp, cooldown: Duration) async throws(StoreUnavailable) -> PoolRecovery {
         try await read { db in
