@@ -26,7 +26,6 @@ final class Checkpointer: Sendable {
     private let failures = Counter(label: "calltrackd_store_checkpoint_failures_total")
     private let walPages = Gauge(label: "calltrackd_store_wal_pages")
 
-    static let defaultInterval = Duration.seconds(1)
     /// A pass that copied fewer frames than this leaves the writer little to finish.
     static let shortPass = 512
     /// Passes per interval at most: under a load the disk cannot follow, the writer finishes a longer tail.
@@ -34,7 +33,7 @@ final class Checkpointer: Sendable {
 
     /// `committed` counts the writer's transactions (an idle store is not checkpointed again and again);
     /// `finish` asks the writer to copy the last frames itself.
-    init(path: String, configuration: Configuration, interval: Duration = defaultInterval,
+    init(path: String, configuration: Configuration, interval: Duration,
          committed: @escaping @Sendable () -> Int, finish: @escaping @Sendable () -> Void, logger: Logger) throws {
         connection = try DatabaseQueue(path: path, configuration: configuration)
         self.committed = committed

@@ -105,8 +105,13 @@ final class GroupCommitter: Sendable {
 
     /// Asks the writer to copy the WAL's last frames between two batches (see `Checkpointer`).
     func finishCheckpoint() {
+        tellWriter { $0.finishCheckpoint = true }
+    }
+
+    /// Changes the queue for the writer and wakes it if it sleeps (`wake` is signalled once per wakeup).
+    private func tellWriter(_ change: (inout Queue) -> Void) {
         let wakeWriter = queue.withLock { queue -> Bool in
-            queue.finishCheckpoint = true
+            change(&queue)
             defer { queue.sleeping = false }
             return queue.sleeping
         }
@@ -192,11 +197,6 @@ final class GroupCommitter: Sendable {
 
     /// Refuses new writes; queued ones are still committed by the writer before it returns.
     private func stop() {
-        let wakeWriter = queue.withLock { queue -> Bool in
-            queue.stopped = true
-            defer { queue.sleeping = false }
-            return queue.sleeping
-        }
-        if wakeWriter { wake.signal() }
+        tellWriter { $0.stopped = true }
     }
 }
