@@ -25,6 +25,8 @@ final class Checkpointer: Sendable {
     private let counter = Counter(label: "calltrackd_store_checkpoints_total")
     private let failures = Counter(label: "calltrackd_store_checkpoint_failures_total")
     private let walPages = Gauge(label: "calltrackd_store_wal_pages")
+    /// Passes that failed for another reason than a busy writer (what `failures` counts), for tests.
+    let failedPasses = Atomic<Int>(0)
 
     /// A pass that copied fewer frames than this leaves the writer little to finish.
     static let shortPass = 512
@@ -45,12 +47,15 @@ final class Checkpointer: Sendable {
     /// Checkpoints every interval in which something was committed, until cancelled; once more at the end.
     func run() async {
         var seen = -1
-        while !Task.isCancelled {
+        while true {
             try? await Task.sleep(for: interval)
+            if Task.isCancelled { break }
             let now = committed()
             if now != seen { seen = now; await catchUp() }
         }
-        await catchUp()
+        // The last pass runs in a task of its own: GRDB refuses work to a cancelled one, and shutdown
+        // cancelled this one.
+        await Task { await catchUp() }.value
     }
 
     /// Passes until one is short, then the writer finishes. Returns the first pass: the WAL's frames and
@@ -81,6 +86,7 @@ final class Checkpointer: Sendable {
         } catch {
             // Not lost, only not copied yet: the frames stay in the WAL, and the next interval tries again.
             failures.increment()
+            failedPasses.add(1, ordering: .relaxed)
             logger.warning("WAL checkpoint failed; the WAL grows until one succeeds", metadata: ["error": "\(SQLiteStore.explain(error))"])
             return nil
         }

@@ -1,5 +1,7 @@
 import CallTrackCore
+import Foundation
 import Testing
+import TestSupport
 
 @Suite("Bot detection")
 struct BotDetectorTests {
@@ -51,5 +53,23 @@ struct BotDetectorTests {
         let strict = BotDetector(patterns: BotDetector.defaultPatterns + ["CURL/"])
         #expect(strict.isBot(userAgent: "curl/8.5.0"))
         #expect(!BotDetector(patterns: []).isBot(userAgent: "Googlebot/2.1"))
+    }
+
+    @Test("the one-pass matcher agrees with a plain substring search on 20,000 user agents made of pattern pieces")
+    func agreesWithPlainSearch() {
+        var random = SeededRandom(seed: 5)
+        let pieces = ["Mozilla/5.0 ", "(X11; Linux) ", "bot", "Bo", "T", "cu", "CUBOT ", "crawl", "cra", "spider", "Java", "/",
+                      "okhttp", "wge", "t", "é", " ", "Preview", "monito", "r", "uptime", "x", "HeadlessChrome", "b"]
+        for _ in 0..<20_000 {
+            let agent = (0..<Int.random(in: 1...8, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+            #expect(detector.isBot(userAgent: agent) == Self.plainSearch(agent), "\(agent)")
+        }
+    }
+
+    /// The rule, spelled out: ASCII-lowercase, blank out each "cubot", then look for any pattern.
+    static func plainSearch(_ agent: String) -> Bool {
+        var text = String(decoding: agent.utf8.map { (65...90).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
+        while let range = text.range(of: "cubot") { text.replaceSubrange(range, with: "     ") }
+        return BotDetector.defaultPatterns.contains { text.contains($0) }
     }
 }

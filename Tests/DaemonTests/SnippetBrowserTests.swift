@@ -1,3 +1,4 @@
+import CallTrackCore
 import Foundation
 import Testing
 
@@ -399,6 +400,13 @@ extension SnippetBrowserTests {
             #expect(seen[0].session_id == seen[1].session_id && seen[1].session_id == seen[2].session_id,
                     "inner pages and the landing page again are the same visit")
             #expect(seen[3].session_id != seen[0].session_id, "a new campaign is a new visit")
+            // The snippet makes ids time first (TimeOrderedID): the later visit's id sorts after the first one's.
+            let started = Timestamp(microsecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1e6)) - .seconds(600)
+            let first = try #require(seen[0].session_id.flatMap { TimeOrderedID.time(of: $0, prefix: "s") })
+            let later = try #require(seen[3].session_id.flatMap { TimeOrderedID.time(of: $0, prefix: "s") })
+            #expect(first > started && first <= later && seen[0].session_id! < seen[3].session_id!)
+            let visitor = try #require(seen[0].visitor_id.flatMap { TimeOrderedID.time(of: $0, prefix: "v") })
+            #expect(visitor > started && visitor <= first, "the visitor is made just before its first visit")
             #expect(seen.allSatisfy { $0.kind == "pool" })
             #expect(Set(seen.prefix(3).map(\.number)).count == 1, "one visit, one number")
         }

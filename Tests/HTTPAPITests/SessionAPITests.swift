@@ -28,6 +28,50 @@ struct SessionAPITests {
         }
     }
 
+    @Test("a visit without usable ids gets ids made as the snippet makes them: time first, so later ones sort after")
+    func serverMadeIDsAreTimeOrdered() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let clock = ManualClock()
+        try await TestDaemon.with(TestDaemon.config(dir: dir), clock: clock) { daemon, client in
+            let first = try await client.allocate(#"{"site":"acme"}"#)
+            clock.advance(by: .milliseconds(1))
+            let second = try await client.allocate(#"{"site":"acme","session_id":"bad id!","visitor_id":"x"}"#)
+            let ids = try #require(first.answer.map { [$0.session_id, $0.visitor_id] }) + (second.answer.map { [$0.session_id, $0.visitor_id] } ?? [])
+            #expect(ids.count == 4)
+            #expect(TimeOrderedID.time(of: ids[0], prefix: "s") == clock.now() - .milliseconds(1))
+            #expect(TimeOrderedID.time(of: ids[1], prefix: "v") == clock.now() - .milliseconds(1))
+            #expect(TimeOrderedID.time(of: ids[2], prefix: "s") == clock.now())
+            #expect(ids[0] < ids[2] && ids[1] < ids[3])
+            #expect(try await daemon.store.session(ids[2])?.visitorID == ids[3])
+        }
+    }
+
+    @Test("UTM tags and click ids come from the landing URL's query when the body has none: first of each, decoded, fragment ignored")
+    func sourceFromLandingURL() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try await TestDaemon.with(TestDaemon.config(dir: dir)) { daemon, client in
+            let url = "https://acme.example/pumps?x=1&utm_source=google&utm_source=bing&utm_medium=c%70c&utm_campaign=spring+sale" +
+                "&utm_term&utm_content=&gclid=Cj0K%3D%3D&utmz_source=no&yclid=42#fbclid=fragment"
+            _ = try await client.allocate(#"{"site":"acme","session_id":"sess_landing1","utm_medium":"email","landing_url":"\#(url)"}"#)
+            let source = try #require(try await daemon.store.session("sess_landing1")?.source)
+            #expect(source.utmSource == "google", "the first of a repeated key")
+            #expect(source.utmMedium == "email", "the body's own tag wins over the URL's")
+            #expect(source.utmCampaign == "spring sale")
+            #expect(source.utmTerm == nil && source.utmContent == nil, "a key without a value is absent")
+            #expect(source.clickIDs.gclid == "Cj0K==")
+            #expect(source.clickIDs.yclid == "42")
+            #expect(source.clickIDs.fbclid == nil, "the fragment is not the query")
+            #expect(source.landingURL == url)
+
+            _ = try await client.allocate(#"{"site":"acme","session_id":"sess_landing2","landing_url":"https://acme.example/?utm_source=%E2%82%AC&msclkid=%zz"}"#)
+            let odd = try #require(try await daemon.store.session("sess_landing2")?.source)
+            #expect(odd.utmSource == "€")
+            #expect(odd.clickIDs.msclkid == "%zz", "a value that does not decode is kept as sent")
+        }
+    }
+
     @Test("a returning visitor gets its previous number again once its lease ended")
     func returningVisitorGetsPreviousNumber() async throws {
         let dir = TemporaryDirectory()

@@ -42,4 +42,20 @@ struct CheckpointerTests {
         #expect(second.checkpointed == second.walFrames)
         #expect(try await store.count("lease") == 51)
     }
+
+    @Test("at shutdown the WAL is copied once more, without the failure a cancelled task used to report")
+    func lastPassAtShutdown() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try SQLiteStore(path: dir.file("state.sqlite"), options: .init(checkpointInterval: .seconds(3600)),
+                                    logger: Logger(label: "test"))
+        let running = Task { await store.run() }
+        for index in 0..<20 {
+            try await store.apply([.session(SQLiteStoreTests.session("s\(index)", visitor: "v\(index)", number: index, at: SQLiteStoreTests.t0))])
+        }
+        running.cancel()
+        await running.value
+        #expect(store.checkpointer.failedPasses.load(ordering: .relaxed) == 0)
+        #expect(try await store.count("session") == 20)
+    }
 }

@@ -57,6 +57,6 @@ extension SessionRecord {
             (.gaClientID, gaClientID), (.ymUID, ymUID),
             (.gclid, clicks.gclid), (.yclid, clicks.yclid), (.fbclid, clicks.fbclid), (.msclkid, clicks.msclkid),
         ]
-        return candidates.compactMap { kind, value in linking.contains(kind) ? VisitorIdentifier(kind, value) : nil }
+        return candidates.compactMap { kind, value in value != nil && linking.contains(kind) ? VisitorIdentifier(kind, value) : nil }
     }
 }

@@ -8,32 +8,46 @@
 /// international mask does not fit (`+7 (XXX) …` and a UK number).
 public struct DisplayMask: Hashable, Sendable, Codable, CustomStringConvertible {
     public let pattern: String
-    public init(_ pattern: String) { self.pattern = pattern }
+    /// Worked out once from the pattern: `format` runs on every allocation.
+    public let placeholderCount: Int
+    /// The digits before the first `X` of a mask that starts with "+" (nil for a national mask).
+    private let countryDigits: [UInt8]?
+
+    public init(_ pattern: String) {
+        self.pattern = pattern
+        let bytes = Array(pattern.utf8)
+        placeholderCount = bytes.reduce(0) { $1 == UInt8(ascii: "X") ? $0 + 1 : $0 }
+        countryDigits = pattern.unicodeScalars.first(where: { !$0.properties.isWhitespace }) == "+"
+            ? bytes.prefix { $0 != UInt8(ascii: "X") }.filter { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+            : nil
+    }
+
     public var description: String { pattern }
 
-    public var placeholderCount: Int { pattern.utf8.reduce(0) { $1 == UInt8(ascii: "X") ? $0 + 1 : $0 } }
+    public static func == (lhs: DisplayMask, rhs: DisplayMask) -> Bool { lhs.pattern == rhs.pattern }
+    public func hash(into hasher: inout Hasher) { hasher.combine(pattern) }
 
     public func format(_ number: PhoneNumber) -> String {
         let count = placeholderCount
-        guard count > 0, number.digits.count >= count else { return number.e164 }
+        let digits = number.digits.utf8
+        guard count > 0, digits.count >= count else { return number.e164 }
         // A mask that starts with "+" spells the whole number: its own digits must be the number's
         // leading digits, or another country's number would be shown as a wrong one.
-        if pattern.first(where: { !$0.isWhitespace }) == "+" {
-            let fixed = pattern.prefix { $0 != "X" }.filter { ("0"..."9").contains($0) }
-            guard fixed.elementsEqual(number.digits.dropLast(count)) else { return number.e164 }
+        if let countryDigits, !countryDigits.elementsEqual(digits.dropLast(count)) { return number.e164 }
+        // Bytes, not Characters: a mask's "X" is always one byte.
+        var next = digits.suffix(count).makeIterator()
+        return String(unsafeUninitializedCapacity: pattern.utf8.count) { out in
+            var written = 0
+            for byte in pattern.utf8 {
+                out[written] = byte == UInt8(ascii: "X") ? next.next() ?? byte : byte
+                written += 1
+            }
+            return written
         }
-        // Bytes, not Characters: this runs on every allocation, and a mask's "X" is always one byte.
-        var digits = number.digits.utf8.suffix(count).makeIterator()
-        var out: [UInt8] = []
-        out.reserveCapacity(pattern.utf8.count)
-        for byte in pattern.utf8 {
-            if byte == UInt8(ascii: "X"), let digit = digits.next() { out.append(digit) } else { out.append(byte) }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     public init(from decoder: any Decoder) throws {
-        pattern = try decoder.singleValueContainer().decode(String.self)
+        self.init(try decoder.singleValueContainer().decode(String.self))
     }
 
     public func encode(to encoder: any Encoder) throws {

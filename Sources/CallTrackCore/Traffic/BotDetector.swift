@@ -12,10 +12,15 @@ public struct BotDetector: Hashable, Sendable {
 
     /// The patterns as ASCII-lowercased bytes: matching runs on every allocation, inside the lease book.
     private let needles: [[UInt8]]
+    /// For each byte, the needles that start with it: one pass over the user agent tries only those.
+    private let needlesByFirstByte: [[Int]]
 
     public init(patterns: [String] = BotDetector.defaultPatterns) {
         self.patterns = patterns.map { $0.lowercased() }
         needles = self.patterns.map { Array($0.utf8) }.filter { !$0.isEmpty }
+        var byFirst = [[Int]](repeating: [], count: 256)
+        for (index, needle) in needles.enumerated() { byFirst[Int(needle[0])].append(index) }
+        needlesByFirstByte = byFirst
     }
 
     /// An absent or empty user agent is a script, not a person's browser.
@@ -27,7 +32,14 @@ public struct BotDetector: Hashable, Sendable {
         for index in haystack.indices where haystack[index] &- 65 < 26 { haystack[index] |= 0x20 }
         // CUBOT is a phone brand ("Android 9; CUBOT X19"): its owners are people, not "bot"s.
         Self.blank(Self.cubot, in: &haystack)
-        return needles.contains { Self.contains(haystack, $0) }
+        return haystack.withUnsafeBufferPointer { bytes in
+            for start in bytes.indices {
+                for needle in needlesByFirstByte[Int(bytes[start])] where Self.matches(needles[needle], in: bytes, at: start) {
+                    return true
+                }
+            }
+            return false
+        }
     }
 
     private static let cubot = Array("cubot".utf8)
@@ -38,8 +50,12 @@ public struct BotDetector: Hashable, Sendable {
         }
     }
 
-    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        firstIndex(of: needle, in: haystack) != nil
+    private static func matches(_ needle: [UInt8], in haystack: UnsafeBufferPointer<UInt8>, at start: Int) -> Bool {
+        guard haystack.count - start >= needle.count else { return false }
+        return needle.withUnsafeBufferPointer { needle in
+            for offset in 1..<needle.count where haystack[start + offset] != needle[offset] { return false }
+            return true
+        }
     }
 
     private static func firstIndex(of needle: [UInt8], in haystack: [UInt8]) -> Int? {

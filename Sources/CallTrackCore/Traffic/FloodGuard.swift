@@ -32,25 +32,28 @@ public struct FloodGuard: Sendable {
     /// Takes one token from the IP's and the visitor's buckets; false when either is empty.
     public mutating func admit(ip: String?, visitor: VisitorID, at now: Timestamp) -> Bool {
         pruneIfDue(now)
-        guard Self.refill(&visitorBuckets[visitor, default: Bucket(tokens: perVisitor.burst, updated: now)], perVisitor, now) >= 1 else {
+        // One lookup per bucket when admitted (this runs on every allocation): the visitor's token is
+        // taken first and given back if the IP has none.
+        guard Self.take(&visitorBuckets[visitor, default: Bucket(tokens: perVisitor.burst, updated: now)], perVisitor, now) else {
             return false
         }
-        if let ip {
-            guard Self.refill(&ipBuckets[ip, default: Bucket(tokens: perIP.burst, updated: now)], perIP, now) >= 1 else { return false }
-            ipBuckets[ip]!.tokens -= 1
+        if let ip, !Self.take(&ipBuckets[ip, default: Bucket(tokens: perIP.burst, updated: now)], perIP, now) {
+            visitorBuckets[visitor]!.tokens += 1
+            return false
         }
-        visitorBuckets[visitor]!.tokens -= 1
         return true
     }
 
     public var trackedClients: Int { ipBuckets.count + visitorBuckets.count }
 
-    /// Adds the tokens earned since the last visit; returns what the bucket holds now.
-    private static func refill(_ bucket: inout Bucket, _ limit: Limit, _ now: Timestamp) -> Double {
+    /// Adds the tokens earned since the last visit, then takes one if there is one.
+    private static func take(_ bucket: inout Bucket, _ limit: Limit, _ now: Timestamp) -> Bool {
         let minutes = max(0, (now - bucket.updated).secondsDouble / 60)
         bucket.tokens = min(limit.burst, bucket.tokens + minutes * limit.perMinute)
         bucket.updated = now
-        return bucket.tokens
+        guard bucket.tokens >= 1 else { return false }
+        bucket.tokens -= 1
+        return true
     }
 
     /// A client idle this long is forgotten even if its bucket would not be full yet (seconds).

@@ -94,7 +94,10 @@ public struct SessionDesk: Sendable {
 
     /// Bots, floods and DNT visitors leave no trace in the store; everything else is history.
     private func persist(_ assignment: Assignment, _ visit: Visit, at now: Timestamp) async throws {
-        if let reason = assignment.reason, [.bot, .rateLimited, .doNotTrack].contains(reason) { return }
+        switch assignment.reason {
+        case .bot, .rateLimited, .doNotTrack: return
+        default: break
+        }
         let session = SessionRecord(
             id: visit.sessionID, visitorID: visit.visitorID, siteID: visit.siteID, startedAt: now, lastActivityAt: now,
             source: visit.source, userAgent: visit.userAgent.map { String($0.prefix(SessionRecord.maxUserAgentLength)) },
@@ -115,22 +118,16 @@ public struct SessionDesk: Sendable {
     }
 }
 
-/// Visitor and session ids: what the snippet sends if it looks like ours, else a fresh random one.
+/// Visitor and session ids: what the snippet sends if it looks like ours, else a fresh one made as the snippet
+/// makes them (`TimeOrderedID`).
 enum Identifier {
-    static func accept(_ candidate: String?, prefix: String) -> String {
+    static func accept(_ candidate: String?, prefix: String, now: Timestamp) -> String {
         if let candidate, (8...64).contains(candidate.utf8.count),
            candidate.utf8.allSatisfy({ isAllowed($0) }) {
             return candidate
         }
-        return fresh(prefix: prefix)
-    }
-
-    static func fresh(prefix: String) -> String {
         var generator = SystemRandomNumberGenerator()
-        let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
-        var bytes = Array(prefix.utf8) + [UInt8(ascii: "_")]
-        for _ in 0..<22 { bytes.append(alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))]) }
-        return String(decoding: bytes, as: UTF8.self)
+        return TimeOrderedID.make(prefix: prefix, at: now, using: &generator)
     }
 
     private static func isAllowed(_ byte: UInt8) -> Bool {

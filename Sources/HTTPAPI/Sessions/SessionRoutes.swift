@@ -26,10 +26,11 @@ struct SessionRoutes {
         let body = try await decodeBody(SessionRequestBody.self, from: request, limit: settings.maxBodyBytes)
         let site = try knownSite(body.site)
         let cors = try OriginPolicy.check(request, site: site, metrics: desk.metrics)
+        let now = desk.clock.now()
         let visit = SessionDesk.Visit(
             siteID: site.id,
-            sessionID: Identifier.accept(body.session_id, prefix: "s"),
-            visitorID: Identifier.accept(body.visitor_id, prefix: "v"),
+            sessionID: Identifier.accept(body.session_id, prefix: "s", now: now),
+            visitorID: Identifier.accept(body.visitor_id, prefix: "v", now: now),
             source: body.source,
             userAgent: request.headers[.userAgent],
             clientIP: context.clientIP,

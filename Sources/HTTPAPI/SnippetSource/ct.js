@@ -55,10 +55,13 @@
     };
     function json(text) { return safe(() => JSON.parse(text), null); }
     function validId(v) { return typeof v === 'string' && /^[A-Za-z0-9_.-]{8,64}$/.test(v) ? v : null; }
+    // Time first (ms, 9 base-36 digits), then 12 random digits: a new id sorts after older ones, so the
+    // daemon's store appends it to its indexes (TimeOrderedID.swift makes the same shape).
     function newId(prefix) {
-      var bytes = new Uint8Array(16);
+      var bytes = new Uint8Array(12);
       crypto.getRandomValues(bytes);
-      return prefix + '_' + Array.prototype.map.call(bytes, b => (b % 36).toString(36)).join('');
+      return prefix + '_' + Math.max(Date.now(), 0).toString(36).padStart(9, '0').slice(-9) +
+        Array.prototype.map.call(bytes, b => (b % 36).toString(36)).join('');
     }
 
     var params = safe(() => new URL(location.href).searchParams, new URLSearchParams(''));
