@@ -92,6 +92,7 @@ final class GroupCommitter: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
                 let thread = Thread { [self] in
+                    Self.nameThisThread("ct-store-writer")
                     writerLoop()
                     finished.resume()
                 }
@@ -101,6 +102,14 @@ final class GroupCommitter: Sendable {
         } onCancel: {
             stop()
         }
+    }
+
+    /// Foundation's `Thread.name` does not reach the kernel on Linux, so top, perf and ps showed the writer
+    /// under the name of the event loop that started it. Linux keeps 15 bytes.
+    private static func nameThisThread(_ name: String) {
+        #if os(Linux)
+        try? name.write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
+        #endif
     }
 
     /// Asks the writer to copy the WAL's last frames between two batches (see `Checkpointer`).
