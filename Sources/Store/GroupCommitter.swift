@@ -92,11 +92,11 @@ final class GroupCommitter: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
                 let thread = Thread { [self] in
-                    Self.nameThisThread("ct-store-writer")
+                    Self.nameThisThread(Self.threadName)
                     writerLoop()
                     finished.resume()
                 }
-                thread.name = "calltrackd-store-writer"
+                thread.name = Self.threadName
                 thread.start()
             }
         } onCancel: {
@@ -104,8 +104,11 @@ final class GroupCommitter: Sendable {
         }
     }
 
+    /// What `top -H`, perf and ps show for the writer (Linux keeps 15 bytes of a thread's name).
+    static let threadName = "ct-store-writer"
+
     /// Foundation's `Thread.name` does not reach the kernel on Linux, so top, perf and ps showed the writer
-    /// under the name of the event loop that started it. Linux keeps 15 bytes.
+    /// under the name of the event loop that started it.
     private static func nameThisThread(_ name: String) {
         #if os(Linux)
         try? name.write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)

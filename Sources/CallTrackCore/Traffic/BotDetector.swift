@@ -44,9 +44,18 @@ public struct BotDetector: Hashable, Sendable {
 
     private static let cubot = Array("cubot".utf8)
 
+    /// Left to right, in place: a blanked word leaves spaces, which start no new match.
     private static func blank(_ word: [UInt8], in haystack: inout [UInt8]) {
-        while let start = firstIndex(of: word, in: haystack) {
-            for index in start..<start + word.count { haystack[index] = 0x20 }
+        haystack.withUnsafeMutableBufferPointer { bytes in
+            var start = 0
+            while start < bytes.count {
+                guard bytes[start] == word[0], matches(word, in: UnsafeBufferPointer(bytes), at: start) else {
+                    start += 1
+                    continue
+                }
+                for index in start..<start + word.count { bytes[index] = 0x20 }
+                start += word.count
+            }
         }
     }
 
@@ -56,21 +65,5 @@ public struct BotDetector: Hashable, Sendable {
             for offset in 1..<needle.count where haystack[start + offset] != needle[offset] { return false }
             return true
         }
-    }
-
-    private static func firstIndex(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard needle.count <= haystack.count else { return nil }
-        let first = needle[0]
-        var start = 0
-        let last = haystack.count - needle.count
-        while start <= last {
-            if haystack[start] == first {
-                var offset = 1
-                while offset < needle.count && haystack[start + offset] == needle[offset] { offset += 1 }
-                if offset == needle.count { return start }
-            }
-            start += 1
-        }
-        return nil
     }
 }

@@ -38,9 +38,9 @@ public struct SessionDesk: Sendable {
         var ymUID: String?
     }
 
-    /// Allocates or touches; returns the assignment that is now durable.
-    func allocate(_ visit: Visit) async throws -> Assignment {
-        let now = clock.now()
+    /// Allocates or touches at `now` (when the visit's ids were accepted or made); returns the assignment
+    /// that is now durable.
+    func allocate(_ visit: Visit, at now: Timestamp) async throws -> Assignment {
         do {
             // The lease book touches a live lease of this session, or leases a number.
             let previous = try await store.previousNumber(of: visit.visitorID, site: visit.siteID)

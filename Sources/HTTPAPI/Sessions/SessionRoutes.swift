@@ -38,7 +38,7 @@ struct SessionRoutes {
             doNotTrack: body.dnt ?? false || request.headers[Self.doNotTrack] == "1" || request.headers[Self.globalPrivacyControl] == "1",
             gaClientID: body.ga_client_id.flatMap { SessionRequestBody.clean($0, limit: 128) },
             ymUID: body.ym_uid.flatMap { SessionRequestBody.clean($0, limit: 128) })
-        let assignment = try await desk.allocate(visit)
+        let assignment = try await desk.allocate(visit, at: now)
         return try jsonResponse(answer(assignment, site: site, session: visit.sessionID, visitor: visit.visitorID), headers: cors)
     }
 
