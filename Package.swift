@@ -156,6 +156,7 @@ let package = Package(
             name: "TestSupport",
             dependencies: [
                 "CallTrackCore", "AMI",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -51,12 +51,16 @@ struct HTTPBenchmark: AsyncParsableCommand {
         for round in 1...max(rounds, 1) {
             // Alternating runs: a slow minute of the VM hits both routes, not one.
             for (path, name) in [("/v1/sessions", "durable"), ("/v1/bench/echo", "bare")] {
-                let cpuBefore = Self.processCPUSeconds()
+                let cpuBefore = ThreadCPU.processSeconds()
+                let threadsBefore = ThreadCPU.nanosecondsByThreadName()
                 var result = try await Self.offThread { [threads, connections, seconds, port] in
                     try Self.wrk(wrk, threads: threads, connections: connections, seconds: seconds, script: script,
                                  url: "http://127.0.0.1:\(port)\(path)", tag: "r\(round)")
                 }
-                result.daemonCPUMicroseconds = (Self.processCPUSeconds() - cpuBefore) * 1e6 / Double(max(result.requests, 1))
+                result.daemonCPUMicroseconds = (ThreadCPU.processSeconds() - cpuBefore) * 1e6 / Double(max(result.requests, 1))
+                let threadsAfter = ThreadCPU.nanosecondsByThreadName()
+                result.loopCPUMicroseconds = ThreadCPU.microseconds("event loops", from: threadsBefore, to: threadsAfter, per: result.requests)
+                result.writerCPUMicroseconds = ThreadCPU.microseconds("ct-store-writer", from: threadsBefore, to: threadsAfter, per: result.requests)
                 print(result.line("  round \(round) \(name)"))
                 if name == "durable" { durables.append(result) } else { bares.append(result) }
             }
@@ -88,6 +92,9 @@ struct HTTPBenchmark: AsyncParsableCommand {
         var errors: Int
         /// The daemon's CPU time (all its threads, user + system) during the run, per request answered.
         var daemonCPUMicroseconds: Double = .nan
+        /// Of that, the event loops' (HTTP, JSON, the pool) and the store writer's (SQLite, fsync).
+        var loopCPUMicroseconds: Double = .nan
+        var writerCPUMicroseconds: Double = .nan
 
         /// Each figure's median on its own (the p99 of the median-throughput run would hide a bad round).
         static func median(_ results: [Result]) -> Result {
@@ -95,12 +102,14 @@ struct HTTPBenchmark: AsyncParsableCommand {
             return Result(
                 requestsPerSecond: middle(results.map(\.requestsPerSecond)), p50Milliseconds: middle(results.map(\.p50Milliseconds)),
                 p99Milliseconds: middle(results.map(\.p99Milliseconds)), requests: results.reduce(0) { $0 + $1.requests },
-                errors: results.reduce(0) { $0 + $1.errors }, daemonCPUMicroseconds: middle(results.map(\.daemonCPUMicroseconds)))
+                errors: results.reduce(0) { $0 + $1.errors }, daemonCPUMicroseconds: middle(results.map(\.daemonCPUMicroseconds)),
+                loopCPUMicroseconds: middle(results.map(\.loopCPUMicroseconds)), writerCPUMicroseconds: middle(results.map(\.writerCPUMicroseconds)))
         }
 
         func line(_ name: String) -> String {
-            String(format: "%@: %.0f req/s, p50 %.2f ms, p99 %.2f ms, %d requests, %d non-2xx/errors, daemon CPU %.1f µs/request",
-                   name, requestsPerSecond, p50Milliseconds, p99Milliseconds, requests, errors, daemonCPUMicroseconds)
+            String(format: "%@: %.0f req/s, p50 %.2f ms, p99 %.2f ms, %d requests, %d non-2xx/errors, daemon CPU %.1f µs/request (event loops %.1f, store writer %.1f)",
+                   name, requestsPerSecond, p50Milliseconds, p99Milliseconds, requests, errors, daemonCPUMicroseconds,
+                   loopCPUMicroseconds, writerCPUMicroseconds)
         }
     }
 
@@ -174,14 +183,6 @@ struct HTTPBenchmark: AsyncParsableCommand {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread { continuation.resume(with: Swift.Result { try body() }) }
         }
-    }
-
-    /// User + system CPU time of this process (the daemon runs in it; wrk does not).
-    static func processCPUSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
-        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     static func which(_ tool: String) -> String? {

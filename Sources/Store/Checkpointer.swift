@@ -55,7 +55,7 @@ final class Checkpointer: Sendable {
         }
         // The last pass runs in a task of its own: GRDB refuses work to a cancelled one, and shutdown
         // cancelled this one.
-        await Task { await catchUp() }.value
+        _ = await Task { await catchUp() }.value
     }
 
     /// Passes until one is short, then the writer finishes. Returns the first pass: the WAL's frames and

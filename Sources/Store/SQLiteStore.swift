@@ -58,7 +58,9 @@ public final class SQLiteStore: StateStore {
             // Again on the writer, once the pool is open: GRDB's WAL setup sets NORMAL there after
             // `prepareDatabase` ran, so a FULL store would otherwise commit without syncing its WAL.
             try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
-            try Schema.migrator().migrate(database)
+            let migrator = Schema.migrator()
+            try Self.announceLongMigrations(migrator, database, logger: logger)
+            try migrator.migrate(database)
         } catch {
             throw StoreUnavailable("cannot open the state database at \(path): \(Self.explain(error)); check that the data folder exists and is writable")
         }
@@ -73,6 +75,19 @@ public final class SQLiteStore: StateStore {
             throw StoreUnavailable("cannot open the state database at \(path) for checkpoints: \(Self.explain(error))")
         }
         self.logger = logger
+    }
+
+    /// A migration that copies every session says so first, with the count: on a store with years of
+    /// sessions it can take a minute, and a silent daemon would look hung.
+    private static func announceLongMigrations(_ migrator: DatabaseMigrator, _ database: DatabasePool, logger: Logger) throws {
+        try database.read { db in
+            guard try db.tableExists("session"), try !migrator.appliedIdentifiers(db).contains(Schema.sessionsKeyedByID) else { return }
+            let sessions = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM session") ?? 0
+            guard sessions > 0 else { return }
+            logger.notice("upgrading the state database: rebuilding the session table keyed by id, once", metadata: [
+                "sessions": "\(sessions)", "migration": "\(Schema.sessionsKeyedByID)",
+            ])
+        }
     }
 
     /// Runs the group-commit writer and the checkpointer until cancelled; the daemon runs it as a service.

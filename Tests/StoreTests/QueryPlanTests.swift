@@ -83,3 +83,57 @@ struct LeaseKeyMigrationTests {
         #expect(try await store.count("lease") == 2, "a touch updates its lease, it does not add one")
     }
 }
+
+@Suite("Migration v11: sessions keyed by id")
+struct SessionKeyMigrationTests {
+    @Test("sessions stored before v11 are all there after it, the upgrade says so first, and the kind is still checked")
+    func sessionsSurvive() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.file("state.sqlite")
+        do {
+            let old = try DatabaseQueue(path: path)
+            try Schema.migrator().migrate(old, upTo: "v10-lease-keyed-by-time")
+            try await old.write { db in
+                for (index, session) in ["s1", "s2"].enumerated() {
+                    try db.execute(sql: """
+                        INSERT INTO session (id, visitor_id, site_id, started_at, last_activity_at, utm_source, channel,
+                            user_agent, number, kind)
+                        VALUES (?, 'v1', 'acme', ?, ?, 'google', 'paid_search', 'Mozilla/5.0', ?, 'pool')
+                        """, arguments: [session, SQLiteStoreTests.t0.microsecondsSinceEpoch + Int64(index),
+                                         SQLiteStoreTests.t0.microsecondsSinceEpoch + Int64(index), SQLiteStoreTests.number(index).e164])
+                }
+            }
+        }
+        let logs = CapturedLogs()
+        let store = try SQLiteStore(path: path, logger: logs.logger)
+        let writer = Task { await store.run() }
+        defer { writer.cancel() }
+
+        let announced = try #require(logs.all.first { $0.message.contains("rebuilding the session table") })
+        #expect(announced.level == .notice && announced.metadata["sessions"] == "2")
+        let second = try #require(try await store.session("s2"))
+        #expect(second.visitorID == "v1" && second.source.utmSource == "google" && second.number == SQLiteStoreTests.number(1))
+        #expect(second.userAgent == "Mozilla/5.0" && second.kind == .pool)
+        #expect(try await store.count("session") == 2)
+
+        let table = try await store.database.read { db in
+            (try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'session'") ?? "",
+             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'session'"))
+        }
+        #expect(table.0.contains("WITHOUT ROWID"))
+        #expect(table.1 == ["session_by_visitor"], "no index from id to rowid any more: \(table.1)")
+        await #expect(throws: DatabaseError.self, "a kind outside pool/static/fallback is refused") {
+            try await store.database.write { db in
+                try db.execute(sql: """
+                    INSERT INTO session (id, visitor_id, site_id, started_at, last_activity_at, channel, number, kind)
+                    VALUES ('s3', 'v1', 'acme', 0, 0, 'direct', '+74950000000', 'borrowed')
+                    """)
+            }
+        }
+
+        let reopened = CapturedLogs()
+        _ = try SQLiteStore(path: dir.file("state.sqlite"), logger: reopened.logger)
+        #expect(!reopened.all.contains { $0.message.contains("rebuilding") }, "announced once, when it runs")
+    }
+}

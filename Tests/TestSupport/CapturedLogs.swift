@@ -2,18 +2,20 @@ import Logging
 import Synchronization
 
 /// A log handler that keeps what it is given, for tests (the process-wide bootstrap is never touched).
-final class CapturedLogs: Sendable {
-    struct Entry: Sendable {
-        let level: Logger.Level
-        let message: String
-        let metadata: [String: String]
+public final class CapturedLogs: Sendable {
+    public struct Entry: Sendable {
+        public let level: Logger.Level
+        public let message: String
+        public let metadata: [String: String]
     }
 
     private let entries = Mutex<[Entry]>([])
 
-    var all: [Entry] { entries.withLock { $0 } }
+    public init() {}
 
-    var logger: Logger {
+    public var all: [Entry] { entries.withLock { $0 } }
+
+    public var logger: Logger {
         Logger(label: "test") { _ in Handler(logs: self) }
     }
 
