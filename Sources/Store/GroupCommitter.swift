@@ -157,7 +157,7 @@ final class GroupCommitter: Sendable {
                 queue.sleeping = true
                 return .sleep
             }
-            switch step {
+            switch consume step {
             case .commit(let batch): commit(batch)
             case .finishCheckpoint: finishCheckpointNow()
             case .sleep: wake.wait()
@@ -166,25 +166,27 @@ final class GroupCommitter: Sendable {
         }
     }
 
-    private func commit(_ batch: [Waiter]) {
+    private func commit(_ batch: consuming [Waiter]) {
         // Each waiter's writes as they are: gathering them into one array copied every session and lease,
         // a retain per string, on the one serial thread.
         let writes = batch.reduce(0) { $0 + $1.writes.count }
+        let result: Result<Void, any Error>
         do {
             let outboxID = try database.write { db in
                 var newest: Int64?
-                for waiter in batch { newest = try StateWriter.apply(waiter.writes, in: db) ?? newest }
+                for index in batch.indices { newest = try StateWriter.apply(batch[index].writes, in: db) ?? newest }
                 return newest
             }
             if let outboxID { doorbell.ring(newest: outboxID) }  // a merge to deliver
             transactions.add(1, ordering: .relaxed)
             transactionCounter.increment()
             writeCounter.increment(by: writes)
-            Self.resume(batch, with: .success(()))
+            result = .success(())
         } catch {
             logger.warning("state write failed", metadata: ["error": "\(SQLiteStore.explain(error))", "writes": "\(writes)"])
-            Self.resume(batch, with: .failure(error))
+            result = .failure(error)
         }
+        Self.resume(batch, with: result)
     }
 
     /// The last frames the Checkpointer left; then the next commit starts the WAL again.
@@ -198,21 +200,27 @@ final class GroupCommitter: Sendable {
     }
 
     /// Resumes each waiter on its own event loop, one hop per loop; waiters on no loop right here.
-    private static func resume(_ batch: [Waiter], with result: Result<Void, any Error>) {
-        var byLoop: [(loop: any EventLoop, continuations: [CheckedContinuation<Void, any Error>])] = []
-        for waiter in batch {
+    ///
+    /// The waiters, and the sessions and leases they carry, are moved to their loop and released there. The
+    /// loop allocated them: freed on the writer thread, every string went back to the loop's malloc arena
+    /// from another thread, and that cost the loops more than the writer's own work on some rows.
+    private static func resume(_ batch: consuming [Waiter], with result: Result<Void, any Error>) {
+        var byLoop: [(loop: any EventLoop, waiters: [Waiter])] = []
+        var batch = batch
+        batch.reverse()  // popLast moves each waiter out in queue order
+        while let waiter = batch.popLast() {
             guard let home = waiter.home else {
                 waiter.continuation.resume(with: result)
                 continue
             }
             if let index = byLoop.firstIndex(where: { $0.loop === home }) {
-                byLoop[index].continuations.append(waiter.continuation)
+                byLoop[index].waiters.append(waiter)
             } else {
-                byLoop.append((home, [waiter.continuation]))
+                byLoop.append((home, [waiter]))
             }
         }
-        for (loop, continuations) in byLoop {
-            loop.execute { for continuation in continuations { continuation.resume(with: result) } }
+        while let (loop, waiters) = byLoop.popLast() {
+            loop.execute { for waiter in waiters { waiter.continuation.resume(with: result) } }
         }
     }
 
