@@ -4,6 +4,7 @@ import CallTrackCore
 import Foundation
 import Logging
 import Prometheus
+import Store
 
 /// Durable allocations over HTTP against the bare echo route of the same daemon, under the same `wrk` load.
 struct HTTPBenchmark: AsyncParsableCommand {
@@ -60,7 +61,7 @@ struct HTTPBenchmark: AsyncParsableCommand {
                 result.daemonCPUMicroseconds = (ThreadCPU.processSeconds() - cpuBefore) * 1e6 / Double(max(result.requests, 1))
                 let threadsAfter = ThreadCPU.nanosecondsByThreadName()
                 result.loopCPUMicroseconds = ThreadCPU.microseconds("event loops", from: threadsBefore, to: threadsAfter, per: result.requests)
-                result.writerCPUMicroseconds = ThreadCPU.microseconds("ct-store-writer", from: threadsBefore, to: threadsAfter, per: result.requests)
+                result.writerCPUMicroseconds = ThreadCPU.microseconds(SQLiteStore.writerThreadName, from: threadsBefore, to: threadsAfter, per: result.requests)
                 print(result.line("  round \(round) \(name)"))
                 if name == "durable" { durables.append(result) } else { bares.append(result) }
             }

@@ -84,11 +84,11 @@ struct StoreBenchmark: AsyncParsableCommand {
         let elapsed = ContinuousClock.now - start
         let leases = Double(waits.count)
         func milliseconds(_ q: Double) -> Double {
-            waits.isEmpty ? .nan : Double(waits[min(waits.count - 1, Int(Double(waits.count) * q))].components.attoseconds) / 1e15
+            waits.isEmpty ? .nan : Double(waits[min(waits.count - 1, Int(Double(waits.count) * q))].microseconds) / 1e3
         }
         return Round(
-            leasesPerSecond: leases / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18),
-            writerMicroseconds: ThreadCPU.microseconds("ct-store-writer", from: threadsBefore, to: ThreadCPU.nanosecondsByThreadName(), per: waits.count),
+            leasesPerSecond: leases / (Double(elapsed.microseconds) / 1e6),
+            writerMicroseconds: ThreadCPU.microseconds(SQLiteStore.writerThreadName, from: threadsBefore, to: ThreadCPU.nanosecondsByThreadName(), per: waits.count),
             processMicroseconds: (ThreadCPU.processSeconds() - processBefore) * 1e6 / max(leases, 1),
             p50Milliseconds: milliseconds(0.5), p99Milliseconds: milliseconds(0.99),
             leasesPerCommit: leases / Double(max(store.committedTransactions - commitsBefore, 1)))

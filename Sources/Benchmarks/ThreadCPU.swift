@@ -12,7 +12,7 @@ enum ThreadCPU {
     }
 
     /// Nanoseconds on CPU so far per thread name (`/proc/self/task/*/comm`), threads of one name summed:
-    /// the event loops are `NIO-SGLTN-…`, the store writer `ct-store-writer`.
+    /// the event loops are `NIO-SGLTN-…`, the store writer `SQLiteStore.writerThreadName`.
     static func nanosecondsByThreadName() -> [String: UInt64] {
         guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return [:] }
         var byName: [String: UInt64] = [:]

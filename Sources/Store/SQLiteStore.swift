@@ -230,6 +230,9 @@ public final class SQLiteStore: StateStore {
     }
 
     /// Transactions the group committer has committed since open.
+    /// The store writer thread's name in the kernel (`top -H`, perf, `/proc/self/task/*/comm`).
+    public static var writerThreadName: String { GroupCommitter.threadName }
+
     public var committedTransactions: Int { committer.transactions.load(ordering: .relaxed) }
 
     /// Counts rows, for tests and `calltrackd stats`.
