@@ -18,6 +18,12 @@ struct HTTPBenchmark: AsyncParsableCommand {
     @Option(help: "wrk threads.") var threads = 2
     @Option(help: "Pool size (share policy once full, so every request still writes a lease).") var poolSize = 20_000
     @Flag(help: "synchronous=NORMAL instead of FULL (survives a crash, not a power cut).") var normalSync = false
+    @Option(help: "The clock in the ids wrk makes: 'milliseconds' as the snippet's, or 'seconds', which puts the ids of one second in random order, as browsers whose clocks disagree would at this rate.")
+    var idClock: IDClock = .milliseconds
+
+    enum IDClock: String, ExpressibleByArgument, CaseIterable {
+        case milliseconds, seconds
+    }
 
     func run() async throws {
         guard let wrk = Self.which("wrk") else {
@@ -46,7 +52,7 @@ struct HTTPBenchmark: AsyncParsableCommand {
 
         let script = dir + "/sessions.lua"
         try Self.luaScript.write(toFile: script, atomically: true, encoding: .utf8)
-        print("calltrackd-bench http: \(rounds) rounds of wrk -t\(threads) -c\(connections) -d\(seconds)s on each route, pool \(poolSize), synchronous=\(normalSync ? "NORMAL" : "FULL"), release build")
+        print("calltrackd-bench http: \(rounds) rounds of wrk -t\(threads) -c\(connections) -d\(seconds)s on each route, pool \(poolSize), ids on a \(idClock.rawValue) clock, synchronous=\(normalSync ? "NORMAL" : "FULL"), release build")
         var durables: [Result] = []
         var bares: [Result] = []
         for round in 1...max(rounds, 1) {
@@ -54,9 +60,9 @@ struct HTTPBenchmark: AsyncParsableCommand {
             for (path, name) in [("/v1/sessions", "durable"), ("/v1/bench/echo", "bare")] {
                 let cpuBefore = ThreadCPU.processSeconds()
                 let threadsBefore = ThreadCPU.nanosecondsByThreadName()
-                var result = try await Self.offThread { [threads, connections, seconds, port] in
+                var result = try await Self.offThread { [threads, connections, seconds, port, idClock] in
                     try Self.wrk(wrk, threads: threads, connections: connections, seconds: seconds, script: script,
-                                 url: "http://127.0.0.1:\(port)\(path)", tag: "r\(round)")
+                                 url: "http://127.0.0.1:\(port)\(path)", arguments: ["r\(round)", idClock.rawValue])
                 }
                 result.daemonCPUMicroseconds = (ThreadCPU.processSeconds() - cpuBefore) * 1e6 / Double(max(result.requests, 1))
                 let threadsAfter = ThreadCPU.nanosecondsByThreadName()
@@ -118,20 +124,39 @@ struct HTTPBenchmark: AsyncParsableCommand {
     /// time first, then 12 random base-36 digits). A counter would line up even ids of the same moment and
     /// flatter the store's writes; fully random ids would make it pay for ids no snippet sends.
     /// A realistic landing URL and referrer.
+    ///
+    /// The ids' order decides how many pages a commit writes: each new session lands in the session and
+    /// session-by-visitor indexes where its id sorts. Ids made on a millisecond clock, as the snippet makes
+    /// them, sort almost in arrival order, and a commit's rows share a few pages at the indexes' end (strace
+    /// of the writer: 22 WAL pages per commit of 20 leases). On a seconds clock the ids of one second are in
+    /// random order and each row dirties a page of its own (65 pages per commit of 23 leases), as browsers
+    /// whose clocks disagree would at a rate no real site reaches. `--id-clock` picks; docs/benchmarks.md
+    /// gives figures for both.
     static let luaScript = #"""
+        local ffi = require("ffi")
+        ffi.cdef[[
+          typedef struct { long tv_sec; long tv_nsec; } ct_timespec;
+          int clock_gettime(int clock, ct_timespec *now);
+        ]]
+        local realtime = ffi.new("ct_timespec")
         local alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
         local threads = 0
         local salt = 0
+        local seconds_clock = false
         function setup(thread) thread:set("tid", threads); threads = threads + 1 end
         function init(args)
           for i = 1, #(args[1] or "") do salt = salt * 31 + args[1]:byte(i) end
           math.randomseed(os.time() + tid * 7919 + salt)
+          seconds_clock = args[2] == "seconds"
         end
-        -- Lua has no millisecond clock here: the time digits are the second's, so the ids of one second land in
-        -- random order among themselves (a little less ordered than the snippet's).
+        local function milliseconds()
+          if seconds_clock then return os.time() * 1000 end
+          ffi.C.clock_gettime(0, realtime)  -- CLOCK_REALTIME, as the snippet's Date.now()
+          return tonumber(realtime.tv_sec) * 1000 + math.floor(tonumber(realtime.tv_nsec) / 1000000)
+        end
         local function id(prefix)
           local chars = {}
-          local ms = os.time() * 1000
+          local ms = milliseconds()
           for i = 9, 1, -1 do local k = ms % 36; chars[i] = alphabet:sub(k + 1, k + 1); ms = math.floor(ms / 36) end
           for i = 10, 21 do local k = math.random(1, 36); chars[i] = alphabet:sub(k, k) end
           return prefix .. "_" .. table.concat(chars)
@@ -144,10 +169,11 @@ struct HTTPBenchmark: AsyncParsableCommand {
         end
         """#
 
-    static func wrk(_ wrk: String, threads: Int, connections: Int, seconds: Int, script: String, url: String, tag: String) throws -> Result {
+    /// `arguments` reach the script's `init`: the round's tag (a seed) and the id clock.
+    static func wrk(_ wrk: String, threads: Int, connections: Int, seconds: Int, script: String, url: String, arguments: [String]) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: wrk)
-        process.arguments = ["-t\(threads)", "-c\(connections)", "-d\(seconds)s", "--latency", "-s", script, url, "--", tag]
+        process.arguments = ["-t\(threads)", "-c\(connections)", "-d\(seconds)s", "--latency", "-s", script, url, "--"] + arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()

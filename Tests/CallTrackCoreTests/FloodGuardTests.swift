@@ -43,6 +43,28 @@ struct FloodGuardTests {
         #expect(guardian.trackedClients == 2)
     }
 
+    @Test("a client still refilling is remembered when its generation of buckets is retired")
+    func rememberedAcrossGenerations() {
+        // The visitor's bucket takes 6 minutes to fill: a generation lasts 361 s.
+        var guardian = FloodGuard(perIP: .init(burst: 1_000, perMinute: 1_000), perVisitor: .init(burst: 3, perMinute: 0.5))
+        #expect(guardian.admit(ip: nil, visitor: "early", at: t0) == true)
+        let drained = t0 + .seconds(300)
+        #expect((0..<3).allSatisfy { _ in guardian.admit(ip: nil, visitor: "v", at: drained) })
+        // Another client starts the next generation; "v" is now in the one before.
+        #expect(guardian.admit(ip: nil, visitor: "other", at: t0 + .seconds(362)) == true)
+        // 100 s after draining, "v" has earned 0.83 of a token: still refused, not forgotten and full again.
+        #expect(guardian.admit(ip: nil, visitor: "v", at: drained + .seconds(100)) == false)
+        // Carried into the current generation, it survives the next change too.
+        #expect(guardian.admit(ip: nil, visitor: "v", at: drained + .seconds(200)) == true)  // 1.67 tokens, 0.67 left
+        #expect(guardian.admit(ip: nil, visitor: "other", at: t0 + .seconds(724)) == true)
+        // 225 s later: 2.54 tokens, so two sessions and not the three of a new bucket.
+        let later = t0 + .seconds(725)
+        let first = guardian.admit(ip: nil, visitor: "v", at: later)
+        let second = guardian.admit(ip: nil, visitor: "v", at: later)
+        #expect(first && second)
+        #expect(guardian.admit(ip: nil, visitor: "v", at: later) == false, "the bucket was kept, not made anew")
+    }
+
     @Test("a limit that never refills does not crash the clock arithmetic")
     func neverRefills() {
         var guardian = FloodGuard(perIP: .init(burst: 1e12, perMinute: 0), perVisitor: .init(burst: 1e12, perMinute: 0))

@@ -68,6 +68,12 @@ struct SnippetBrowserTests {
             try await lab.load(browser, "spellings.html")
             let state = try #require(try await Self.state(browser))
             #expect(state.kind == "pool")
+            // The ids the snippet made carry the time of the visit, so the store appends them to its indexes.
+            let now = Date().timeIntervalSince1970
+            for (id, prefix) in [(state.session_id, "s"), (state.visitor_id, "v")] {
+                let made = try #require(id.flatMap { TimeOrderedID.time(of: $0, prefix: prefix) }, "\(id ?? "no id")")
+                #expect(abs(made.secondsSinceEpoch - now) < 600, "\(id ?? "")")
+            }
             let number = try #require(state.number)
             #expect(number.hasPrefix("+749500001") && number != Self.siteNumber)
             for element in try await Self.elements(browser, ".swap") {

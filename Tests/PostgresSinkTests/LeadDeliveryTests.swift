@@ -12,7 +12,7 @@ struct DeliveryRig {
     let store: SQLiteStore
     let scratch: Scratch
     let delivery: LeadDelivery
-    let log = RecordingLog()
+    let log = CapturedLogs(level: .info)
 
     init(
         _ scratch: Scratch, password: String? = nil, user: String? = nil, batchSize: Int = 500,
@@ -101,14 +101,14 @@ struct LeadDeliveryTests {
         try await rig.running {
             let ids = try await rig.delivery.enqueue([lead(1), lead(2)])
             #expect(await rig.log.waitFor("paused"))
-            let paused = rig.log.all.filter { $0.contains("paused") }
+            let paused = rig.log.lines.filter { $0.contains("paused") }
             #expect(paused.count == 1, "one line for the outage, not one per retry")
             #expect(paused.first?.contains("refused the password") == true)
             #expect(try await rig.delivery.outbox.stats().pending == 2, "the leads wait in the outbox")
             try await admin.execute("ALTER ROLE \(role) PASSWORD 'new-password'")
             await rig.delivery.waitUntilDone(through: ids.last!)
             #expect(try await scratch.rows(admin, "SELECT count(*) FROM $schema.lead") == [["2"]])
-            #expect(rig.log.all.filter { $0.contains("resumed") }.count == 1)
+            #expect(rig.log.lines.filter { $0.contains("resumed") }.count == 1)
         }
     }
 
@@ -151,12 +151,12 @@ struct LeadDeliveryTests {
             try await held.value
             let ids = try await rig.delivery.enqueue([lead(2), lead(3)])
             #expect(await rig.log.waitFor("paused"))
-            #expect(rig.log.all.contains { $0.contains("paused") && $0.contains("57014") }, "statement timeout")
+            #expect(rig.log.lines.contains { $0.contains("paused") && $0.contains("57014") }, "statement timeout")
             try await blocker.execute("COMMIT")
             await rig.delivery.waitUntilDone(through: ids.last!)
             let stored = try await scratch.rows(blocker, "SELECT count(*) FROM $schema.lead")
             #expect(stored == [["3"]])
-            #expect(rig.log.all.filter { $0.contains("resumed") }.count == 1)
+            #expect(rig.log.lines.filter { $0.contains("resumed") }.count == 1)
         }
     }
 

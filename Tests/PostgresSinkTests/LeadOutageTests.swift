@@ -40,7 +40,7 @@ import TestSupport
                 }
                 await rig.delivery.waitUntilDone(through: lastID)
                 #expect(rig.delivery.progress.failed == 0)
-                #expect(rig.log.all.filter { $0.contains("resumed") }.count == 1)
+                #expect(rig.log.lines.filter { $0.contains("resumed") }.count == 1)
             }
             let pg = scratch.connection()
             // All leads present, each with its newest revision.

@@ -1,30 +1,62 @@
 import Logging
 import Synchronization
 
-/// A log handler that keeps what it is given, for tests (the process-wide bootstrap is never touched).
+/// A log handler that keeps what it is given, for tests (the process-wide bootstrap is never touched),
+/// and streams it, so a test can wait for a line instead of sleeping.
 public final class CapturedLogs: Sendable {
     public struct Entry: Sendable {
         public let level: Logger.Level
         public let message: String
         public let metadata: [String: String]
+
+        /// `level message key=value ...`, keys sorted: what a test searches when it does not care where a word is.
+        public var line: String {
+            let pairs = metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            return "\(level) \(message) \(pairs)"
+        }
     }
 
     private let entries = Mutex<[Entry]>([])
+    private let stream: AsyncStream<Entry>
+    private let continuation: AsyncStream<Entry>.Continuation
+    private let level: Logger.Level
 
-    public init() {}
+    /// Keeps entries at `level` and above.
+    public init(level: Logger.Level = .trace) {
+        self.level = level
+        (stream, continuation) = AsyncStream.makeStream()
+    }
 
     public var all: [Entry] { entries.withLock { $0 } }
 
+    public var lines: [String] { all.map(\.line) }
+
     public var logger: Logger {
-        Logger(label: "test") { _ in Handler(logs: self) }
+        Logger(label: "test") { [level] _ in Handler(logs: self, logLevel: level) }
     }
 
-    fileprivate func append(_ entry: Entry) { entries.withLock { $0.append(entry) } }
+    /// Waits for the first entry whose line contains `text`, already kept or still to come.
+    /// Only one task at a time may wait: the stream has one consumer.
+    public func waitFor(_ text: String) async -> Bool {
+        if lines.contains(where: { $0.contains(text) }) { return true }
+        for await entry in stream where entry.line.contains(text) { return true }
+        return false
+    }
+
+    fileprivate func append(_ entry: Entry) {
+        entries.withLock { $0.append(entry) }
+        continuation.yield(entry)
+    }
 
     private struct Handler: LogHandler {
         let logs: CapturedLogs
         var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
+        var logLevel: Logger.Level
+
+        init(logs: CapturedLogs, logLevel: Logger.Level) {
+            self.logs = logs
+            self.logLevel = logLevel
+        }
 
         subscript(metadataKey key: String) -> Logger.Metadata.Value? {
             get { metadata[key] }

@@ -57,11 +57,14 @@
     function validId(v) { return typeof v === 'string' && /^[A-Za-z0-9_.-]{8,64}$/.test(v) ? v : null; }
     // Time first (ms, 9 base-36 digits), then 12 random digits: a new id sorts after older ones, so the
     // daemon's store appends it to its indexes (TimeOrderedID.swift makes the same shape).
+    // Bytes from 252 up are skipped: 252 is the largest multiple of 36 below 256, so every digit is equally likely.
     function newId(prefix) {
-      var bytes = new Uint8Array(12);
-      crypto.getRandomValues(bytes);
-      return prefix + '_' + Math.max(Date.now(), 0).toString(36).padStart(9, '0').slice(-9) +
-        Array.prototype.map.call(bytes, b => (b % 36).toString(36)).join('');
+      var random = '';
+      while (random.length < 12) {
+        var bytes = crypto.getRandomValues(new Uint8Array(16));
+        for (var i = 0; i < bytes.length && random.length < 12; i++) if (bytes[i] < 252) random += (bytes[i] % 36).toString(36);
+      }
+      return prefix + '_' + Math.max(Date.now(), 0).toString(36).padStart(9, '0').slice(-9) + random;
     }
 
     var params = safe(() => new URL(location.href).searchParams, new URLSearchParams(''));
