@@ -24,6 +24,7 @@ struct Bench: AsyncParsableCommand {
             LeadDeliveryBenchmark.self,
             CallToLeadBenchmark.self,
             StoreBenchmark.self,
+            FloodGuardBenchmark.self,
         ]
     )
 }
