@@ -229,10 +229,10 @@ public final class SQLiteStore: StateStore {
         try database.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
-    /// Transactions the group committer has committed since open.
     /// The store writer thread's name in the kernel (`top -H`, perf, `/proc/self/task/*/comm`).
     public static var writerThreadName: String { GroupCommitter.threadName }
 
+    /// Transactions the group committer has committed since open.
     public var committedTransactions: Int { committer.transactions.load(ordering: .relaxed) }
 
     /// Counts rows, for tests and `calltrackd stats`.

@@ -53,11 +53,6 @@ public final class CapturedLogs: Sendable {
         var metadata: Logger.Metadata = [:]
         var logLevel: Logger.Level
 
-        init(logs: CapturedLogs, logLevel: Logger.Level) {
-            self.logs = logs
-            self.logLevel = logLevel
-        }
-
         subscript(metadataKey key: String) -> Logger.Metadata.Value? {
             get { metadata[key] }
             set { metadata[key] = newValue }
