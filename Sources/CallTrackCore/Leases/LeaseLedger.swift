@@ -31,8 +31,9 @@ struct LeaseLedger {
         guard flood.admit(ip: request.clientIP, visitor: request.visitorID, at: now) else {
             return fallback(site, .rateLimited)
         }
-        let outcome = allocators[pool.id]!.allocate(
-            session: request.sessionID, visitor: request.visitorID, previousNumber: request.previousNumber, at: now)
+        guard let outcome = inPlace(pool.id, {
+            $0.allocate(session: request.sessionID, visitor: request.visitorID, previousNumber: request.previousNumber, at: now)
+        }) else { return fallback(site, .noPool) }  // every pool of a site has its allocator (`install`)
         switch outcome {
         case .leased(let lease, _), .shared(let lease, _), .existing(let lease):
             return Assignment(siteID: site.id, number: lease.number, kind: .pool, lease: lease, poolID: pool.id, outcome: outcome)
@@ -167,11 +168,18 @@ struct LeaseLedger {
 
     private mutating func touch(site: Site, session: SessionID, at now: Timestamp) -> Assignment? {
         for pool in site.pools {
-            if let lease = allocators[pool.id]?.touch(session: session, at: now) {
+            if let lease = inPlace(pool.id, { $0.touch(session: session, at: now) }) ?? nil {
                 return Assignment(siteID: site.id, number: lease.number, kind: .pool, lease: lease, poolID: pool.id, outcome: .existing(lease))
             }
         }
         return nil
+    }
+
+    /// Changes a pool's allocator where it lies. `allocators[id]!.allocate(…)` copied the allocator out of
+    /// the dictionary and back on every allocation: a retain and a release of each of its tables.
+    private mutating func inPlace<Result>(_ poolID: String, _ change: (inout PoolAllocator) -> Result) -> Result? {
+        guard let index = allocators.index(forKey: poolID) else { return nil }
+        return change(&allocators.values[index])
     }
 
     private func fallback(_ site: Site, _ reason: Assignment.FallbackReason) -> Assignment {
