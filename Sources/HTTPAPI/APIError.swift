@@ -37,7 +37,7 @@ public struct APIError: HTTPResponseError, Sendable {
 
 /// Reads a request body up to `limit` bytes and decodes it as JSON, whatever the content type
 /// (the snippet sends `text/plain` to stay a CORS simple request).
-func decodeBody<T: Decodable>(_ type: T.Type, from request: Request, limit: Int, decoder: JSONDecoder = JSONDecoder()) async throws -> T {
+nonisolated(nonsending) func decodeBody<T: Decodable>(_ type: T.Type, from request: Request, limit: Int, decoder: JSONDecoder = JSONDecoder()) async throws -> T {
     let buffer: ByteBuffer
     do {
         buffer = try await request.body.collect(upTo: limit)

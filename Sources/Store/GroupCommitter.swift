@@ -65,7 +65,7 @@ final class GroupCommitter: Sendable {
         self.logger = logger
     }
 
-    func commit(_ writes: [StateWrite]) async throws(StoreUnavailable) {
+    nonisolated(nonsending) func commit(_ writes: [StateWrite]) async throws(StoreUnavailable) {
         do {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let home = MultiThreadedEventLoopGroup.currentEventLoop.flatMap { loop in

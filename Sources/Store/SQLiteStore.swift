@@ -99,7 +99,7 @@ public final class SQLiteStore: StateStore {
         await loading
     }
 
-    public func apply(_ writes: [StateWrite]) async throws(StoreUnavailable) {
+    public nonisolated(nonsending) func apply(_ writes: [StateWrite]) async throws(StoreUnavailable) {
         noteLeaseHolders(writes)
         try await committer.commit(writes)
     }

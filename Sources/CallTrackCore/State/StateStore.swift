@@ -51,7 +51,7 @@ public struct StoreUnavailable: Error, Hashable, Sendable, CustomStringConvertib
 /// `apply` returns only once the writes are durable; an implementation may group writes of
 /// concurrent callers into one transaction (group commit).
 public protocol StateStore: Sendable {
-    func apply(_ writes: [StateWrite]) async throws(StoreUnavailable)
+    nonisolated(nonsending) func apply(_ writes: [StateWrite]) async throws(StoreUnavailable)
     func session(_ id: SessionID) async throws(StoreUnavailable) -> SessionRecord?
     /// The number a visitor held last, for stickiness.
     /// Called on every allocation, on the caller's executor (no hop): SQLite answers it without suspending.

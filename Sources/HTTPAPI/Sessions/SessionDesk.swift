@@ -40,7 +40,7 @@ public struct SessionDesk: Sendable {
 
     /// Allocates or touches at `now` (when the visit's ids were accepted or made); returns the assignment
     /// that is now durable.
-    func allocate(_ visit: Visit, at now: Timestamp) async throws -> Assignment {
+    nonisolated(nonsending) func allocate(_ visit: Visit, at now: Timestamp) async throws -> Assignment {
         do {
             // The lease book touches a live lease of this session, or leases a number.
             let previous = try await store.previousNumber(of: visit.visitorID, site: visit.siteID)
@@ -64,7 +64,7 @@ public struct SessionDesk: Sendable {
     }
 
     /// Keeps a live lease alive (the snippet's keepalive); nil when the session holds none.
-    func ping(siteID: String, sessionID: SessionID) async throws -> Assignment? {
+    nonisolated(nonsending) func ping(siteID: String, sessionID: SessionID) async throws -> Assignment? {
         let now = clock.now()
         do {
             guard let touched = try book.touch(siteID: siteID, session: sessionID, at: now) else { return nil }
@@ -93,7 +93,7 @@ public struct SessionDesk: Sendable {
     }
 
     /// Bots, floods and DNT visitors leave no trace in the store; everything else is history.
-    private func persist(_ assignment: Assignment, _ visit: Visit, at now: Timestamp) async throws {
+    private nonisolated(nonsending) func persist(_ assignment: Assignment, _ visit: Visit, at now: Timestamp) async throws {
         switch assignment.reason {
         case .bot, .rateLimited, .doNotTrack: return
         default: break

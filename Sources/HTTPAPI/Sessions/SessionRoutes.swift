@@ -22,7 +22,7 @@ struct SessionRoutes {
         }
     }
 
-    func allocate(_ request: Request, _ context: APIContext) async throws -> Response {
+    nonisolated(nonsending) func allocate(_ request: Request, _ context: APIContext) async throws -> Response {
         let body = try await decodeBody(SessionRequestBody.self, from: request, limit: settings.maxBodyBytes)
         let site = try knownSite(body.site)
         let cors = try OriginPolicy.check(request, site: site, metrics: desk.metrics)
@@ -42,7 +42,7 @@ struct SessionRoutes {
         return try jsonResponse(answer(assignment, site: site, session: visit.sessionID, visitor: visit.visitorID), headers: cors)
     }
 
-    func ping(_ request: Request, _ context: APIContext) async throws -> Response {
+    nonisolated(nonsending) func ping(_ request: Request, _ context: APIContext) async throws -> Response {
         let body = try await decodeBody(PingRequestBody.self, from: request, limit: settings.maxBodyBytes)
         let site = try knownSite(body.site)
         let cors = try OriginPolicy.check(request, site: site, metrics: desk.metrics)
