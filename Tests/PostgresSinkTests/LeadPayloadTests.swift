@@ -127,6 +127,13 @@ import TestSupport
         "{\(base.replacingOccurrences(of: #""matchConfidence":1"#, with: #""matchConfidence":"inf""#))}",
         "{\(base.replacingOccurrences(of: #""matchConfidence":1"#, with: #""matchConfidence":2.5e-3"#))}",
         "{\(base.replacingOccurrences(of: #""matchConfidence":1"#, with: #""matchConfidence":+1"#))}",
+        // A zero with an exponent: JSONDecoder refuses 0e5, 0E5 and -0.0e5 but takes -0e5, 0e-5 and 0.0E5.
+        "{\(base.replacingOccurrences(of: #""matchConfidence":1"#, with: #""matchConfidence":0e5"#))}",
+        "{\(base.replacingOccurrences(of: #""matchConfidence":1"#, with: #""matchConfidence":0E5"#))}",
+        "{\(base.replacingOccurrences(of: #""matchConfidence":1"#, with: #""matchConfidence":-0.0e5"#))}",
+        "{\(base.replacingOccurrences(of: #""matchConfidence":1"#, with: #""matchConfidence":-0e5"#))}",
+        "{\(base.replacingOccurrences(of: #""matchConfidence":1"#, with: #""matchConfidence":0e-5"#))}",
+        "{\(base.replacingOccurrences(of: #""matchConfidence":1"#, with: #""matchConfidence":0.0E5"#))}",
         "{\(base.replacingOccurrences(of: "true", with: "1"))}",
         "",
         "[]",
