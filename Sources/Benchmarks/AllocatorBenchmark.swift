@@ -163,10 +163,7 @@ struct AllocatorMix {
 
     init(poolSize: Int, seed: UInt64, pingsPerArrival: Int) {
         self.pingsPerArrival = pingsPerArrival
-        let numbers = (0..<poolSize).map { i -> PhoneNumber in
-            do { return try PhoneNumber.e164("+7495" + String(1_000_000 + i)) } catch { fatalError("benchmark number: \(error)") }
-        }
-        allocator = PoolAllocator(poolID: "bench", numbers: numbers, policy: PoolPolicy())
+        allocator = PoolAllocator(poolID: "bench", numbers: BenchSite.numbers(poolSize), policy: PoolPolicy())
         rng = seed &* 0x9E37_79B9_7F4A_7C15 | 1
         // A session occupies its number ~3 min (visit) + 20 min (idle TTL) + 15 min (cooldown).
         let occupancy = Double((3 + 20 + 15) * 60 * 1_000_000)

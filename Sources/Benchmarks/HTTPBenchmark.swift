@@ -38,10 +38,7 @@ struct HTTPBenchmark: AsyncParsableCommand {
         config.api.benchEcho = true
         config.perIP = .init(burst: 1e12, perMinute: 1e12)
         config.perVisitor = .init(burst: 1e12, perMinute: 1e12)
-        let numbers = (0..<poolSize).map { try! PhoneNumber.e164("+7495\(String(format: "%07d", 1_000_000 + $0))") }
-        config.sites = [Site(
-            id: "bench", defaultNumber: try! PhoneNumber.e164("+74950000000"), displayMask: DisplayMask("+7 (XXX) XXX-XX-XX"),
-            pools: [Pool(id: "bench-main", numbers: numbers, policy: PoolPolicy(onExhaustion: .share))])]
+        config.sites = [BenchSite.site(pool: "bench-main", numbers: BenchSite.numbers(poolSize), policy: PoolPolicy(onExhaustion: .share))]
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
         let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: logger)

@@ -20,9 +20,7 @@ struct LeaseBookBenchmark: AsyncParsableCommand {
     func run() async throws {
         print("lease-book: allocations filling 80% of the pool, then the sweeper's pass (LeaseBook.snapshot); thread CPU time")
         for size in [1_000, 10_000, 100_000] {
-            let numbers = (0..<size).map { try! PhoneNumber.e164("+7495\(String(format: "%07d", 1_000_000 + $0))") }
-            let site = Site(id: "bench", defaultNumber: try! PhoneNumber.e164("+74950000000"), displayMask: DisplayMask("+7 (XXX) XXX-XX-XX"),
-                            pools: [Pool(id: "main", numbers: numbers, policy: PoolPolicy())])
+            let site = BenchSite.site(pool: "main", numbers: BenchSite.numbers(size), policy: PoolPolicy())
             let book = LeaseBook(sites: [site], flood: FloodGuard(perIP: .init(burst: 1e12, perMinute: 1e12), perVisitor: .init(burst: 1e12, perMinute: 1e12)))
             var now = Timestamp(microsecondsSinceEpoch: 1_800_000_000_000_000)
             var random = SystemRandomNumberGenerator()

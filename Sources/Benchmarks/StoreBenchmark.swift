@@ -25,7 +25,7 @@ struct StoreBenchmark: AsyncParsableCommand {
         logger.logLevel = .warning
         let store = try SQLiteStore(path: dir + "/state.sqlite", logger: logger)
         let service = Task { await store.run() }
-        let numbers = (0..<poolSize).map { try! PhoneNumber.e164("+7495\(String(format: "%07d", 1_000_000 + $0))") }
+        let numbers = BenchSite.numbers(poolSize)
 
         print("calltrackd-bench store: \(rounds) rounds of \(seconds) s, \(callers) callers, pool \(poolSize), synchronous=FULL, release build")
         var results: [Round] = []

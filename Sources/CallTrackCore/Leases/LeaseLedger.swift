@@ -52,18 +52,22 @@ struct LeaseLedger {
 
     mutating func undo(_ assignment: Assignment) {
         guard let poolID = assignment.poolID, let outcome = assignment.outcome else { return }
-        allocators[poolID]?.undo(outcome)
+        inPlace(poolID) { $0.undo(outcome) }
     }
 
     @discardableResult
     mutating func expire(upTo now: Timestamp) -> [Lease] {
         var ended: [Lease] = []
-        for id in allocators.keys { ended += allocators[id]!.expire(upTo: now) }
+        var index = allocators.startIndex
+        while index != allocators.endIndex {
+            ended += allocators.values[index].expire(upTo: now)
+            allocators.formIndex(after: &index)
+        }
         return ended
     }
 
     mutating func restore(pool: String, liveLeases: [Lease], lastReleases: [PhoneNumber: (at: Timestamp, visitor: VisitorID)]) {
-        allocators[pool]?.restore(liveLeases: liveLeases, lastReleases: lastReleases)
+        inPlace(pool) { $0.restore(liveLeases: liveLeases, lastReleases: lastReleases) }
     }
 
     func liveLeases(pool: String) -> [Lease] { allocators[pool]?.liveLeases ?? [] }
@@ -81,7 +85,7 @@ struct LeaseLedger {
         if let old = sites[site.id] {
             for pool in old.pools where !site.pools.contains(where: { $0.id == pool.id }) {
                 for number in pool.numbers {
-                    allocators[pool.id]?.retire(number)
+                    inPlace(pool.id) { $0.retire(number) }
                     // A dropped number may join another pool later.
                     if poolOfNumber[number] == pool.id { poolOfNumber[number] = nil }
                 }
@@ -101,21 +105,21 @@ struct LeaseLedger {
     mutating func add(_ number: PhoneNumber, toPool poolID: String) throws(LeaseBook.Failure) {
         guard allocators[poolID] != nil, let siteID = siteOfPool(poolID) else { throw .unknownPool(poolID) }
         if let owner = poolOfNumber[number], owner != poolID { throw .numberInAnotherPool(number, pool: owner) }
-        allocators[poolID]!.add(number)
+        inPlace(poolID) { $0.add(number) }
         poolOfNumber[number] = poolID
         editPool(poolID, in: siteID) { if !$0.numbers.contains(number) { $0.numbers.append(number) } }
     }
 
     mutating func retire(_ number: PhoneNumber, fromPool poolID: String) throws(LeaseBook.Failure) {
         guard allocators[poolID] != nil, let siteID = siteOfPool(poolID) else { throw .unknownPool(poolID) }
-        allocators[poolID]!.retire(number)
+        inPlace(poolID) { $0.retire(number) }
         if poolOfNumber[number] == poolID { poolOfNumber[number] = nil }
         editPool(poolID, in: siteID) { $0.numbers.removeAll { $0 == number } }
     }
 
     mutating func update(policy: PoolPolicy, ofPool poolID: String) throws(LeaseBook.Failure) {
         guard allocators[poolID] != nil, let siteID = siteOfPool(poolID) else { throw .unknownPool(poolID) }
-        allocators[poolID]!.update(policy: policy)
+        inPlace(poolID) { $0.update(policy: policy) }
         editPool(poolID, in: siteID) { $0.policy = policy }
     }
 
@@ -175,8 +179,11 @@ struct LeaseLedger {
         return nil
     }
 
-    /// Changes a pool's allocator where it lies. `allocators[id]!.allocate(…)` copied the allocator out of
-    /// the dictionary and back on every allocation: a retain and a release of each of its tables.
+    /// Changes a pool's allocator where it lies, as every change of the ledger's allocators does (installing a
+    /// site builds its tables in `Installed`). `allocators[id]!.allocate(…)` copied the allocator out of the
+    /// dictionary and back on every allocation: a retain and a release of each of its tables. Nil when the pool
+    /// has no allocator.
+    @discardableResult
     private mutating func inPlace<Result>(_ poolID: String, _ change: (inout PoolAllocator) -> Result) -> Result? {
         guard let index = allocators.index(forKey: poolID) else { return nil }
         return change(&allocators.values[index])

@@ -110,12 +110,12 @@ struct JSONByteReader: ~Copyable {
         try skipNumber()
         let text = UnsafeBufferPointer(rebasing: bytes[start..<index])
         guard let value = Double(String(decoding: text, as: UTF8.self)), value.isFinite else { throw Unexpected() }
-        // A zero read from an exponent is left to JSONDecoder: a number too small for a Double reads as 0 here
-        // and as an error there, and it refuses some spellings of zero (0e5, -0.0e5) while it takes others
-        // (-0e5, 0e-5). JSONEncoder writes neither.
-        if value == 0, text.contains(where: { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) { throw Unexpected() }
-        // A fraction too small for a Double (0.000…1, no exponent) likewise.
-        if value == 0, text.contains(where: { (UInt8(ascii: "1")...UInt8(ascii: "9")).contains($0) }) { throw Unexpected() }
+        // A zero spelled with an exponent or a nonzero digit is left to JSONDecoder. A number too small for a
+        // Double reads as 0 here and as an error there, and it refuses some spellings of zero (0e5, -0.0e5) while
+        // it takes others (-0e5, 0e-5). JSONEncoder writes none of them.
+        if value == 0, text.contains(where: { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") || (UInt8(ascii: "1")...UInt8(ascii: "9")).contains($0) }) {
+            throw Unexpected()
+        }
         return value
     }
 
