@@ -12,7 +12,10 @@ struct AMIClientMetrics: Sendable {
     let messages = Counter(label: "calltrackd_ami_messages_total")
     /// Events dropped unparsed by the filter.
     let skipped = Counter(label: "calltrackd_ami_events_skipped_total")
+    /// Bytes refused by the decoder (garbage, over-long lines or messages), each skipped to the next message.
     let malformed = Counter(label: "calltrackd_ami_malformed_total")
+    /// Messages whose bytes are not UTF-8, kept as sent.
+    let invalidUTF8 = Counter(label: "calltrackd_ami_invalid_utf8_total")
     let bytes = Counter(label: "calltrackd_ami_bytes_total")
     let callsInProgress = Gauge(label: "calltrackd_ami_calls_in_progress")
     let callsByDisposition: [CallDisposition: Counter] = Dictionary(uniqueKeysWithValues: CallDisposition.allCases.map {

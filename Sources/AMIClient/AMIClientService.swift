@@ -69,11 +69,14 @@ public final class AMIClientService: Service, Sendable {
             resyncVariables: configuration.trackingVariable.map { [$0] } ?? [], seed: seed
         )
         var assembler = CallAssembler(settings: configuration.assemblerSettings)
+        var warnings = Warnings()
         var attempt = 0
         while !Task.isCancelled, !shutdown.withLock({ $0.requested }) {
             attempt += 1
             connectionContinuation.yield(.connecting(attempt: attempt))
-            var reason = "connection closed"
+            var reason = "Asterisk closed the connection"
+            var reached = false
+            var wasLoggedIn = false
             do {
                 let channel = try await ClientBootstrap(group: group)
                     .connectTimeout(.nanoseconds(Int64(configuration.connectTimeout.microseconds) * 1000))
@@ -83,24 +86,47 @@ public final class AMIClientService: Service, Sendable {
                             try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                         }
                     }
-                if let closed = try await session(channel, &machine, &assembler) { reason = closed }
+                reached = true
+                let ended = try await session(channel, &machine, &assembler, &warnings)
+                wasLoggedIn = ended.loggedIn
+                if let closed = ended.reason { reason = closed }
             } catch is CancellationError {
                 break
             } catch {
-                reason = "\(error)"
+                reason = AMIDisconnectReason.describe(error, endpoint: endpoint)
             }
             metrics.connected.record(0)
             connectionContinuation.yield(.disconnected(reason: reason))
             if Task.isCancelled || shutdown.withLock({ $0.requested }) { break }
             guard case .reconnect(let delay) = machine.disconnected() else { continue }
-            logger.info("AMI reconnecting", metadata: [
-                "ami.host": "\(configuration.host):\(configuration.port)", "ami.reason": "\(reason)",
-                "ami.retry_in_ms": "\(delay.microseconds / 1000)", "ami.attempt": "\(machine.failedAttempts)",
-            ])
+            let retry = Self.seconds(delay)
+            let what = wasLoggedIn ? "Lost the connection to Asterisk; reconnecting in \(retry)"
+                : reached ? "Connected to Asterisk but got no AMI session; retrying in \(retry)"
+                : "Cannot reach Asterisk; retrying in \(retry)"
+            logger.warning(
+                "\(what)",
+                metadata: [
+                    "ami.host": "\(endpoint)", "ami.reason": "\(reason)",
+                    "ami.retry_in_ms": "\(delay.microseconds / 1000)", "ami.attempt": "\(machine.failedAttempts)",
+                ])
             metrics.reconnects.increment()
             connectionContinuation.yield(.reconnecting(after: delay))
             do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) } } catch { break }
         }
+    }
+
+    private var endpoint: String { "\(configuration.host):\(configuration.port)" }
+
+    /// `0.5 s`, `12 s`: a delay as a person reads it.
+    static func seconds(_ delay: Duration) -> String {
+        let milliseconds = delay.microseconds / 1000
+        return milliseconds % 1000 == 0 ? "\(milliseconds / 1000) s" : "\(Double(milliseconds) / 1000) s"
+    }
+
+    /// Rate limits for the warnings bad bytes from Asterisk can cause, kept across connections.
+    private struct Warnings {
+        var malformed = WarningBudget()
+        var invalidUTF8 = WarningBudget()
     }
 
     private enum Input: Sendable {
@@ -110,15 +136,17 @@ public final class AMIClientService: Service, Sendable {
         case shutdown
     }
 
-    /// One TCP connection, from banner to close. Returns why it ended.
+    /// One TCP connection, from banner to close. Returns why it ended, and whether it had logged in.
     private func session(
         _ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>,
-        _ machine: inout AMIClientStateMachine, _ assembler: inout CallAssembler
-    ) async throws -> String? {
+        _ machine: inout AMIClientStateMachine, _ assembler: inout CallAssembler, _ warnings: inout Warnings
+    ) async throws -> (reason: String?, loggedIn: Bool) {
         var decoder = AMIDecoder(limits: configuration.limits, filter: configuration.filterEvents ? assembler.messageFilter : .all)
         var events: [CallEvent] = []
         var endReason: String?
+        var loggedIn = false
         let configuration = configuration
+        let endpoint = endpoint
         try await channel.executeThenClose { inbound, outbound in
             let (inputs, input) = AsyncStream.makeStream(of: Input.self)
             shutdown.withLock { state in
@@ -132,7 +160,7 @@ public final class AMIClientService: Service, Sendable {
                         for try await chunk in inbound { input.yield(.bytes(chunk)) }
                         input.yield(.closed("Asterisk closed the connection"))
                     } catch {
-                        input.yield(.closed("\(error)"))
+                        input.yield(.closed(AMIDisconnectReason.describe(error, endpoint: endpoint)))
                     }
                 }
                 _ = machine.connected()
@@ -153,7 +181,8 @@ public final class AMIClientService: Service, Sendable {
                         assembler.process(message, arrivedAt: clock.now(), into: &events)
                         publish(&events, assembler)
                     case .loggedIn(let listing):
-                        logger.info("AMI logged in", metadata: ["ami.host": "\(configuration.host):\(configuration.port)", "ami.user": "\(configuration.username)"])
+                        loggedIn = true
+                        logger.info("AMI logged in", metadata: ["ami.host": "\(endpoint)", "ami.user": "\(configuration.username)"])
                         metrics.connected.record(1)
                         connectionContinuation.yield(.loggedIn)
                         assembler.beginResync()
@@ -206,10 +235,16 @@ public final class AMIClientService: Service, Sendable {
                                 action = machine.bannerReceived(banner)
                             case .message(let message):
                                 metrics.messages.increment()
+                                if !message.isValidUTF8 { invalidUTF8(message, &warnings.invalidUTF8) }
                                 action = machine.received(message)
                             case .malformed(let error):
                                 metrics.malformed.increment()
-                                logger.warning("AMI message refused", metadata: ["ami.error": "\(error)"])
+                                if case .log(let suppressed) = warnings.malformed.admit(at: clock.now()) {
+                                    logger.warning("AMI bytes refused; skipped to the next message, the session goes on", metadata: [
+                                        "ami.host": "\(endpoint)", "ami.error": "\(error)", "ami.excerpt": "\(error.excerpt)",
+                                        "ami.refused_since_last_warning": "\(suppressed)",
+                                    ])
+                                }
                                 continue
                             }
                             if try await !perform(action) { break sessionLoop }
@@ -235,7 +270,18 @@ public final class AMIClientService: Service, Sendable {
                 try? await channel.channel.close()
             }
         }
-        return endReason
+        return (endReason, loggedIn)
+    }
+
+    /// Names in a legacy code page (a trunk sending CP1251) are kept as bytes and shown with U+FFFD:
+    /// counted, and logged with the offending line escaped.
+    private func invalidUTF8(_ message: AMIMessage, _ budget: inout WarningBudget) {
+        metrics.invalidUTF8.increment()
+        guard case .log(let suppressed) = budget.admit(at: clock.now()) else { return }
+        logger.warning("AMI message is not UTF-8; kept as sent, shown with replacement characters", metadata: [
+            "ami.host": "\(endpoint)", "ami.event": "\(message.event ?? message.response ?? "")",
+            "ami.excerpt": "\(message.invalidUTF8Excerpt ?? "")", "ami.invalid_since_last_warning": "\(suppressed)",
+        ])
     }
 
     private func publish(_ events: inout [CallEvent], _ assembler: CallAssembler) {
@@ -251,7 +297,6 @@ public final class AMIClientService: Service, Sendable {
     }
 
     private func report(_ reason: AMIClientStateMachine.CloseReason) {
-        let endpoint = "\(configuration.host):\(configuration.port)"
         switch reason {
         case .loginRejected(let message):
             metrics.loginFailures.increment()
@@ -269,7 +314,9 @@ public final class AMIClientService: Service, Sendable {
                 "ami.host": "\(endpoint)",
             ])
         case .serverClosing:
-            logger.info("AMI server is closing the session", metadata: ["ami.host": "\(endpoint)"])
+            logger.warning("Asterisk is ending the AMI session (shutdown or restart)", metadata: ["ami.host": "\(endpoint)"])
+        case .loggedOff:
+            logger.info("AMI session closed: calltrackd is stopping", metadata: ["ami.host": "\(endpoint)"])
         }
     }
 }

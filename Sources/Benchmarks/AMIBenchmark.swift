@@ -118,7 +118,7 @@ struct AMIBenchmark: AsyncParsableCommand {
     static func defaultTranscript() -> String {
         if let root = ProcessInfo.processInfo.environment["CALLTRACKD_FIXTURES"] { return root + "/ami/11-mixed-traffic.ami" }
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return repo.deletingLastPathComponent().appendingPathComponent("shared/fixtures/ami/11-mixed-traffic.ami").path
+        return repo.appendingPathComponent("Tests/Fixtures/ami/11-mixed-traffic.ami").path
     }
 
     /// The events after the login reply; chunks are cut at message ends so copies join cleanly.

@@ -34,17 +34,15 @@ struct AMIClientSocketTests {
             group.addTask { try await body(service) }
             group.addTask {
                 try await Task.sleep(for: .seconds(60))  // a guard so a broken client fails instead of hanging
-                throw TimedOut()
+                throw TimedOut(what: "the client to deliver what the test reads", limit: .seconds(60))
             }
             defer { group.cancelAll() }
             while let result = try await group.next() {
                 if let result { return result }
             }
-            throw TimedOut()
+            throw TimedOut(what: "a result: the client stopped first", limit: .seconds(60))
         }
     }
-
-    struct TimedOut: Error {}
 
     /// Reads call events until `count` calls have ended.
     private static func endedCalls(_ service: AMIClientService, count: Int) async -> (ended: [Call], events: [CallEvent]) {
@@ -220,6 +218,74 @@ struct AMIClientSocketTests {
         #expect(metrics.value("calltrackd_ami_calls_total", [("disposition", "answered")]) ?? 0 >= 10)
     }
 
+    @Test("garbage and stray lines between messages: counted, logged once per interval with an excerpt, the session stays logged in, every call is there")
+    func garbageBetweenMessages() async throws {
+        let fixture = try AMIFixtures.load("11-mixed-traffic")
+        let splice = Array("this line has no colon\r\n".utf8) + [0x00, 0xFF, 0x1B, 0x5B, 0x32, 0x4A, 0x0D, 0x0A]
+        let (bytes, inserted) = SplicedGarbageTests.spliced(try #require(fixture.bytesAfterLogin), with: splice)
+        var script = FakeAsterisk.Script(replay: bytes)
+        script.chunking = .random(seed: 11, max: 1500)
+        let fake = try await FakeAsterisk.start([script])
+        defer { Task { await fake.stop() } }
+        let metrics = RecordingMetrics()
+        let logs = CapturedLogs(level: .info)
+        let ended = try await withClient(configuration(fake), logger: logs.logger, metrics: metrics) { service in
+            await Self.endedCalls(service, count: 40).ended
+        }
+        #expect(mismatches(ended, fixture.expectation) == [])
+        #expect(fake.connections == 1, "no reconnect")
+        #expect(fake.actions.filter { $0["Action"] == "Login" }.count == 1, "no second login on the same socket")
+        // Each splice is one run of bad lines up to the next message: refused once.
+        #expect(metrics.value("calltrackd_ami_malformed_total") == Double(inserted))
+        let warnings = logs.all.filter { $0.level == .warning && $0.message.contains("AMI bytes refused") }
+        #expect(warnings.count == 1, "one line per interval, not one per bad line: \(warnings.count)")
+        #expect(warnings.first?.metadata["ami.excerpt"] == "this line has no colon")
+    }
+
+    @Test("a caller name in CP1251, not UTF-8: the call is still right, the message counted and logged with the bytes escaped")
+    func legacyCodePage() async throws {
+        let fixture = try AMIFixtures.load("01-answered")
+        let utf8Name = Array("CallerIDName: Ivan Petrov".utf8)
+        let cp1251Name = Array("CallerIDName: ".utf8) + [0xC8, 0xE2, 0xE0, 0xED]  // "Иван" in Windows-1251
+        var bytes = try #require(fixture.bytesAfterLogin)
+        while let range = bytes.firstRange(of: utf8Name) { bytes.replaceSubrange(range, with: cp1251Name) }
+        let fake = try await FakeAsterisk.start([FakeAsterisk.Script(replay: bytes)])
+        defer { Task { await fake.stop() } }
+        let metrics = RecordingMetrics()
+        let logs = CapturedLogs(level: .info)
+        let ended = try await withClient(configuration(fake), logger: logs.logger, metrics: metrics) { service in
+            await Self.endedCalls(service, count: 1).ended
+        }
+        #expect(mismatches(ended, fixture.expectation) == [])
+        #expect(ended.first?.callerName?.contains("\u{FFFD}") == true)
+        #expect((metrics.value("calltrackd_ami_invalid_utf8_total") ?? 0) >= 1)
+        let warning = try #require(logs.all.first { $0.level == .warning && $0.message.contains("not UTF-8") })
+        #expect(warning.metadata["ami.excerpt"] == "CallerIDName: \\xC8\\xE2\\xE0\\xED")
+    }
+
+    @Test("losing Asterisk is a warning with a plain reason and when we retry; our own stop says so")
+    func disconnectLogs() async throws {
+        var cut = FakeAsterisk.Script()
+        cut.cutAfterBytes = 0
+        let fake = try await FakeAsterisk.start([cut, FakeAsterisk.Script()])
+        defer { Task { await fake.stop() } }
+        let logs = CapturedLogs(level: .info)
+        let service = AMIClientService(configuration: configuration(fake), logger: logs.logger, jitterSeed: 7)
+        let group = ServiceGroup(services: [service], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            _ = try await collect(2, from: service.connectionEvents, waitingFor: "a login on each connection") { $0 == .resynced(closed: 0) }
+            await group.triggerGracefulShutdown()
+            try await tasks.next()
+        }
+        let lost = try #require(logs.all.first { $0.level == .warning && $0.message.hasPrefix("Lost the connection to Asterisk") })
+        #expect(lost.message.range(of: #"reconnecting in \d+(\.\d+)? s$"#, options: .regularExpression) != nil, "\(lost.message)")
+        let reason = try #require(lost.metadata["ami.reason"])
+        #expect(!reason.contains("errno") && reason.filter { $0 == "(" }.count == reason.filter { $0 == ")" }.count, "\(reason)")
+        #expect(logs.all.contains { $0.level == .info && $0.message == "AMI session closed: calltrackd is stopping" })
+        #expect(!logs.lines.contains { $0.contains("server is closing") })
+    }
+
     @Test("a graceful shutdown of the service group logs off, stops the client and finishes its streams")
     func gracefulShutdown() async throws {
         let fake = try await FakeAsterisk.start([FakeAsterisk.Script()])
@@ -229,15 +295,19 @@ struct AMIClientSocketTests {
         let group = ServiceGroup(services: [service], logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            for await event in service.connectionEvents where event == .resynced(closed: 0) { break }
+            _ = try await firstElement(service.connectionEvents, waitingFor: "the first resync") { $0 == .resynced(closed: 0) }
             await group.triggerGracefulShutdown()
             try await tasks.next()
         }
-        var leftOver = 0
-        for await _ in service.callEvents { leftOver += 1 }
+        let events = service.callEvents
+        let leftOver = try await within(.seconds(10), waitingFor: "the call stream to finish") {
+            var leftOver = 0
+            for await _ in events { leftOver += 1 }
+            return leftOver
+        }
         #expect(leftOver == 0, "the stream ended")
         // The Logoff may still be on the wire when the client has stopped: wait for the fake to read it.
-        await fake.waitForAction("Logoff")
+        try await within(.seconds(10), waitingFor: "the fake Asterisk to read Logoff") { await fake.waitForAction("Logoff") }
         #expect(fake.actions.last?["Action"] == "Logoff", "Asterisk is told we leave")
         #expect(fake.connections == 1)
     }

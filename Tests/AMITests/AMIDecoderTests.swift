@@ -8,8 +8,10 @@ struct AMIDecoderTests {
         decode(Array(text.utf8), limits: limits, filter: filter)
     }
 
-    private func decode(_ bytes: [UInt8], limits: AMIDecoder.Limits = .init(), filter: AMIMessageFilter = .all) -> [AMIDecoder.Output] {
-        var decoder = AMIDecoder(limits: limits, filter: filter)
+    private func decode(
+        _ bytes: [UInt8], limits: AMIDecoder.Limits = .init(), filter: AMIMessageFilter = .all, sender: AMIDecoder.Sender = .asterisk
+    ) -> [AMIDecoder.Output] {
+        var decoder = AMIDecoder(limits: limits, filter: filter, sender: sender)
         decoder.feed(bytes)
         var outputs: [AMIDecoder.Output] = []
         decoder.drain { outputs.append($0) }
@@ -50,6 +52,51 @@ struct AMIDecoderTests {
         let message = try #require(messages(decode(bytes)).first)
         #expect(message.rawValue("CallerIDName") == [0xC8, 0xE2, 0xE0, 0xED])
         #expect(message["CallerIDName"] == String(repeating: "\u{FFFD}", count: 4))
+        #expect(!message.isValidUTF8)
+        #expect(message.invalidUTF8Excerpt == "CallerIDName: \\xC8\\xE2\\xE0\\xED")
+        var decoder = AMIDecoder()
+        decoder.feed(bytes + Array("Event: Newchannel\r\nCallerIDName: Иван Петров\r\n\r\n".utf8))
+        var valid: [Bool] = []
+        decoder.drain { if case .message(let m) = $0 { valid.append(m.isValidUTF8) } }
+        #expect(valid == [false, true], "Cyrillic in UTF-8 is valid; CP1251 is not")
+        #expect(decoder.counters.invalidUTF8 == 1)
+    }
+
+    @Test("the banner is the first line of a connection only; a colon-less line later is refused, and the session goes on")
+    func bannerOnlyFirst() {
+        let outputs = decode(
+            "Asterisk Call Manager/9.0.0\r\nResponse: Success\r\nActionID: ct-1\r\n\r\n"
+            + "this line has no colon\r\nEvent: Hangup\r\nCause: 16\r\n\r\n"
+            + "Asterisk Call Manager/9.0.0\r\n\r\nEvent: Newchannel\r\n\r\n")
+        #expect(outputs.count == 6)
+        #expect(outputs[0] == .banner("Asterisk Call Manager/9.0.0"))
+        #expect(outputs[2] == .malformed(.notAMessage(excerpt: "this line has no colon")))
+        #expect(messages(outputs).map { $0.event ?? $0.response ?? "" } == ["Success", "Hangup", "Newchannel"])
+        #expect(outputs[4] == .malformed(.notAMessage(excerpt: "Asterisk Call Manager/9.0.0")), "a second banner is not a new session")
+        var reset = AMIDecoder()
+        reset.feed(Array("Asterisk Call Manager/9.0.0\r\n".utf8))
+        reset.reset()
+        reset.feed(Array("Asterisk Call Manager/9.0.1\r\n".utf8))
+        #expect(reset.next() == .banner("Asterisk Call Manager/9.0.1"), "a new connection has a banner again")
+    }
+
+    @Test("garbage shows in the error as printable ASCII and \\xNN, at most 48 bytes")
+    func garbageExcerpt() {
+        let garbage: [UInt8] = [0x00, 0x1B, 0x5B, 0x32, 0x4A, 0xC2, 0x9B, 0x5C] + Array(repeating: 0x41, count: 60)
+        let outputs = decode(Array("Asterisk Call Manager/9.0.0\r\n".utf8) + garbage + Array("\r\nEvent: Hangup\r\n\r\n".utf8))
+        guard case .malformed(let error) = outputs.dropFirst().first else { Issue.record("no refusal: \(outputs)"); return }
+        #expect(error.excerpt == "\\x00\\x1B[2J\\xC2\\x9B\\x5C" + String(repeating: "A", count: 40) + "…")
+        #expect(!error.excerpt.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F || (0x80..<0xA0).contains($0.value) })
+        #expect(messages(outputs).map(\.event) == ["Hangup"])
+    }
+
+    @Test("garbage without a line end runs into the next message: refused once, the message still decodes")
+    func garbageGluedToMessage() {
+        let outputs = decode("Asterisk Call Manager/9.0.0\r\n\u{7}\u{7}junkEvent: Hangup\r\nCause: 16\r\n\r\nEvent: Newstate\r\n\r\n")
+        #expect(outputs.count == 4)
+        #expect(outputs[1] == .malformed(.notAMessage(excerpt: "\\x07\\x07junkEvent: Hangup")))
+        #expect(messages(outputs).map(\.event) == ["Hangup", "Newstate"])
+        #expect(messages(outputs).first?["Cause"] == "16")
     }
 
     @Test("an oversized line is one counted error, then the next message decodes")
@@ -130,10 +177,17 @@ struct AMIDecoderTests {
         #expect(!action.description.contains("Originate"), "secrets stay out of logs")
     }
 
+    @Test("what a client sends begins with Action: the fake Asterisk reads it so, and refuses an event from a client")
+    func clientSide() {
+        let outputs = decode(Array("Action: Ping\r\nActionID: ct-9\r\n\r\nEvent: Hangup\r\n\r\n".utf8), sender: .client)
+        #expect(messages(outputs).map { $0["Action"] } == ["Ping"], "no banner is expected from a client")
+        #expect(outputs.last == .malformed(.notAMessage(excerpt: "Event: Hangup")))
+    }
+
     @Test("decoding what the encoder wrote gives the fields back")
     func roundTrip() throws {
         let action = AMIAction("Status", id: "ct-7", [.init("Variables", "CT_DID,X"), .init("Channel", "SIP/trunk-1")])
-        let message = try #require(messages(decode(Array(action.encoded.readableBytesView))).first)
+        let message = try #require(messages(decode(Array(action.encoded.readableBytesView), sender: .client)).first)
         #expect(message["Action"] == "Status")
         #expect(message.actionID == "ct-7")
         #expect(message["Variables"] == "CT_DID,X")

@@ -10,9 +10,18 @@ struct FixtureAssemblyTests {
         ((try? AMIFixtures.load(name))?.expectation.calls.isEmpty == false)
     }
 
-    @Test("fixtures are found")
+    @Test("fixtures are found in the repository")
     func fixturesFound() {
         #expect(AMIFixtures.names.count >= 30, "no fixtures under \(AMIFixtures.directory.path)")
+    }
+
+    @Test("a missing transcript is one clear error naming where it was looked for")
+    func missingFixture() {
+        #expect {
+            try AMIFixtures.load("no-such-transcript")
+        } throws: { error in
+            "\(error)".contains("no-such-transcript.ami") && "\(error)".contains("Tests/Fixtures/ami")
+        }
     }
 
     @Test("calls match the ground truth", arguments: withCalls)

@@ -25,10 +25,13 @@ struct CallIngestTests {
         let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: logger)
         let (stored, storedContinuation) = AsyncStream.makeStream(of: CallRecord.self)
         let running = Task { try await daemon.run(onCallStored: { storedContinuation.yield($0) }) }
-        var revisions: [Int] = []
-        for await record in stored {
-            revisions.append(record.revision)
-            if record.revision == 3 { break }
+        let revisions = try await within(.seconds(60), waitingFor: "the replayed call to end (revision 3)") {
+            var revisions: [Int] = []
+            for await record in stored {
+                revisions.append(record.revision)
+                if record.revision == 3 { break }
+            }
+            return revisions
         }
         running.cancel()
         _ = try? await running.value

@@ -40,8 +40,7 @@ struct CallToLeadTests {
         let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), clock: clock, logger: quietLogger)
         let (ports, listening) = AsyncStream.makeStream(of: Int.self)
         let running = Task { try await daemon.run(onListening: { listening.yield($0) }) }
-        var port = 0
-        for await bound in ports { port = bound; break }
+        let port = try await firstElement(ports, waitingFor: "the daemon's HTTP port")
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/sessions")!)
         request.httpMethod = "POST"
         request.setValue("Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0", forHTTPHeaderField: "User-Agent")
@@ -62,7 +61,7 @@ struct CallToLeadTests {
         let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), clock: clock, logger: quietLogger)
         let (stored, storedContinuation) = AsyncStream.makeStream(of: CallRecord.self)
         let running = Task { try await daemon.run(onCallStored: { storedContinuation.yield($0) }) }
-        for await record in stored where record.revision == 3 { break }
+        _ = try await firstElement(stored, waitingFor: "the end of the replayed call (revision 3)") { $0.revision == 3 }
         running.cancel()
         _ = try? await running.value
         await fake.stop()
@@ -192,8 +191,7 @@ struct CallToLeadTests {
         let daemonTask = Task { try await Self.replayCall(frozen) }
         // The daemon stops right after the call ended; what it delivered by then, or delivers at its next start,
         // must reach PostgreSQL. Wait for the notification of the call id, then read the row.
-        var heard: String?
-        for await notification in listener.notifications { heard = notification.payload; break }
+        let heard: String? = try await firstElement(listener.notifications, waitingFor: "NOTIFY calltrack_e2e with the call id").payload
         _ = try await daemonTask.value
         func read() async throws -> [String?] {
             try await listener.query(
@@ -208,7 +206,7 @@ struct CallToLeadTests {
             restart.ami = nil
             let daemon = try await Daemon.open(config: restart, registry: PrometheusCollectorRegistry(), logger: Self.quietLogger)
             let running = Task { try await daemon.run() }
-            for await _ in listener.notifications { break }
+            _ = try await firstElement(listener.notifications, waitingFor: "NOTIFY after restart \(restarts)")
             running.cancel()
             _ = try? await running.value
             row = try await read()
@@ -272,8 +270,7 @@ struct CollisionLeadTests {
         let leasing = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: CallToLeadTests.quietLogger)
         let (ports, listening) = AsyncStream.makeStream(of: Int.self)
         let running = Task { try await leasing.run(onListening: { listening.yield($0) }) }
-        var port = 0
-        for await bound in ports { port = bound; break }
+        let port = try await firstElement(ports, waitingFor: "the daemon's HTTP port")
         #expect(try await VisitorMergeTests.allocate(port: port, session: "sess_first0001", visitor: "vis_first0001", campaign: "a") == "+74950000006")
         #expect(try await VisitorMergeTests.allocate(port: port, session: "sess_second001", visitor: "vis_second001", campaign: "b") == "+74950000006")
         running.cancel()
@@ -286,11 +283,7 @@ struct CollisionLeadTests {
         let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: CallToLeadTests.quietLogger)
         let (stored, storedContinuation) = AsyncStream.makeStream(of: CallRecord.self)
         let following = Task { try await daemon.run(onCallStored: { storedContinuation.yield($0) }) }
-        var ended = 0
-        for await record in stored where record.revision == 3 {
-            ended += 1
-            if ended == 2 { break }
-        }
+        _ = try await collect(2, from: stored, waitingFor: "an ended call (revision 3)") { $0.revision == 3 }
         following.cancel()
         _ = try? await following.value
         await fake.stop()

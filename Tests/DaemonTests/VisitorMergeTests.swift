@@ -110,8 +110,7 @@ struct VisitorMergeTests {
         let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: CallToLeadTests.quietLogger)
         let (ports, listening) = AsyncStream.makeStream(of: Int.self)
         let running = Task { try await daemon.run(onListening: { listening.yield($0) }) }
-        var port = 0
-        for await bound in ports { port = bound; break }
+        let port = try await firstElement(ports, waitingFor: "the daemon's HTTP port")
         return (daemon, port, running)
     }
 

@@ -66,22 +66,20 @@ func lead(_ n: Int, revision: Int64 = 1, callerName: String? = "Ivan") -> LeadCh
         dealerID: "dealer-1", changedAt: t0 + .seconds(n) + .milliseconds(Int(revision)))
 }
 
-/// Collects notifications until `count` arrived (or the stream ends).
-func collect(_ pg: PostgresConnection, count: Int) async -> [PostgresNotification] {
-    var received: [PostgresNotification] = []
-    for await notification in pg.notifications {
-        received.append(notification)
-        if received.count >= count { break }
-    }
-    return received
+/// Collects notifications until `count` arrived; throws if the stream ends first or a minute passes.
+func collect(_ pg: PostgresConnection, count: Int) async throws -> [PostgresNotification] {
+    try await TestSupport.collect(count, from: pg.notifications, waitingFor: "a NOTIFY")
 }
 
-/// Collects notification payloads until one equals `sentinel` (not included).
-func collect(_ pg: PostgresConnection, until sentinel: String) async -> [PostgresNotification] {
-    var received: [PostgresNotification] = []
-    for await notification in pg.notifications {
-        if notification.payload == sentinel { break }
-        received.append(notification)
+/// Collects notification payloads until one equals `sentinel` (not included), within a minute.
+func collect(_ pg: PostgresConnection, until sentinel: String) async throws -> [PostgresNotification] {
+    let notifications = pg.notifications
+    return try await within(.seconds(60), waitingFor: "the NOTIFY '\(sentinel)'") {
+        var received: [PostgresNotification] = []
+        for await notification in notifications {
+            if notification.payload == sentinel { return received }
+            received.append(notification)
+        }
+        throw StreamEnded(what: "the NOTIFY '\(sentinel)'")
     }
-    return received
 }

@@ -50,7 +50,7 @@ struct LeadDeliveryTests {
         let rig = try DeliveryRig(scratch)
         let listener = scratch.connection()
         try await listener.listen(scratch.schema.channel)
-        let heard = Task { await collect(listener, until: "end") }
+        let heard = Task { try await collect(listener, until: "end") }
         try await rig.running {
             let ids = try await rig.delivery.enqueue([lead(1), lead(2), lead(1, revision: 2)])
             await rig.delivery.waitUntilDone(through: ids.last!)
@@ -59,7 +59,7 @@ struct LeadDeliveryTests {
             try await pg.query("SELECT pg_notify($1, 'end')", [scratch.schema.channel])
             #expect(try await rig.delivery.recentLeads().map { "\($0.callID)#\($0.revision)" } == ["call-1#2", "call-2#1"])
             // One batch: call-1 is written once, with its newest revision.
-            #expect(await heard.value.map(\.payload).sorted() == ["call-1", "call-2"])
+            #expect(try await heard.value.map(\.payload).sorted() == ["call-1", "call-2"])
             #expect(try await rig.delivery.outbox.stats().pending == 0)
         }
     }

@@ -2,6 +2,7 @@ import CallTrackCore
 import Foundation
 import Logging
 import Store
+import TestSupport
 import Testing
 
 /// A state database in a temp dir, removed afterwards.
@@ -57,9 +58,9 @@ struct TempStore {
         let temp = try TempStore()
         defer { temp.remove() }
         let outbox = Outbox(store: try temp.open(), topic: "lead")
-        async let woke: Void = outbox.waitForEntries(after: 0)
+        let woke = Task { await outbox.waitForEntries(after: 0) }
         try await outbox.enqueue([(key: "call-1", payload: "{}")], at: now)
-        await woke
+        try await within(.seconds(30), waitingFor: "the waiting delivery to wake on enqueue") { await woke.value }
         // Already newer: returns at once.
         await outbox.waitForEntries(after: 0)
     }

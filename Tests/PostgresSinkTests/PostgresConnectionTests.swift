@@ -67,9 +67,9 @@ struct PostgresConnectionTests {
         try await admin.query("SELECT pg_terminate_backend($1::int, 5000)", [pid])
         // The next command runs on a new connection, which LISTENs again before it.
         #expect(try await listener.query("SELECT pg_backend_pid()").scalar() != pid)
-        let heard = Task { await collect(listener, count: 1) }
+        let heard = Task { try await collect(listener, count: 1) }
         try await admin.query("SELECT pg_notify($1, 'after')", [scratch.schema.channel])
-        #expect(await heard.value.map(\.payload) == ["after"])
+        #expect(try await heard.value.map(\.payload) == ["after"])
     }
 
     @Test func listenerReceivesNotifications() async throws {
@@ -80,7 +80,7 @@ struct PostgresConnectionTests {
         for payload in ["a", "b", "c"] {
             try await sender.query("SELECT pg_notify($1, $2)", [scratch.schema.channel, payload])
         }
-        #expect(await received.map(\.payload) == ["a", "b", "c"])
-        #expect(await received.allSatisfy { $0.channel == scratch.schema.channel })
+        #expect(try await received.map(\.payload) == ["a", "b", "c"])
+        #expect(try await received.allSatisfy { $0.channel == scratch.schema.channel })
     }
 }

@@ -1,22 +1,23 @@
 import Foundation
 
-/// The recorded AMI transcripts in `shared/fixtures/ami` and their ground truth.
+/// The recorded AMI transcripts in `Tests/Fixtures/ami` and their ground truth.
 ///
-/// Found beside the repository (`<repo>/../shared/fixtures/ami`, as in the workspace and in CI),
-/// or under `$CALLTRACKD_FIXTURES/ami` when that is set.
+/// Read from the repository itself (`<repo>/Tests/Fixtures/ami`), or from `$CALLTRACKD_FIXTURES/ami`
+/// when that is set. A missing folder is one clear error naming the path, never an empty list of
+/// cases that passes by testing nothing.
 public enum AMIFixtures {
     public static var directory: URL {
         if let root = ProcessInfo.processInfo.environment["CALLTRACKD_FIXTURES"], !root.isEmpty {
             return URL(fileURLWithPath: root).appendingPathComponent("ami")
         }
-        // <repo>/Tests/TestSupport/AMIFixtures.swift -> <repo>/../shared/fixtures/ami
+        // <repo>/Tests/TestSupport/AMIFixtures.swift -> <repo>/Tests/Fixtures/ami
         return URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-            .appendingPathComponent("shared/fixtures/ami")
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/ami")
     }
 
-    /// Every transcript, as `01-answered` or `sip-agents/01-answered`.
+    /// Every transcript, as `01-answered` or `sip-agents/01-answered`; empty if the folder is missing
+    /// (`FixtureAssemblyTests.fixturesFound` then fails with the path).
     public static var names: [String] {
         let fm = FileManager.default
         var names: [String] = []
@@ -28,9 +29,18 @@ public enum AMIFixtures {
         return names.sorted()
     }
 
+    public struct Missing: Error, CustomStringConvertible {
+        public let path: String
+        public var description: String {
+            "AMI fixture \(path) is missing: the transcripts live in Tests/Fixtures/ami of the repository (or set CALLTRACKD_FIXTURES)"
+        }
+    }
+
     public static func load(_ name: String) throws -> AMIFixture {
         let base = directory.appendingPathComponent(name)
-        let bytes = try [UInt8](Data(contentsOf: base.appendingPathExtension("ami")))
+        let amiURL = base.appendingPathExtension("ami")
+        guard FileManager.default.fileExists(atPath: amiURL.path) else { throw Missing(path: amiURL.path) }
+        let bytes = try [UInt8](Data(contentsOf: amiURL))
         let expectURL = URL(fileURLWithPath: base.path + ".expect.json")
         let expectation = try JSONDecoder().decode(AMIExpectation.self, from: Data(contentsOf: expectURL))
         let timingURL = URL(fileURLWithPath: base.path + ".timing.tsv")

@@ -35,12 +35,11 @@ public final class CapturedLogs: Sendable {
         Logger(label: "test") { [level] _ in Handler(logs: self, logLevel: level) }
     }
 
-    /// Waits for the first entry whose line contains `text`, already kept or still to come.
-    /// Only one task at a time may wait: the stream has one consumer.
-    public func waitFor(_ text: String) async -> Bool {
+    /// Waits for the first entry whose line contains `text`, already kept or still to come; false if
+    /// none came within `limit`. Only one task at a time may wait: the stream has one consumer.
+    public func waitFor(_ text: String, within limit: Duration = .seconds(30)) async -> Bool {
         if lines.contains(where: { $0.contains(text) }) { return true }
-        for await entry in stream where entry.line.contains(text) { return true }
-        return false
+        return (try? await firstElement(stream, within: limit, waitingFor: "a log line with '\(text)'") { $0.line.contains(text) }) != nil
     }
 
     fileprivate func append(_ entry: Entry) {

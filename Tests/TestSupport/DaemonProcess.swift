@@ -59,8 +59,7 @@ public final class DaemonProcess: Sendable {
                 }
             }
         }
-        var port: Int?
-        for await first in ports { port = first; break }
+        let port = try? await firstElement(ports, within: .seconds(120), waitingFor: "the daemon to say which port it listens on")
         guard let port else { throw StartFailure(output: output.text) }
         self.port = port
         self.process = process

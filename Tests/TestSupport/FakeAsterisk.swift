@@ -145,7 +145,7 @@ private final class FakeAsteriskHandler: ChannelInboundHandler {
 
     private let script: FakeAsterisk.Script
     private let shared: Shared
-    private var decoder = AMIDecoder()
+    private var decoder = AMIDecoder(sender: .client)
     private var loggedIn = false
     private var replayed = false
 

@@ -24,14 +24,26 @@ public struct AMIClientStateMachine: Sendable {
         case closing(CloseReason)
     }
 
-    public enum CloseReason: Sendable, Equatable {
+    public enum CloseReason: Sendable, Equatable, CustomStringConvertible {
         /// Asterisk refused the login; `message` is what it said (`Authentication failed`).
         case loginRejected(message: String)
         case pingTimeout
         /// Connected, but no banner or no answer to the login within the time allowed.
         case loginTimeout
-        /// Asterisk said `Goodbye` or announced a shutdown.
+        /// Asterisk said `Goodbye` unasked or announced a shutdown (`Event: Shutdown`).
         case serverClosing
+        /// calltrackd is stopping: it said `Logoff` and Asterisk answered `Goodbye`.
+        case loggedOff
+
+        public var description: String {
+            switch self {
+            case .loginRejected(let message): "Asterisk refused the login (\(message))"
+            case .pingTimeout: "Asterisk did not answer Ping in time"
+            case .loginTimeout: "no banner or login reply in time"
+            case .serverClosing: "Asterisk ended the session (Goodbye or Shutdown)"
+            case .loggedOff: "calltrackd logged off"
+            }
+        }
     }
 
     public enum Action: Sendable, Equatable {
@@ -81,7 +93,7 @@ public struct AMIClientStateMachine: Sendable {
         return .none
     }
 
-    /// The `Asterisk Call Manager/…` line. Seen again on a live session it means a new session: log in again.
+    /// The `Asterisk Call Manager/…` line, the first line of every connection: log in.
     public mutating func bannerReceived(_ banner: String) -> Action {
         outstandingPing = nil
         switch login.auth {
@@ -141,7 +153,7 @@ public struct AMIClientStateMachine: Sendable {
         case .disconnected, .closing, .awaitingBanner:
             return .none
         default:
-            state = .closing(.serverClosing)
+            state = .closing(.loggedOff)
             return .send(AMIAction("Logoff", id: nextID()))
         }
     }
@@ -180,8 +192,9 @@ public struct AMIClientStateMachine: Sendable {
             if let ping = outstandingPing, message.actionID == ping {
                 outstandingPing = nil
             } else if message.response == "Goodbye" {
-                state = .closing(.serverClosing)
-                return .close(.serverClosing)
+                let reason = state == .closing(.loggedOff) ? CloseReason.loggedOff : .serverClosing
+                state = .closing(reason)
+                return .close(reason)
             }
             return .none
         }

@@ -22,10 +22,25 @@ public struct AMIMessage: Sendable, Equatable, CustomStringConvertible {
     /// The message bytes as received, including line ends.
     public let bytes: ByteBuffer
     let fields: [Field]
+    /// False when some value is not UTF-8 (a trunk sending names in a legacy code page): the bytes
+    /// are kept as sent, strings show U+FFFD in their place, and the client counts and logs it.
+    public let isValidUTF8: Bool
 
-    init(bytes: ByteBuffer, fields: [Field]) {
+    init(bytes: ByteBuffer, fields: [Field], isValidUTF8: Bool = true) {
         self.bytes = bytes
         self.fields = fields
+        self.isValidUTF8 = isValidUTF8
+    }
+
+    /// The first line whose bytes are not UTF-8, escaped for a log line (`CallerIDName: \xC8\xE2…`).
+    public var invalidUTF8Excerpt: String? {
+        bytes.withUnsafeReadableBytes { raw in
+            for field in fields {
+                let line = UnsafeRawBufferPointer(rebasing: raw[Int(field.keyStart)..<Int(field.valueStart + field.valueLength)])
+                if String(validating: line, as: UTF8.self) == nil { return AMIDecoder.escaped(line, limit: 64) }
+            }
+            return nil
+        }
     }
 
     /// Builds a message from pairs, as Asterisk would send it (for tests and the fake server).
