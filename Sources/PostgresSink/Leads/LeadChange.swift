@@ -37,7 +37,8 @@ public struct LeadChange: Codable, Sendable, Hashable {
     public var dealerID: String?
     public var isLead: Bool
     public var junkReason: String?
-    /// Call id of the open lead this call repeats, if it is a repeat.
+    /// Call id of the lead this call repeats, if it is a repeat; always a lead (when that lead turns junk, its
+    /// repeats are decided again and sent again with a higher revision).
     public var repeatOf: String?
     /// When this version was made.
     public var changedAt: Timestamp
