@@ -14,7 +14,8 @@ public struct LeadChange: Codable, Sendable, Hashable {
     public var startedAt: Timestamp
     public var answeredAt: Timestamp?
     public var endedAt: Timestamp?
-    /// `ringing`, `answered`, `no_answer`, `busy` or `failed`.
+    /// `ringing`, `answered`, `no_answer`, `busy`, `failed`, `abandoned`, or `unknown` (the call ended while calltrackd
+    /// was disconnected from Asterisk and nobody saw whether it was answered).
     public var disposition: String
     public var answeredBy: String?
     public var talkSeconds: Int
