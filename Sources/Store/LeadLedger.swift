@@ -142,12 +142,15 @@ public final class LeadLedger: Sendable {
     /// (written before repeats were decided again) is repaired at start from this list.
     public func junkWithRepeats(limit: Int = 10_000) async throws(StoreUnavailable) -> [String] {
         try read { db in
-            try String.fetchAll(db.cachedStatement(sql: """
-                SELECT DISTINCT r.repeat_of FROM lead r JOIN lead l ON l.call_id = r.repeat_of
-                WHERE r.repeat_of IS NOT NULL AND l.is_lead = 0 LIMIT ?
-                """), arguments: [limit])
+            try String.fetchAll(db.cachedStatement(sql: Self.junkWithRepeatsSQL), arguments: [limit])
         }
     }
+
+    static let junkWithRepeatsSQL = """
+        SELECT DISTINCT r.repeat_of FROM lead r JOIN lead l ON l.call_id = r.repeat_of
+        WHERE r.repeat_of IS NOT NULL AND l.is_lead = 0 LIMIT ?
+        """
+    static let repeatsSQL = "SELECT * FROM lead WHERE repeat_of = ?"
 
     /// Binds a caller's phone to a visitor. A phone already bound to another visitor means one person:
     /// the visitor the phone was bound to first survives, the other is merged into it, and the merge is recorded.
@@ -183,7 +186,7 @@ public final class LeadLedger: Sendable {
     /// The calls that repeat `callID`'s lead.
     public func repeats(of callID: String) async throws(StoreUnavailable) -> [Row] {
         try read { db in
-            try GRDB.Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM lead WHERE repeat_of = ?"), arguments: [callID]).map(Self.row)
+            try GRDB.Row.fetchAll(db.cachedStatement(sql: Self.repeatsSQL), arguments: [callID]).map(Self.row)
         }
     }
 
