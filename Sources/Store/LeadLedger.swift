@@ -25,10 +25,14 @@ public final class LeadLedger: Sendable {
         public var isLead: Bool
         public var matchKind: String
         public var dealerID: String?
+        public var junkReason: String?
+        /// The lead this call repeats.
+        public var repeatOf: String?
         public var payload: String
 
         public init(callID: String, revision: Int, siteID: String, visitorID: VisitorID?, caller: String?,
-                    startedAt: Timestamp, isLead: Bool, matchKind: String, dealerID: String? = nil, payload: String) {
+                    startedAt: Timestamp, isLead: Bool, matchKind: String, dealerID: String? = nil,
+                    junkReason: String? = nil, repeatOf: String? = nil, payload: String) {
             self.callID = callID
             self.revision = revision
             self.siteID = siteID
@@ -38,14 +42,43 @@ public final class LeadLedger: Sendable {
             self.isLead = isLead
             self.matchKind = matchKind
             self.dealerID = dealerID
+            self.junkReason = junkReason
+            self.repeatOf = repeatOf
             self.payload = payload
         }
+
+        /// The call as the repeat rule sees it (`LeadRules.redecide`).
+        public var leadCall: LeadCall {
+            LeadCall(id: callID, startedAt: startedAt, person: visitorID, caller: caller.flatMap { try? PhoneNumber.e164($0) },
+                     siteID: siteID, dealerID: dealerID, junkReason: junkReason, repeatOf: repeatOf)
+        }
+    }
+
+    /// A lead decided again because the lead it repeated turned junk: its new state, and the payload the decision
+    /// was made from. It is written only over that payload; a lead changed meanwhile fails the whole transaction.
+    public struct Redecided: Sendable, Hashable {
+        public var row: Row
+        public var decidedFrom: String
+
+        public init(row: Row, decidedFrom: String) {
+            self.row = row
+            self.decidedFrom = decidedFrom
+        }
+    }
+
+    /// A re-decided lead changed between its read and its write.
+    struct LeadChangedMeanwhile: Error, CustomStringConvertible {
+        var callID: String
+        var description: String { "lead \(callID) changed while its repeat was decided again" }
     }
 
     /// Stores the call and its lead change, binds the caller's phone to the visitor, and queues the change for
     /// delivery — one transaction, one fsync. An older revision than the stored one is ignored (replays are harmless).
+    /// `redecided` are the repeats of this lead decided again with it (it turned junk): stored and queued in the
+    /// same transaction, after it.
     public func record(
-        _ row: Row, call: CallRecord? = nil, binding: (phone: PhoneNumber, visitor: VisitorID)?, at now: Timestamp
+        _ row: Row, call: CallRecord? = nil, binding: (phone: PhoneNumber, visitor: VisitorID)?,
+        redecided: [Redecided] = [], at now: Timestamp
     ) async throws(StoreUnavailable) {
         let topic = outbox.topic
         let id: Int64?
@@ -55,22 +88,69 @@ public final class LeadLedger: Sendable {
                 let stored = try Int.fetchOne(db.cachedStatement(sql: "SELECT revision FROM lead WHERE call_id = ?"), arguments: [row.callID])
                 if let stored, stored >= row.revision { return nil }
                 try db.execute(sql: """
-                    INSERT INTO lead (call_id, revision, site_id, visitor_id, caller, started_at, is_lead, match_kind, dealer_id, payload, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO lead (call_id, revision, site_id, visitor_id, caller, started_at, is_lead, match_kind, dealer_id,
+                                      junk_reason, repeat_of, payload, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (call_id) DO UPDATE SET revision = excluded.revision, visitor_id = excluded.visitor_id,
                         caller = excluded.caller, is_lead = excluded.is_lead, match_kind = excluded.match_kind,
-                        dealer_id = excluded.dealer_id, payload = excluded.payload, updated_at = excluded.updated_at
+                        dealer_id = excluded.dealer_id, junk_reason = excluded.junk_reason, repeat_of = excluded.repeat_of,
+                        payload = excluded.payload, updated_at = excluded.updated_at
                     """, arguments: [row.callID, row.revision, row.siteID, row.visitorID, row.caller,
-                                     row.startedAt.microsecondsSinceEpoch, row.isLead, row.matchKind, row.dealerID, row.payload,
-                                     now.microsecondsSinceEpoch])
+                                     row.startedAt.microsecondsSinceEpoch, row.isLead, row.matchKind, row.dealerID,
+                                     row.junkReason, row.repeatOf, row.payload, now.microsecondsSinceEpoch])
                 if let binding { try Self.bind(binding.phone, to: binding.visitor, call: row.callID, at: now, db) }
-                return try Outbox.insert(topic: topic, key: row.callID, payload: row.payload, at: now, db)
+                let newest = try Outbox.insert(topic: topic, key: row.callID, payload: row.payload, at: now, db)
+                return try Self.write(redecided, topic: topic, at: now, db) ?? newest
             }
         } catch {
             throw StoreUnavailable("cannot store the lead: \(SQLiteStore.explain(error))")
         }
         if let id { outbox.ring(newest: id) }
     }
+
+    /// Stores leads decided again without a change of the junk lead they repeated (the start-up repair, see
+    /// `junkWithRepeats`), queued for delivery in the same transaction.
+    public func record(redecided: [Redecided], at now: Timestamp) async throws(StoreUnavailable) {
+        guard !redecided.isEmpty else { return }
+        let topic = outbox.topic
+        let id: Int64?
+        do {
+            id = try await database.write { db in try Self.write(redecided, topic: topic, at: now, db) }
+        } catch {
+            throw StoreUnavailable("cannot store the lead: \(SQLiteStore.explain(error))")
+        }
+        if let id { outbox.ring(newest: id) }
+    }
+
+    /// Writes each re-decided lead over the payload it was decided from and queues it; returns the newest outbox id.
+    static func write(_ redecided: [Redecided], topic: String, at now: Timestamp, _ db: Database) throws -> Int64? {
+        var newest: Int64?
+        for decision in redecided {
+            let changed = decision.row
+            try db.execute(sql: """
+                UPDATE lead SET is_lead = ?, junk_reason = ?, repeat_of = ?, payload = ?, updated_at = ?
+                WHERE call_id = ? AND payload = ?
+                """, arguments: [changed.isLead, changed.junkReason, changed.repeatOf, changed.payload,
+                                 now.microsecondsSinceEpoch, changed.callID, decision.decidedFrom])
+            guard db.changesCount == 1 else { throw LeadChangedMeanwhile(callID: changed.callID) }
+            newest = try Outbox.insert(topic: topic, key: changed.callID, payload: changed.payload, at: now, db)
+        }
+        return newest
+    }
+
+    /// Junk calls that some call still repeats. A `repeat_of` must name a lead: a store that has such repeats
+    /// (written before repeats were decided again) is repaired at start from this list.
+    public func junkWithRepeats(limit: Int = 10_000) async throws(StoreUnavailable) -> [String] {
+        try read { db in
+            try String.fetchAll(db.cachedStatement(sql: Self.junkWithRepeatsSQL), arguments: [limit])
+        }
+    }
+
+    static let junkWithRepeatsSQL = """
+        SELECT DISTINCT r.repeat_of FROM lead r JOIN lead l ON l.call_id = r.repeat_of
+        WHERE r.repeat_of IS NOT NULL AND l.is_lead = 0 LIMIT ?
+        """
+    static let repeatsSQL = "SELECT * FROM lead WHERE repeat_of = ?"
 
     /// Binds a caller's phone to a visitor. A phone already bound to another visitor means one person:
     /// the visitor the phone was bound to first survives, the other is merged into it, and the merge is recorded.
@@ -103,9 +183,18 @@ public final class LeadLedger: Sendable {
         }
     }
 
-    /// The latest real lead (not junk, not a repeat) of this person or this caller that `search` admits: the open
-    /// lead a new call repeats.
-    public func openLead(visitor: VisitorID?, caller: PhoneNumber?, search: LeadRules.RepeatSearch) async throws(StoreUnavailable) -> String? {
+    /// The calls that repeat `callID`'s lead.
+    public func repeats(of callID: String) async throws(StoreUnavailable) -> [Row] {
+        try read { db in
+            try GRDB.Row.fetchAll(db.cachedStatement(sql: Self.repeatsSQL), arguments: [callID]).map(Self.row)
+        }
+    }
+
+    /// The leads a call may repeat (`LeadRules.repeatTarget` picks): of this person and of this caller, the latest
+    /// lead (not junk, not a repeat) that `search` admits, at most one each. `excluding` is a lead being judged junk.
+    public func openLeads(
+        visitor: VisitorID?, caller: PhoneNumber?, search: LeadRules.RepeatSearch, excluding: String? = nil
+    ) async throws(StoreUnavailable) -> [Row] {
         try read { db in
             let (partition, value): (String, String?) = switch search.partition {
             case .all: ("1", nil)
@@ -114,20 +203,19 @@ public final class LeadLedger: Sendable {
             }
             let scoped = search.partition == .all ? [] : [value as (any DatabaseValueConvertible)?]
             // Two indexed lookups (by visitor, by caller): an OR across them would scan every lead in the window.
-            var latest: (id: String, at: Int64)?
+            var found: [Row] = []
             for (column, key) in [("visitor_id", visitor), ("caller", caller?.e164)] {
                 guard let key else { continue }
+                let bounds: [(any DatabaseValueConvertible)?] =
+                    [key, search.since.microsecondsSinceEpoch, search.before.microsecondsSinceEpoch, excluding]
                 let row = try GRDB.Row.fetchOne(db, sql: """
-                    SELECT call_id, started_at FROM lead WHERE \(column) = ? AND started_at >= ? AND started_at < ?
-                      AND is_lead = 1 AND \(partition)
+                    SELECT * FROM lead WHERE \(column) = ? AND started_at >= ? AND started_at < ?
+                      AND is_lead = 1 AND call_id IS NOT ? AND \(partition)
                     ORDER BY started_at DESC LIMIT 1
-                    """, arguments: StatementArguments(
-                        [key, search.since.microsecondsSinceEpoch, search.before.microsecondsSinceEpoch] + scoped))
-                if let row, latest.map({ (row["started_at"] as Int64) > $0.at }) ?? true {
-                    latest = (row["call_id"], row["started_at"])
-                }
+                    """, arguments: StatementArguments(bounds + scoped))
+                if let row = row.map(Self.row), !found.contains(where: { $0.callID == row.callID }) { found.append(row) }
             }
-            return latest?.id
+            return found
         }
     }
 
@@ -178,7 +266,8 @@ public final class LeadLedger: Sendable {
     static func row(_ row: GRDB.Row) -> Row {
         Row(callID: row["call_id"], revision: row["revision"], siteID: row["site_id"], visitorID: row["visitor_id"],
             caller: row["caller"], startedAt: Timestamp(microsecondsSinceEpoch: row["started_at"]), isLead: row["is_lead"],
-            matchKind: row["match_kind"], dealerID: row["dealer_id"], payload: row["payload"])
+            matchKind: row["match_kind"], dealerID: row["dealer_id"], junkReason: row["junk_reason"], repeatOf: row["repeat_of"],
+            payload: row["payload"])
     }
 
     /// On the caller's thread: a call's match takes several reads, and a hop to a reader queue and back

@@ -210,6 +210,17 @@ enum Schema {
                 CREATE INDEX session_by_visitor ON session(visitor_id, started_at);
                 """)
         }
+        migrator.registerMigration("v12-lead-verdict") { db in
+            // A lead's verdict as columns: the repeats of a lead that turns junk are found and decided again
+            // (one index probe), and a repeat is told from junk without reading the payload.
+            try db.execute(sql: """
+                ALTER TABLE lead ADD COLUMN repeat_of TEXT;
+                ALTER TABLE lead ADD COLUMN junk_reason TEXT;
+                UPDATE lead SET repeat_of = json_extract(payload, '$.repeatOf'), junk_reason = json_extract(payload, '$.junkReason')
+                    WHERE json_valid(payload);
+                CREATE INDEX lead_by_repeat_of ON lead(repeat_of) WHERE repeat_of IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }

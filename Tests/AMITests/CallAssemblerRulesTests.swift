@@ -105,6 +105,21 @@ struct ResyncRulesTests {
         #expect(!events.contains { if case .ended = $0 { true } else { false } })
     }
 
+    @Test("a ringing call that ended while we were away has an unknown outcome, not an ordinary no answer")
+    func ringingCallClosedByResyncIsUnknown() {
+        var assembler = CallAssembler()
+        var events: [CallEvent] = []
+        assembler.process(AMIMessage([("Event", "Newchannel"), ("Channel", "PJSIP/trunk-1"), ("Context", "from-trunk"),
+                                      ("Exten", "74950000001"), ("CallerIDNum", "+79161234567"), ("Uniqueid", "1.1"), ("Linkedid", "1.1")]),
+                          arrivedAt: t0, into: &events)
+        assembler.beginResync()
+        assembler.finishResync(at: t0 + .seconds(30), into: &events)
+        guard case .ended(let call) = events.last else { Issue.record("not closed: \(events)"); return }
+        #expect(call.endedWhileDisconnected)
+        #expect(call.disposition == .unknown)
+        #expect(call.record(revision: 3).disposition == "unknown", "as stored, shown by the calls API and sent with the lead")
+    }
+
     @Test("an unknown call is picked up from the tracking variable even outside the inbound context")
     func unknownCallByVariable() {
         var assembler = CallAssembler(settings: CallAssemblerSettings(trackingVariable: "CT_DID"))

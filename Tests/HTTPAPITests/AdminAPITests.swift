@@ -26,6 +26,36 @@ struct AdminAPITests {
         }
     }
 
+    @Test("a call that ended while the daemon was cut off from Asterisk reads as unknown in the calls API and its lead, not as no answer")
+    func callClosedByResyncIsUnknown() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let t = Timestamp(secondsSinceEpoch: 1_800_000_000)
+        let ringing = CallRecord(id: "1800000000.7", revision: 1, trackingNumber: try PhoneNumber.e164("+74950000101"), dialled: "74950000101",
+                                 caller: try PhoneNumber.e164("+79161234567"), callerRaw: "+79161234567", callerWithheld: false, startedAt: t)
+        // As the AMI assembler closes it at the resync: never seen answered, ended when we found out.
+        var closed = ringing
+        closed.revision = 3
+        closed.endedAt = t + .seconds(300)
+        closed.ringSeconds = 300
+        closed.disposition = "unknown"
+        closed.endedWhileDisconnected = true
+        let ended = closed
+        try await TestDaemon.with(TestDaemon.config(dir: dir, adminToken: Self.token)) { daemon, client in
+            await daemon.leads.handle(ringing)
+            await daemon.leads.handle(ended)
+            let calls = try JSONSerialization.jsonObject(with: Data(try await client.text(uri: "/v1/admin/calls", method: .get, headers: Self.auth).utf8))
+            let shown = try #require((calls as? [[String: Any]])?.first)
+            #expect(shown["disposition"] as? String == "unknown")
+            #expect(shown["ended_while_disconnected"] as? Bool == true)
+            let leads = try JSONSerialization.jsonObject(with: Data(try await client.text(uri: "/v1/admin/leads", method: .get, headers: Self.auth).utf8))
+            let lead = try #require((leads as? [[String: Any]])?.first)
+            #expect(lead["disposition"] as? String == "unknown")
+            #expect(lead["isLead"] as? Bool == true, "a real caller nobody may have answered: a lead to call back")
+            #expect(lead["junkReason"] == nil || lead["junkReason"] is NSNull)
+        }
+    }
+
     @Test("a number added to a full pool is leased at once, and is still there after a restart")
     func addNumber() async throws {
         let dir = TemporaryDirectory()

@@ -12,11 +12,26 @@ struct LeadWriterTests {
         async let first = a.withSession { session throws(PostgresError) in try schema.migrate(session) }
         async let second = b.withSession { session throws(PostgresError) in try schema.migrate(session) }
         let applied = try await [first, second]
-        #expect(applied.flatMap { $0 }.sorted() == [1, 2, 3], "each version is applied once, by one of the two daemons")
+        #expect(applied.flatMap { $0 }.sorted() == [1, 2, 3, 4], "each version is applied once, by one of the two daemons")
         #expect(try await a.withSession { session throws(PostgresError) in try schema.migrate(session) } == [])
-        #expect(try await a.withSession { session throws(PostgresError) in try schema.version(session) } == 3)
+        #expect(try await a.withSession { session throws(PostgresError) in try schema.version(session) } == 4)
         let foreignKeys = try await scratch.rows(a, "SELECT count(*) FROM pg_constraint WHERE conrelid = '$schema.crm_sync'::regclass AND contype = 'f'")
         #expect(foreignKeys == [["0"]])
+    }
+
+    @Test func aCallNobodySawEndIsStoredWithAnUnknownOutcome() async throws {
+        let scratch = try Scratch()
+        let pg = try await scratch.migrated()
+        var unseen = lead(1, revision: 3)
+        unseen.disposition = "unknown"
+        unseen.talkSeconds = 0
+        #expect(try await scratch.upsert(pg, [unseen]) == 1)
+        #expect(try await scratch.rows(pg, "SELECT disposition, is_lead FROM $schema.lead") == [["unknown", "t"]])
+        var bogus = lead(2)
+        bogus.disposition = "lost"
+        await #expect(throws: PostgresError.self, "the schema still admits only the dispositions calltrackd writes") {
+            try await scratch.upsert(pg, [bogus])
+        }
     }
 
     @Test func replaysKeepOneRowAndTheNewestRevisionWins() async throws {

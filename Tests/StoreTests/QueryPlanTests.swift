@@ -47,6 +47,49 @@ struct QueryPlanTests {
     }
 }
 
+@Suite("Lead verdicts in SQLite: repeats found by index, migrated from the payloads")
+struct LeadVerdictTests {
+    @Test("the repeats of a lead that turned junk, and the start-up check for junk with repeats, go through the repeat_of index")
+    func repeatsUseTheIndex() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try SQLiteStore(path: dir.file("state.sqlite"), logger: Logger(label: "test"))
+        let repeats = try await QueryPlanTests.plan(LeadLedger.repeatsSQL, arguments: ["c1"], in: store)
+        #expect(repeats.contains("lead_by_repeat_of") && !repeats.contains("SCAN"), "\(repeats)")
+        let junk = try await QueryPlanTests.plan(LeadLedger.junkWithRepeatsSQL, arguments: [10], in: store)
+        #expect(junk.contains("lead_by_repeat_of"), "only leads that repeat another are read: \(junk)")
+    }
+
+    @Test("leads stored before v12 have their repeat_of and junk reason as columns after it")
+    func verdictColumnsFromPayloads() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.file("state.sqlite")
+        do {
+            let old = try DatabaseQueue(path: path)
+            try Schema.migrator().migrate(old, upTo: "v11-sessions-keyed-by-id")
+            try await old.write { db in
+                for (id, isLead, payload) in [
+                    ("a", 0, #"{"callID":"a","junkReason":"short_talk","isLead":false}"#),
+                    ("b", 0, #"{"callID":"b","isLead":false,"repeatOf":"a"}"#),
+                    ("c", 1, "not json"),
+                ] {
+                    try db.execute(sql: """
+                        INSERT INTO lead (call_id, revision, site_id, started_at, is_lead, match_kind, payload, updated_at)
+                        VALUES (?, 3, 'acme', 0, ?, 'exact', ?, 0)
+                        """, arguments: [id, isLead, payload])
+                }
+            }
+        }
+        let store = try SQLiteStore(path: path, logger: Logger(label: "test"))
+        let ledger = LeadLedger(store: store, outbox: Outbox(store: store, topic: Outbox.leadTopic))
+        #expect(try await ledger.lead("a")?.junkReason == "short_talk")
+        #expect(try await ledger.lead("b")?.repeatOf == "a")
+        #expect(try await ledger.lead("c").map { $0.repeatOf == nil && $0.junkReason == nil } == true, "an unreadable payload: no verdict")
+        #expect(try await ledger.junkWithRepeats() == ["a"], "the start-up repair finds the repeat of junk an older daemon left")
+    }
+}
+
 @Suite("Migration v10: leases keyed by time")
 struct LeaseKeyMigrationTests {
     @Test("leases stored before v10 are all there after it, and touches still update them")

@@ -80,6 +80,7 @@ public enum Caller: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// How a call ended. A person answered only if `answered`; a DID that answers into a queue is not that.
+/// Only `unknown` says nobody saw the end: the others are what Asterisk reported.
 public enum CallDisposition: String, Sendable, Hashable, CaseIterable {
     case answered
     case noAnswer = "no_answer"
@@ -87,6 +88,9 @@ public enum CallDisposition: String, Sendable, Hashable, CaseIterable {
     case failed
     /// The caller left a queue before any member answered.
     case abandoned
+    /// Closed by a resync after a reconnect before anyone was seen answering: it ended while nobody watched,
+    /// so whether it was answered is not known.
+    case unknown
 }
 
 /// Who answered: a device, a queue member, or an outside line with the number it dialled.

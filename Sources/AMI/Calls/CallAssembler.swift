@@ -310,6 +310,8 @@ public struct CallAssembler: Sendable {
 
     private func disposition(of state: CallState) -> CallDisposition {
         if state.call.answeredAt != nil { return .answered }
+        // Ended while the connection was down: the dial status and cause we hold are from before the end.
+        if state.call.endedWhileDisconnected { return .unknown }
         if state.abandoned { return .abandoned }
         switch state.lastDialStatus ?? state.dialStatusVariable {
         case "BUSY": return .busy

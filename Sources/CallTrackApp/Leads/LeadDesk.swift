@@ -39,7 +39,24 @@ public actor LeadDesk {
         }
         for call in behind { await handle(call) }
         if !behind.isEmpty { logger.notice("leads caught up after a restart", metadata: ["calls": "\(behind.count)"]) }
+        await repairRepeats()
         return behind.count
+    }
+
+    /// Decides again the repeats of leads that turned junk before such repeats were decided again, so every
+    /// stored `repeat_of` names a lead. A store that refuses leaves them for the next start.
+    func repairRepeats() async {
+        do {
+            var repaired = 0
+            for junked in try await ledger.junkWithRepeats() {
+                let redecided = try await redecideRepeats(of: junked)
+                try await ledger.record(redecided: redecided, at: clock.now())
+                repaired += redecided.count
+            }
+            if repaired > 0 { logger.notice("repeats of junk leads decided again", metadata: ["leads": "\(repaired)"]) }
+        } catch {
+            logger.warning("cannot decide the repeats of junk leads again", metadata: ["error": "\(error.description)"])
+        }
     }
 
     /// Handles one call change; retries while the store refuses, so no lead is lost to a busy disk.
@@ -64,16 +81,20 @@ public actor LeadDesk {
         if let stored, stored.revision >= call.revision { return }
         var change: LeadChange
         var matchedVisitor: VisitorID?
-        if let stored, let previous = LeadPayload.decode(stored.payload) {
-            change = previous
+        var previous: LeadChange?
+        if let stored, let decoded = LeadPayload.decode(stored.payload) {
+            change = decoded
+            previous = decoded
         } else if let opened = try await open(call) {
             (change, matchedVisitor) = opened
         } else {
             try await store.apply([.call(call)])
             return
         }
-        update(&change, with: call)
-        let payload = String(decoding: (try? LeadPayload.encoder().encode(change)) ?? Data(), as: UTF8.self)
+        update(&change, with: call, after: previous?.revision)
+        // A lead that turned junk takes its repeats with it: they are decided again, in the same transaction.
+        let redecided: [LeadLedger.Redecided] =
+            if previous?.isLead == true && !change.isLead { try await redecideRepeats(of: call.id) } else { [] }
         let binding: (phone: PhoneNumber, visitor: VisitorID)? =
             if let caller = call.caller, let visitor = matchedVisitor, change.matchKind != MatchKind.unmatched.rawValue {
                 (caller, visitor)
@@ -81,8 +102,15 @@ public actor LeadDesk {
         try await ledger.record(
             LeadLedger.Row(callID: call.id, revision: call.revision, siteID: change.siteID, visitorID: change.visitorID,
                            caller: change.caller, startedAt: call.startedAt, isLead: change.isLead, matchKind: change.matchKind,
-                           dealerID: change.dealerID, payload: payload),
-            call: call, binding: stored == nil ? binding : nil, at: clock.now())
+                           dealerID: change.dealerID, junkReason: change.junkReason, repeatOf: change.repeatOf,
+                           payload: Self.payload(change)),
+            call: call, binding: stored == nil ? binding : nil, redecided: redecided, at: clock.now())
+        for decision in redecided {
+            logger.info("repeat decided again: the lead it repeated is junk", metadata: [
+                "call": "\(decision.row.callID)", "junk_lead": "\(call.id)", "repeat_of": "\(decision.row.repeatOf ?? "-")",
+                "is_lead": "\(decision.row.isLead)",
+            ])
+        }
         if stored == nil {
             logger.info("lead opened", metadata: [
                 "call": "\(call.id)", "match": "\(change.matchKind)", "session": "\(change.sessionID ?? "-")",
@@ -130,8 +158,11 @@ public actor LeadDesk {
             lastTouch = (journey.last { !$0.source.isDirect } ?? journey.last).map(Touch.init)
         }
         let dealer = owner.site.dealer  // the placeholder until dealer routing decides per call
-        let repeatOf = try await ledger.openLead(
+        let open = try await ledger.openLeads(
             visitor: person, caller: call.caller, search: settings.repeatSearch(at: t, site: owner.site.id, dealer: dealer))
+        let repeatOf = settings.repeatTarget(
+            for: LeadCall(id: call.id, startedAt: t, person: person, caller: call.caller, siteID: owner.site.id, dealerID: dealer),
+            among: open.map(\.leadCall))
         let change = LeadChange(
             callID: call.id, revision: Int64(call.revision), siteID: owner.site.id, trackingNumber: number.e164,
             caller: call.caller?.e164 ?? call.callerRaw, callerName: call.callerName, startedAt: t,
@@ -142,9 +173,49 @@ public actor LeadDesk {
         return (change, match.visitorID)
     }
 
-    /// The call's latest facts, and the rules that depend on them (junk, repeat).
-    func update(_ change: inout LeadChange, with call: CallRecord) {
-        change.revision = Int64(call.revision)
+    /// The repeats of `junked`, a lead that has just turned junk, decided again (`LeadRules.redecide`): each with the
+    /// payload it was decided from, to be stored with the junk verdict.
+    func redecideRepeats(of junked: String) async throws(StoreUnavailable) -> [LeadLedger.Redecided] {
+        let repeats = try await ledger.repeats(of: junked)
+        guard !repeats.isEmpty else { return [] }
+        // The leads each repeat may repeat instead (the repeats that become leads are the rule's own business).
+        var near: [String: LeadCall] = [:]
+        for row in repeats {
+            let call = row.leadCall
+            let search = settings.repeatSearch(at: call.startedAt, site: call.siteID, dealer: call.dealerID)
+            for lead in try await ledger.openLeads(visitor: call.person, caller: call.caller, search: search, excluding: junked) {
+                near[lead.callID] = lead.leadCall
+            }
+        }
+        let stored = Dictionary(repeats.map { ($0.callID, $0) }, uniquingKeysWith: { first, _ in first })
+        var redecided: [LeadLedger.Redecided] = []
+        for decided in settings.redecide(repeatsOf: junked, repeats: repeats.map(\.leadCall), leads: Array(near.values)) {
+            guard let row = stored[decided.id], var change = LeadPayload.decode(row.payload) else {
+                logger.warning("repeat of a junk lead not decided again: unreadable payload", metadata: ["call": "\(decided.id)"])
+                continue
+            }
+            change.repeatOf = decided.repeatOf
+            change.isLead = settings.isLead(junkReason: change.junkReason, repeatOf: change.repeatOf)
+            change.revision += 1
+            change.changedAt = clock.now()
+            var updated = row
+            updated.repeatOf = change.repeatOf
+            updated.isLead = change.isLead
+            updated.payload = Self.payload(change)
+            redecided.append(LeadLedger.Redecided(row: updated, decidedFrom: row.payload))
+        }
+        return redecided
+    }
+
+    static func payload(_ change: LeadChange) -> String {
+        String(decoding: (try? LeadPayload.encoder().encode(change)) ?? Data(), as: UTF8.self)
+    }
+
+    /// The call's latest facts, and the rules that depend on them (junk, repeat). The lead's revision grows with
+    /// every change: at least the call's revision, and above `previous` (the lead's last revision), which a
+    /// repeat decided again may have raised beyond its call's.
+    func update(_ change: inout LeadChange, with call: CallRecord, after previous: Int64?) {
+        change.revision = max(Int64(call.revision), (previous ?? 0) + 1)
         change.answeredAt = call.answeredAt
         change.endedAt = call.endedAt
         change.disposition = call.disposition ?? (call.answeredAt != nil ? "answered" : "ringing")

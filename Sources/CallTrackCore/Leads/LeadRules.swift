@@ -51,7 +51,9 @@ public struct LeadRules: Sendable {
     }
 
     /// Why a call is not a lead, or nil. Checked in this order: a blocked caller, an anonymous one, a short talk.
-    /// A call not yet answered is never short: its talk is unknown until it ends.
+    /// Only an answered call can be short: a call still ringing has no talk yet, and a call nobody answered
+    /// (no answer, busy, abandoned in a queue, failed, or an unknown outcome) from a real caller is a lead to
+    /// call back, junk only by the block list.
     public func junkReason(_ call: CallRecord) -> String? {
         if let caller = call.caller, blockList.contains(caller) { return "blocked_caller" }
         if call.caller == nil && anonymousIsJunk { return call.callerWithheld ? "anonymous" : "caller_not_a_number" }

@@ -137,6 +137,7 @@ struct CallView: Encodable {
     var disposition: String?
     var talkSeconds: Double?
     var resumed: Bool
+    var endedWhileDisconnected: Bool
 
     init(_ call: CallRecord) {
         id = call.id
@@ -151,6 +152,7 @@ struct CallView: Encodable {
         disposition = call.disposition
         talkSeconds = call.talkSeconds
         resumed = call.resumed
+        endedWhileDisconnected = call.endedWhileDisconnected
     }
 }
 

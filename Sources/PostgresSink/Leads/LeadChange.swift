@@ -14,7 +14,8 @@ public struct LeadChange: Codable, Sendable, Hashable {
     public var startedAt: Timestamp
     public var answeredAt: Timestamp?
     public var endedAt: Timestamp?
-    /// `ringing`, `answered`, `no_answer`, `busy` or `failed`.
+    /// `ringing`, `answered`, `no_answer`, `busy`, `failed`, `abandoned`, or `unknown` (the call ended while calltrackd
+    /// was disconnected from Asterisk and nobody saw whether it was answered).
     public var disposition: String
     public var answeredBy: String?
     public var talkSeconds: Int
@@ -37,7 +38,8 @@ public struct LeadChange: Codable, Sendable, Hashable {
     public var dealerID: String?
     public var isLead: Bool
     public var junkReason: String?
-    /// Call id of the open lead this call repeats, if it is a repeat.
+    /// Call id of the lead this call repeats, if it is a repeat; always a lead (when that lead turns junk, its
+    /// repeats are decided again and sent again with a higher revision).
     public var repeatOf: String?
     /// When this version was made.
     public var changedAt: Timestamp

@@ -72,6 +72,7 @@ public struct PostgresSchema: Sendable {
             Migration(version: 1, name: "leads, crm sync, attribution views", sql: leadsV1),
             Migration(version: 2, name: "crm sync without a foreign key", sql: crmSyncWithoutForeignKeyV2),
             Migration(version: 3, name: "visitor merges and the lead_person view", sql: visitorMergesV3),
+            Migration(version: 4, name: "the unknown disposition", sql: unknownDispositionV4),
         ]
     }
 
