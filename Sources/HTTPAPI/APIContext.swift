@@ -1,3 +1,4 @@
+import CallTrackCore
 import Hummingbird
 import NIOCore
 
@@ -11,6 +12,18 @@ public struct APIContext: RequestContext {
         remoteAddress = source.channel.remoteAddress
     }
 
-    /// The client's IP as text, without the port.
-    public var clientIP: String? { remoteAddress?.ipAddress }
+    /// The socket peer's IP as text, without the port: a proxy's, when one is in front.
+    public var peerIP: String? { remoteAddress?.ipAddress }
+
+    /// The client's address: the peer's, or the one a trusted proxy names in `Forwarded` / `X-Forwarded-For`.
+    public func clientIP(_ request: Request, trusting proxies: TrustedProxies) -> String? {
+        let peer = peerIP.flatMap { IPAddress($0) }
+        guard !proxies.networks.isEmpty else { return peer?.description ?? peerIP }
+        let client = proxies.client(
+            peer: peer, forwarded: request.headers[values: Self.forwarded], xForwardedFor: request.headers[values: Self.xForwardedFor])
+        return client?.description
+    }
+
+    static let forwarded = HTTPFields.Element.Name("Forwarded")!
+    static let xForwardedFor = HTTPFields.Element.Name("X-Forwarded-For")!
 }

@@ -14,6 +14,9 @@ public struct APISettings: Sendable {
     /// Identifiers a visit carries that link its visitor to others (`identity.link_by`): a second device or
     /// a cleared cookie with the same analytics client id or ad click merges into the visitor seen first.
     public var identityLinks: Set<VisitorIdentifier.Kind> = VisitorIdentifier.Kind.fromSessions
+    /// Proxies whose `Forwarded` / `X-Forwarded-For` name the client (`http.trusted_proxies`); empty: the
+    /// socket peer is the client, and those headers are never read.
+    public var trustedProxies = TrustedProxies()
 
     public init(
         maxBodyBytes: Int = 16 * 1024, adminToken: String? = nil, benchEcho: Bool = false,

@@ -118,6 +118,7 @@ struct CheckConfigTests {
         (["CALLTRACKD_AMI_HOST": "pbx.example"], "config key ami.username"),
         (["CALLTRACKD_LEADS_BLOCK_LIST": "+7495,spam"], "leads.block_list"),
         (["CALLTRACKD_IDENTITY_LINK_BY": "ga,cookie"], "identity.link_by[1]"),
+        (["CALLTRACKD_HTTP_TRUSTED_PROXIES": "10.0.0.0/8,nginx.lan"], "http.trusted_proxies[1]"),
     ])
     func badValue(environment: [String: String], expected: String) throws {
         let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

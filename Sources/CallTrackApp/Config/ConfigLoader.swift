@@ -40,6 +40,16 @@ public enum ConfigLoader {
         config.httpHost = keys.string("http.host") ?? config.httpHost
         config.httpPort = try keys.int("http.port", in: 0...65535) ?? config.httpPort
         config.api.maxBodyBytes = try keys.int("http.max_body_bytes", in: 1024...(1 << 24)) ?? config.api.maxBodyBytes
+        if let proxies = keys.list("http.trusted_proxies") {
+            var networks: [IPNetwork] = []
+            for (index, raw) in proxies.enumerated() {
+                guard let network = IPNetwork(raw.trimmingSpaces) else {
+                    throw ConfigProblem(key: "http.trusted_proxies[\(index)]", "'\(raw)' is not an address or a network: write e.g. 127.0.0.1, 10.0.0.0/8 or 2001:db8::/32")
+                }
+                networks.append(network)
+            }
+            config.api.trustedProxies = TrustedProxies(networks)
+        }
         config.dataDirectory = keys.string("data.dir") ?? config.dataDirectory
         switch keys.string("storage.synchronous") {
         case nil, "full": config.storage.synchronousFull = true

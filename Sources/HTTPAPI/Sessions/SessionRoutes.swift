@@ -36,7 +36,7 @@ struct SessionRoutes {
             visitorID: Identifier.accept(body.visitor_id, prefix: "v", now: now),
             source: body.source,
             userAgent: request.headers[.userAgent],
-            clientIP: context.clientIP,
+            clientIP: context.clientIP(request, trusting: settings.trustedProxies),
             interacted: body.interaction ?? true,
             doNotTrack: body.dnt ?? false || request.headers[Self.doNotTrack] == "1" || request.headers[Self.globalPrivacyControl] == "1",
             gaClientID: body.ga_client_id.flatMap { SessionRequestBody.clean($0, limit: 128) },
