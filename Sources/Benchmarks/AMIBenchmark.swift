@@ -17,7 +17,7 @@ struct AMIBenchmark: AsyncParsableCommand {
         abstract: "AMI parse and process rate (target: >= 10% of the line-splitting ceiling, ~1M events/s; memory flat)."
     )
 
-    @Option(help: "The transcript to repeat (default: 11-mixed-traffic.ami from the shared fixtures).")
+    @Option(help: "The transcript to repeat (default: Tests/Fixtures/ami/11-mixed-traffic.ami).")
     var transcript: String?
 
     @Option(help: "Copies of the transcript in the stream (each with its own Linkedids).")

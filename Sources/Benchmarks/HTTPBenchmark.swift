@@ -127,8 +127,7 @@ struct HTTPBenchmark: AsyncParsableCommand {
     /// them, sort almost in arrival order, and a commit's rows share a few pages at the indexes' end (strace
     /// of the writer: 22 WAL pages per commit of 20 leases). On a seconds clock the ids of one second are in
     /// random order and each row dirties a page of its own (65 pages per commit of 23 leases), as browsers
-    /// whose clocks disagree would at a rate no real site reaches. `--id-clock` picks; docs/benchmarks.md
-    /// gives figures for both.
+    /// whose clocks disagree would at a rate no real site reaches. `--id-clock` picks.
     static let luaScript = #"""
         local ffi = require("ffi")
         ffi.cdef[[

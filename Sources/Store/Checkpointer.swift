@@ -7,9 +7,8 @@ import Synchronization
 /// and rarely enough that most pages are copied once for many changes.
 ///
 /// Inside a commit, SQLite's automatic checkpoint copies 1,000 pages and fsyncs the database file while
-/// every allocation of the batch waits. Under the http bench, 84 of 5,000 commits took over 4 ms, and the
-/// random index pages that allocations touch were each written to the database file again every few
-/// commits. The disk then did 136 MB/s and 11k writes/s, and it was the limit.
+/// every allocation of the batch waits (milliseconds), and the index pages allocations touch would be
+/// written to the database file again every few commits.
 ///
 /// Here, once an interval, passive checkpoints copy the WAL in the background and never block the writer.
 /// Each pass copies what was appended during the one before, so the passes get shorter. When one is short,

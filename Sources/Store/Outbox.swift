@@ -97,7 +97,7 @@ public final class Outbox: Sendable {
     static let pruneDelivered = "DELETE FROM outbox WHERE topic = ? AND state = 'delivered' AND state <> 'pending' AND done_at < ?"
     static let failedCount = "SELECT count(*) FROM outbox WHERE topic = ? AND state = 'failed' AND state <> 'pending'"
 
-    /// How much waits, and since when; for metrics and `calltrackd stats`.
+    /// How much waits, and since when; for metrics.
     public func stats() async throws(StoreUnavailable) -> OutboxStats {
         let topic = self.topic
         return try await read { db in

@@ -235,7 +235,7 @@ public final class SQLiteStore: StateStore {
     /// Transactions the group committer has committed since open.
     public var committedTransactions: Int { committer.transactions.load(ordering: .relaxed) }
 
-    /// Counts rows, for tests and `calltrackd stats`.
+    /// Counts rows, for tests and diagnostics.
     public func count(_ table: String) async throws(StoreUnavailable) -> Int {
         try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \"\(table)\"") ?? 0 }
     }

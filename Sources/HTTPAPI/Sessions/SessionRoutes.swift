@@ -24,7 +24,7 @@ struct SessionRoutes {
 
     /// `nonisolated(nonsending)` here and down the allocation path: the event loops run tasks as their own serial
     /// executor, so every call into a plain nonisolated async function puts the task back at the end of the loop's
-    /// queue (docs/benchmarks.md, ninth session). These run where their caller runs.
+    /// queue (a turn each, measured on the `http` benchmark). These run where their caller runs.
     nonisolated(nonsending) func allocate(_ request: Request, _ context: APIContext) async throws -> Response {
         let body = try await decodeBody(SessionRequestBody.self, from: request, limit: settings.maxBodyBytes)
         let site = try knownSite(body.site)

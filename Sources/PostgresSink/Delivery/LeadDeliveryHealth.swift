@@ -6,7 +6,7 @@ public enum LeadDeliveryHealth: Sendable, Hashable {
     case waiting(kind: PostgresError.Kind, reason: String)
 }
 
-/// What the delivery has done so far; for tests, `calltrackd stats` and the admin API.
+/// What the delivery has done so far, and whether PostgreSQL is answering; read by tests and the metrics.
 public struct LeadDeliveryProgress: Sendable, Hashable {
     /// Every outbox entry up to this id is delivered or set aside.
     public var doneThrough: Int64 = 0
