@@ -17,12 +17,18 @@ import Synchronization
 /// for as long as it runs. Calls come out of `callEvents`; the connection's story out of
 /// `connectionEvents`. All protocol decisions are `AMIClientStateMachine`'s and `CallAssembler`'s;
 /// this type only moves bytes and runs timers.
+///
+/// Every timer (the login deadline, the ping interval and deadline, the wait for `Goodbye` after
+/// `Logoff`, the reconnect backoff) sleeps on the injected `clock`, the one that also stamps what
+/// arrives: with a manual clock a test fires each timer when it chooses, and none fires by itself.
 public final class AMIClientService: Service, Sendable {
     public let configuration: AMIConfiguration
     /// Every call started, answered and ended. Unbounded: a call is never dropped for a slow reader.
     public let callEvents: AsyncStream<CallEvent>
     /// The latest 256 connection events.
     public let connectionEvents: AsyncStream<AMIConnectionEvent>
+    /// How long a stopping client waits for `Goodbye` after its `Logoff` before it closes the socket itself.
+    public static let goodbyeTimeout: Duration = .seconds(1)
 
     private let callContinuation: AsyncStream<CallEvent>.Continuation
     private let connectionContinuation: AsyncStream<AMIConnectionEvent>.Continuation
@@ -111,7 +117,8 @@ public final class AMIClientService: Service, Sendable {
                 ])
             metrics.reconnects.increment()
             connectionContinuation.yield(.reconnecting(after: delay))
-            do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) } } catch { break }
+            let clock = clock
+            do { try await cancelWhenGracefulShutdown { try await clock.sleep(for: delay) } } catch { break }
         }
     }
 
@@ -147,6 +154,7 @@ public final class AMIClientService: Service, Sendable {
         var loggedIn = false
         let configuration = configuration
         let endpoint = endpoint
+        let clock = clock
         try await channel.executeThenClose { inbound, outbound in
             let (inputs, input) = AsyncStream.makeStream(of: Input.self)
             shutdown.withLock { state in
@@ -166,7 +174,7 @@ public final class AMIClientService: Service, Sendable {
                 _ = machine.connected()
                 let loginTimeout = configuration.connectTimeout + configuration.pingTimeout
                 tasks.addTask {
-                    try await Task.sleep(for: loginTimeout)
+                    try await clock.sleep(for: loginTimeout)
                     input.yield(.timer(.loginDeadline))
                 }
 
@@ -190,7 +198,7 @@ public final class AMIClientService: Service, Sendable {
                         let interval = configuration.pingInterval
                         tasks.addTask {
                             while true {
-                                try await Task.sleep(for: interval)
+                                try await clock.sleep(for: interval)
                                 input.yield(.timer(.ping))
                             }
                         }
@@ -207,7 +215,7 @@ public final class AMIClientService: Service, Sendable {
                         try await outbound.write(ping.encoded)
                         let timeout = configuration.pingTimeout
                         tasks.addTask {
-                            try await Task.sleep(for: timeout)
+                            try await clock.sleep(for: timeout)
                             input.yield(.timer(.pingDeadline(actionID: ping.actionID)))
                         }
                     case .close(let reason):
@@ -260,7 +268,7 @@ public final class AMIClientService: Service, Sendable {
                         guard logoff != .none else { break sessionLoop }
                         if try await !perform(logoff) { break sessionLoop }
                         tasks.addTask {  // Asterisk answers Goodbye and closes; do not wait longer than this for it
-                            try await Task.sleep(for: .seconds(1))
+                            try await clock.sleep(for: Self.goodbyeTimeout)
                             input.yield(.closed("logged off"))
                         }
                     }

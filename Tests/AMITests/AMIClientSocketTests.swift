@@ -7,40 +7,41 @@ import ServiceLifecycle
 import Testing
 import TestSupport
 
-/// The real client against a fake Asterisk over TCP.
+/// The real client against a fake Asterisk over TCP, on a manual clock: the bytes cross a real
+/// socket, and every timer of the client (login deadline, ping, backoff, the wait for Goodbye)
+/// fires only when a test moves the clock, so no test waits for real time to pass.
 @Suite("AMI client over a real socket")
 struct AMIClientSocketTests {
     static let names = FixtureAssemblyTests.withCalls
 
+    /// Production's timings (a 15 s ping, a 0.5–30 s backoff): on a manual clock they cost nothing.
     private func configuration(_ fake: FakeAsterisk, _ change: (inout AMIConfiguration) -> Void = { _ in }) -> AMIConfiguration {
-        var configuration = AMIConfiguration(
-            port: fake.port, username: "calltrackd", secret: "calltrackd", auth: .plain,
-            pingInterval: .seconds(30), pingTimeout: .seconds(5),
-            backoff: AMIBackoff(initial: .milliseconds(20), maximum: .milliseconds(400))
-        )
+        var configuration = AMIConfiguration(port: fake.port, username: "calltrackd", secret: "calltrackd", auth: .plain)
         change(&configuration)
         return configuration
     }
 
-    /// Runs the client while `body` reads from it, then stops it.
+    /// A clock after the recordings were made, as a live one would be.
+    private static func clock() -> ManualClock { ManualClock(at: .seconds(1_800_000_000)) }
+
+    private static let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// Runs the client while `body` reads from it, then stops it; fails naming `what` if `body` has not
+    /// returned within 60 s, or if the client stopped first.
     private func withClient<T: Sendable>(
-        _ configuration: AMIConfiguration, logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
-        metrics: RecordingMetrics = RecordingMetrics(),
+        _ configuration: AMIConfiguration, clock: ManualClock = clock(), logger: Logger = quiet,
+        metrics: RecordingMetrics = RecordingMetrics(), waitingFor what: String,
         _ body: @escaping @Sendable (AMIClientService) async throws -> T
     ) async throws -> T {
-        let service = withMetricsFactory(metrics) { AMIClientService(configuration: configuration, logger: logger, jitterSeed: 7) }
+        let service = withMetricsFactory(metrics) { AMIClientService(configuration: configuration, clock: clock, logger: logger, jitterSeed: 7) }
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await service.run(); return nil }
-            group.addTask { try await body(service) }
-            group.addTask {
-                try await Task.sleep(for: .seconds(60))  // a guard so a broken client fails instead of hanging
-                throw TimedOut(what: "the client to deliver what the test reads", limit: .seconds(60))
-            }
+            group.addTask { try await within(.seconds(60), waitingFor: what) { try await body(service) } }
             defer { group.cancelAll() }
             while let result = try await group.next() {
                 if let result { return result }
             }
-            throw TimedOut(what: "a result: the client stopped first", limit: .seconds(60))
+            throw StreamEnded(what: "\(what): the client stopped first")
         }
     }
 
@@ -66,6 +67,18 @@ struct AMIClientSocketTests {
         return seen
     }
 
+    /// Lets the client reconnect once: waits until it announces its backoff, checks it sleeps exactly
+    /// that long on the clock, and fires that timer. Returns the connection events up to the announcement.
+    @discardableResult
+    private static func reconnect(_ service: AMIClientService, _ clock: ManualClock) async throws -> [AMIConnectionEvent] {
+        let seen = try await within(.seconds(30), waitingFor: "the client to announce a reconnect") {
+            await connectionEvents(service) { $0.last?.isReconnecting == true }
+        }
+        guard case .reconnecting(let delay) = seen.last else { throw StreamEnded(what: "a reconnect (saw \(seen))") }
+        try await clock.advance(by: delay, firing: "the reconnect backoff of \(delay)")
+        return seen
+    }
+
     @Test("every transcript replayed over TCP gives the ground-truth calls", arguments: names)
     func replay(name: String) async throws {
         let fixture = try AMIFixtures.load(name)
@@ -75,7 +88,7 @@ struct AMIClientSocketTests {
         defer { Task { await fake.stop() } }
         let md5 = name.contains("md5") || name.hasSuffix("answered")
         let count = fixture.expectation.calls.count
-        let ended = try await withClient(configuration(fake) { $0.auth = md5 ? .md5 : .plain }) { service in
+        let ended = try await withClient(configuration(fake) { $0.auth = md5 ? .md5 : .plain }, waitingFor: "\(count) calls of \(name) to end") { service in
             await Self.endedCalls(service, count: count).ended
         }
         #expect(mismatches(ended, fixture.expectation) == [])
@@ -89,43 +102,64 @@ struct AMIClientSocketTests {
         script.chunking = .fixed(1)
         let fake = try await FakeAsterisk.start([script])
         defer { Task { await fake.stop() } }
-        let ended = try await withClient(configuration(fake)) { service in await Self.endedCalls(service, count: 2).ended }
+        let ended = try await withClient(configuration(fake), waitingFor: "2 calls to end") { service in await Self.endedCalls(service, count: 2).ended }
         #expect(mismatches(ended, fixture.expectation) == [])
     }
 
-    @Test("a wrong secret: a clear log line naming the settings, then retries that back off")
+    @Test("a wrong secret: a clear log line naming the settings, then retries that each wait longer, and no sooner")
     func loginFailure() async throws {
         var script = FakeAsterisk.Script()
         script.secret = "the-right-one"
         let fake = try await FakeAsterisk.start([script])
         defer { Task { await fake.stop() } }
         let logs = CapturedLogs()
-        let events = try await withClient(configuration(fake) { $0.secret = "wrong" }, logger: logs.logger) { service in
-            await Self.connectionEvents(service) { $0.filter(\.isReconnecting).count == 4 }
+        let clock = Self.clock()
+        let (events, connectionsWhileWaiting) = try await withClient(
+            configuration(fake) { $0.secret = "wrong" }, clock: clock, logger: logs.logger, waitingFor: "four refused logins, each retried after its backoff"
+        ) { service in
+            var events: [AMIConnectionEvent] = []
+            var connections: [Int] = []
+            for _ in 1...4 {
+                events += await Self.connectionEvents(service) { $0.last?.isReconnecting == true }
+                guard case .reconnecting(let delay) = events.last else { throw StreamEnded(what: "a retry (saw \(events))") }
+                // The client sleeps on the clock now, so this count cannot move until the backoff is fired.
+                connections.append(fake.connections)
+                try await clock.advance(by: delay, firing: "the backoff of \(delay) before the next login")
+            }
+            return (events, connections)
         }
         #expect(events.contains(.closed(.loginRejected(message: "Authentication failed"))))
         let delays = events.compactMap { if case .reconnecting(let delay) = $0 { delay } else { nil } }
         #expect(delays.count == 4)
         #expect(zip(delays, delays.dropFirst()).allSatisfy { $0 < $1 }, "backoff grows: \(delays)")
-        #expect(fake.connections <= 5, "no tight loop")
+        #expect(delays.first.map { $0 >= .milliseconds(400) && $0 <= .milliseconds(500) } == true, "0.5 s less at most 20 % jitter: \(delays)")
+        #expect(connectionsWhileWaiting == [1, 2, 3, 4], "no new connection before the backoff has passed")
         let line = try #require(logs.all.first { $0.level == .error })
         #expect(line.message.contains("ami.secret") && line.message.contains("ami.username"))
         #expect(line.metadata["ami.message"] == "Authentication failed")
         #expect(!logs.all.contains { $0.message.contains("wrong") || $0.metadata.values.contains("wrong") }, "the secret is never logged")
     }
 
-    @Test("no answer to Ping: the client drops the connection and reconnects")
+    @Test("no answer to Ping: a Ping every interval, the connection dropped once the ping timeout passes, then a reconnect")
     func pingTimeout() async throws {
         var script = FakeAsterisk.Script()
         script.answersPing = false
         let fake = try await FakeAsterisk.start([script])
         defer { Task { await fake.stop() } }
-        let events = try await withClient(configuration(fake) { $0.pingInterval = .milliseconds(50); $0.pingTimeout = .milliseconds(100) }) { service in
-            await Self.connectionEvents(service) { $0.filter { $0 == .loggedIn }.count == 2 }
+        let clock = Self.clock()
+        let settings = configuration(fake)
+        let afterResync = try await withClient(settings, clock: clock, waitingFor: "a ping timeout and a second login") { service in
+            _ = await Self.connectionEvents(service) { $0.last == .resynced(closed: 0) }
+            try await clock.advance(by: settings.pingInterval, firing: "the ping interval")
+            try await within(.seconds(30), waitingFor: "the fake Asterisk to read a Ping") { await fake.waitForAction("Ping") }
+            try await clock.advance(by: settings.pingTimeout, firing: "the ping deadline")
+            let closing = try await Self.reconnect(service, clock)
+            _ = await Self.connectionEvents(service) { $0.last == .loggedIn }
+            return closing
         }
-        #expect(events.contains(.closed(.pingTimeout)))
-        #expect(fake.connections >= 2)
-        #expect(fake.actions.contains { $0["Action"] == "Ping" })
+        #expect(afterResync.first == .closed(.pingTimeout), "the first thing after the unanswered Ping: \(afterResync)")
+        #expect(fake.connections == 2)
+        #expect(fake.actions.filter { $0["Action"] == "Ping" }.count == 1, "one interval passed: one Ping")
     }
 
     /// 01-answered cut a little after the answer, in the middle of the next message.
@@ -155,7 +189,13 @@ struct AMIClientSocketTests {
         second.banner = "Asterisk Call Manager/9.0.0"
         let fake = try await FakeAsterisk.start([first, second])
         defer { Task { await fake.stop() } }
-        let (ended, events) = try await withClient(configuration(fake)) { service in await Self.endedCalls(service, count: 1) }
+        let clock = Self.clock()
+        let (ended, events) = try await withClient(configuration(fake), clock: clock, waitingFor: "the call to end after a reconnect") { service in
+            async let reconnected = Self.reconnect(service, clock)
+            let calls = await Self.endedCalls(service, count: 1)
+            try await reconnected
+            return calls
+        }
         #expect(events.map { switch $0 { case .started: "started"; case .answered: "answered"; case .ended: "ended" } } == ["started", "answered", "ended"])
         #expect(mismatches(ended, try AMIFixtures.load("01-answered").expectation) == [])
         #expect(ended.first?.endedWhileDisconnected == false)
@@ -168,7 +208,13 @@ struct AMIClientSocketTests {
         let (first, _) = try cutAfterAnswer()
         let fake = try await FakeAsterisk.start([first, FakeAsterisk.Script()])
         defer { Task { await fake.stop() } }
-        let (ended, _) = try await withClient(configuration(fake)) { service in await Self.endedCalls(service, count: 1) }
+        let clock = Self.clock()
+        let ended = try await withClient(configuration(fake), clock: clock, waitingFor: "the resync after a reconnect to close the call") { service in
+            async let reconnected = Self.reconnect(service, clock)
+            let calls = await Self.endedCalls(service, count: 1).ended
+            try await reconnected
+            return calls
+        }
         let call = try #require(ended.first)
         #expect(call.id == "1795439562.20")
         #expect(call.endedWhileDisconnected)
@@ -183,7 +229,7 @@ struct AMIClientSocketTests {
         script.liveChannels = liveCall
         let fake = try await FakeAsterisk.start([script])
         defer { Task { await fake.stop() } }
-        let event = try await withClient(configuration(fake)) { service in
+        let event = try await withClient(configuration(fake), waitingFor: "the call found at resync") { service in
             var answered: Call?
             for await event in service.callEvents { if case .answered(let call) = event { answered = call; break } }
             return answered
@@ -202,7 +248,7 @@ struct AMIClientSocketTests {
         let fake = try await FakeAsterisk.start([FakeAsterisk.Script(replay: garbage + (try #require(fixture.bytesAfterLogin)))])
         defer { Task { await fake.stop() } }
         let metrics = RecordingMetrics()
-        let (ended, connected) = try await withClient(configuration(fake), metrics: metrics) { service in
+        let (ended, connected) = try await withClient(configuration(fake), metrics: metrics, waitingFor: "40 calls to end") { service in
             (await Self.endedCalls(service, count: 40).ended, metrics.value("calltrackd_ami_connected"))
         }
         #expect(connected == 1, "logged in while the calls came")
@@ -229,7 +275,7 @@ struct AMIClientSocketTests {
         defer { Task { await fake.stop() } }
         let metrics = RecordingMetrics()
         let logs = CapturedLogs(level: .info)
-        let ended = try await withClient(configuration(fake), logger: logs.logger, metrics: metrics) { service in
+        let ended = try await withClient(configuration(fake), logger: logs.logger, metrics: metrics, waitingFor: "40 calls to end") { service in
             await Self.endedCalls(service, count: 40).ended
         }
         #expect(mismatches(ended, fixture.expectation) == [])
@@ -253,7 +299,7 @@ struct AMIClientSocketTests {
         defer { Task { await fake.stop() } }
         let metrics = RecordingMetrics()
         let logs = CapturedLogs(level: .info)
-        let ended = try await withClient(configuration(fake), logger: logs.logger, metrics: metrics) { service in
+        let ended = try await withClient(configuration(fake), logger: logs.logger, metrics: metrics, waitingFor: "the call to end") { service in
             await Self.endedCalls(service, count: 1).ended
         }
         #expect(mismatches(ended, fixture.expectation) == [])
@@ -263,6 +309,12 @@ struct AMIClientSocketTests {
         #expect(warning.metadata["ami.excerpt"] == "CallerIDName: \\xC8\\xE2\\xE0\\xED")
     }
 
+    /// Shuts the group down gracefully and waits for it to stop; fails naming `what` after 30 s.
+    private static func stopGracefully(_ group: ServiceGroup, _ running: Task<Void, any Error>, stopping what: String) async throws {
+        await group.triggerGracefulShutdown()
+        try await within(.seconds(30), waitingFor: what) { try await running.value }
+    }
+
     @Test("losing Asterisk is a warning with a plain reason and when we retry; our own stop says so")
     func disconnectLogs() async throws {
         var cut = FakeAsterisk.Script()
@@ -270,14 +322,16 @@ struct AMIClientSocketTests {
         let fake = try await FakeAsterisk.start([cut, FakeAsterisk.Script()])
         defer { Task { await fake.stop() } }
         let logs = CapturedLogs(level: .info)
-        let service = AMIClientService(configuration: configuration(fake), logger: logs.logger, jitterSeed: 7)
-        let group = ServiceGroup(services: [service], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            _ = try await collect(2, from: service.connectionEvents, waitingFor: "a login on each connection") { $0 == .resynced(closed: 0) }
-            await group.triggerGracefulShutdown()
-            try await tasks.next()
+        let clock = Self.clock()
+        let service = AMIClientService(configuration: configuration(fake), clock: clock, logger: logs.logger, jitterSeed: 7)
+        let group = ServiceGroup(services: [service], logger: Self.quiet)
+        let running = Task { try await group.run() }
+        defer { running.cancel() }
+        try await within(.seconds(60), waitingFor: "a login, a cut, a reconnect and a second login") {
+            try await Self.reconnect(service, clock)
+            _ = await Self.connectionEvents(service) { $0.last == .resynced(closed: 0) }
         }
+        try await Self.stopGracefully(group, running, stopping: "the client to log off and stop")
         let lost = try #require(logs.all.first { $0.level == .warning && $0.message.hasPrefix("Lost the connection to Asterisk") })
         #expect(lost.message.range(of: #"reconnecting in \d+(\.\d+)? s$"#, options: .regularExpression) != nil, "\(lost.message)")
         let reason = try #require(lost.metadata["ami.reason"])
@@ -290,15 +344,12 @@ struct AMIClientSocketTests {
     func gracefulShutdown() async throws {
         let fake = try await FakeAsterisk.start([FakeAsterisk.Script()])
         defer { Task { await fake.stop() } }
-        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let service = AMIClientService(configuration: configuration(fake), logger: logger)
-        let group = ServiceGroup(services: [service], logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            _ = try await firstElement(service.connectionEvents, waitingFor: "the first resync") { $0 == .resynced(closed: 0) }
-            await group.triggerGracefulShutdown()
-            try await tasks.next()
-        }
+        let service = AMIClientService(configuration: configuration(fake), clock: Self.clock(), logger: Self.quiet)
+        let group = ServiceGroup(services: [service], logger: Self.quiet)
+        let running = Task { try await group.run() }
+        defer { running.cancel() }
+        _ = try await firstElement(service.connectionEvents, waitingFor: "the first resync") { $0 == .resynced(closed: 0) }
+        try await Self.stopGracefully(group, running, stopping: "the client to log off and stop")
         let events = service.callEvents
         let leftOver = try await within(.seconds(10), waitingFor: "the call stream to finish") {
             var leftOver = 0
@@ -312,16 +363,49 @@ struct AMIClientSocketTests {
         #expect(fake.connections == 1)
     }
 
-    @Test("a port that never says anything: the client gives up on it and retries")
+    @Test("stopping while Asterisk never answers Logoff: the client waits for Goodbye as long as promised, then closes and stops")
+    func shutdownWithoutGoodbye() async throws {
+        var script = FakeAsterisk.Script()
+        script.answersLogoff = false
+        let fake = try await FakeAsterisk.start([script])
+        defer { Task { await fake.stop() } }
+        let clock = Self.clock()
+        let service = AMIClientService(configuration: configuration(fake), clock: clock, logger: Self.quiet)
+        let group = ServiceGroup(services: [service], logger: Self.quiet)
+        let running = Task { try await group.run() }
+        defer { running.cancel() }
+        _ = try await firstElement(service.connectionEvents, waitingFor: "the first resync") { $0 == .resynced(closed: 0) }
+        await group.triggerGracefulShutdown()
+        try await within(.seconds(30), waitingFor: "the fake Asterisk to read Logoff") { await fake.waitForAction("Logoff") }
+        // Fails unless the client, its Logoff sent, is waiting exactly this long for the Goodbye.
+        try await clock.advance(by: AMIClientService.goodbyeTimeout, firing: "the wait for Goodbye after Logoff")
+        try await within(.seconds(30), waitingFor: "the client to stop once the wait for Goodbye ended") { try await running.value }
+        let events = service.connectionEvents
+        let rest = try await within(.seconds(10), waitingFor: "the connection events to finish") {
+            var rest: [AMIConnectionEvent] = []
+            for await event in events { rest.append(event) }
+            return rest
+        }
+        #expect(rest == [.disconnected(reason: "logged off")], "closed by the client, no reconnect")
+        #expect(fake.connections == 1)
+    }
+
+    @Test("a port that never says anything: the client gives up on it at the login deadline and retries")
     func silentServer() async throws {
         var script = FakeAsterisk.Script()
         script.banner = nil
         let fake = try await FakeAsterisk.start([script])
         defer { Task { await fake.stop() } }
-        let events = try await withClient(configuration(fake) { $0.connectTimeout = .milliseconds(100); $0.pingTimeout = .milliseconds(100) }) { service in
-            await Self.connectionEvents(service) { $0.last?.isReconnecting == true }
+        let clock = Self.clock()
+        let settings = configuration(fake)
+        let events = try await withClient(settings, clock: clock, waitingFor: "the client to give up on a silent port") { service in
+            // The login deadline is the connect timeout plus the ping timeout, counted from the connection.
+            try await clock.advance(by: settings.connectTimeout + settings.pingTimeout, firing: "the login deadline")
+            return await Self.connectionEvents(service) { $0.last?.isReconnecting == true }
         }
         #expect(events.contains(.closed(.loginTimeout)))
+        #expect(!events.contains { if case .connected = $0 { true } else { false } }, "no banner came")
+        #expect(events.filter { if case .connecting = $0 { true } else { false } }.count == 1, "one attempt, then the backoff")
     }
 }
 

@@ -23,6 +23,8 @@ public final class FakeAsterisk: Sendable {
         /// Channels listed by `CoreShowChannels` and `Status` (fields without `Event` and `ActionID`).
         public var liveChannels: [[(String, String)]] = []
         public var answersPing = true
+        /// False: a `Logoff` gets no `Goodbye` and the socket stays open, like an Asterisk that hangs.
+        public var answersLogoff = true
         /// Close the socket after this many replay bytes (a cut mid-message).
         public var cutAfterBytes: Int?
         public var closesAfterReplay = false
@@ -193,9 +195,11 @@ private final class FakeAsteriskHandler: ChannelInboundHandler {
             if script.replayStarts == .afterResync { replay(context) }
         case "ping" where loggedIn:
             if script.answersPing { write(reply(id, [("Ping", "Pong"), ("Timestamp", "1795439692.468525")]), context) }
-        case "logoff":
+        case "logoff" where script.answersLogoff:
             write(reply(id, [("Message", "Thanks for all the fish.")], response: "Goodbye"), context)
             context.close(promise: nil)
+        case "logoff":
+            break
         default:
             write(reply(id, [("Message", "Permission denied")], response: "Error"), context)
         }

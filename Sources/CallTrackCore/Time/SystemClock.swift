@@ -14,4 +14,10 @@ public struct SystemClock: WallClock {
         clock_gettime(CLOCK_REALTIME, &spec)
         return Timestamp(microsecondsSinceEpoch: Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000)
     }
+
+    /// Measured on the monotonic clock: stepping the wall clock (NTP, an operator) neither stretches
+    /// nor cuts a timer.
+    public func sleep(for duration: Duration) async throws {
+        try await Task.sleep(for: duration)
+    }
 }

@@ -48,7 +48,16 @@ extension Duration {
     public var secondsDouble: Double { Double(microseconds) / 1_000_000 }
 }
 
-/// Where the current time comes from. Production uses `SystemClock`; tests a manual clock.
+/// Where the current time comes from, and how code that runs for long waits. Production uses
+/// `SystemClock`; tests a manual clock, on which a timer fires only when the test moves time.
+///
+/// ```swift
+/// try await clock.sleep(for: configuration.pingInterval)   // then send a Ping
+/// ```
+/// One clock both stamps what arrives (`now()`) and runs the timers (`sleep(for:)`), so a test that
+/// moves it sees the stamps and the timers agree.
 public protocol WallClock: Sendable {
     func now() -> Timestamp
+    /// Returns once `duration` has passed; throws `CancellationError` if the task is cancelled first.
+    func sleep(for duration: Duration) async throws
 }
