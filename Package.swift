@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // Tests only, to read docs/openapi.yaml; already in the graph as swift-configuration's YAML reader.
+        .package(url: "https://github.com/jpsim/Yams", "5.4.0"..<"7.0.0"),
     ],
     targets: [
         // A cache prefetch hint for the allocator (Swift has none): one inline C function, no I/O.
@@ -176,6 +178,8 @@ let package = Package(
                 "HTTPAPI", "CallTrackApp", "CallTrackCore", "Store", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // Every answer the tests get is checked against docs/openapi.yaml (OpenAPIDocument).
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict
         ),

@@ -53,7 +53,8 @@ public struct Daemon: Sendable {
 
     /// The HTTP application; `onListening` gets the bound port (useful with `http.port: 0`).
     public func application(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let router = APIRouter.make(desk: desk, settings: config.api, country: config.country, registry: registry, ledger: ledger)
+        let router = APIRouter.make(desk: desk, settings: config.api, country: config.country, registry: registry, ledger: ledger,
+                                    leads: LedgerLeads(ledger: ledger))
         let logger = self.logger
         let host = config.httpHost
         return Application(

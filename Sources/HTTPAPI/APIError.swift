@@ -16,7 +16,7 @@ public struct APIError: HTTPResponseError, Sendable {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
-        let body = (try? JSONEncoder().encode(["error": message])) ?? Data("{}".utf8)
+        let body = (try? JSONEncoder.api.encode(["error": message])) ?? Data(#"{"error":"unknown"}"#.utf8)
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
@@ -33,38 +33,4 @@ public struct APIError: HTTPResponseError, Sendable {
         }
         return APIError(.badRequest, detail)
     }
-}
-
-/// Reads a request body up to `limit` bytes and decodes it as JSON, whatever the content type
-/// (the snippet sends `text/plain` to stay a CORS simple request).
-nonisolated(nonsending) func decodeBody<T: Decodable>(_ type: T.Type, from request: Request, limit: Int, decoder: JSONDecoder = JSONDecoder()) async throws -> T {
-    let buffer: ByteBuffer
-    do {
-        buffer = try await request.body.collect(upTo: limit)
-    } catch let error as HTTPError where error.status == .contentTooLarge {
-        throw APIError(.contentTooLarge, "the body is larger than \(limit) bytes")
-    } catch is NIOTooManyBytesError {
-        throw APIError(.contentTooLarge, "the body is larger than \(limit) bytes")
-    }
-    do {
-        return try decoder.decode(T.self, from: Data(buffer.readableBytesView))
-    } catch {
-        throw APIError.badJSON(error)
-    }
-}
-
-/// A JSON response with the given status.
-func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:], encoder: JSONEncoder = .api) throws -> Response {
-    var fields = headers
-    fields[.contentType] = "application/json; charset=utf-8"
-    let data = try encoder.encode(value)
-    return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
-}
-
-extension JSONEncoder {
-    static let api: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
 }

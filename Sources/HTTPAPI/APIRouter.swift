@@ -7,14 +7,16 @@ import Store
 public enum APIRouter {
     public static func make(
         desk: SessionDesk, settings: APISettings, country: Country, registry: PrometheusCollectorRegistry,
-        ledger: LeadLedger? = nil
+        ledger: LeadLedger? = nil, leads: (any LeadSource)? = nil
     ) -> Router<APIContext> {
         let router = Router(context: APIContext.self)
+        // First, so it wraps every route and the router's own not-found answer.
+        router.add(middleware: ErrorBodies(logger: desk.logger))
         let sessions = SessionRoutes(desk: desk, settings: settings)
         sessions.register(on: router)
         SnippetRoute().register(on: router)
         OpsRoutes(desk: desk, registry: registry).register(on: router)
-        AdminRoutes(desk: desk, settings: settings, country: country, ledger: ledger).register(on: router)
+        AdminRoutes(desk: desk, settings: settings, country: country, ledger: ledger, leads: leads).register(on: router)
         if settings.benchEcho { EchoRoute(sessions: sessions).register(on: router) }
         return router
     }

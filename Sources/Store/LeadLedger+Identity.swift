@@ -104,13 +104,16 @@ extension LeadLedger {
     }
 
     /// A connector's link (a CRM contact id, another phone of the contact): the identifier joins the person,
-    /// and a person it already named merges. Nil when the target is unknown (no such call, or a call with no visitor).
+    /// and a person it already named merges. Nil when the target is unknown (a visitor never seen, no such call,
+    /// or a call with no visitor): a link never makes a person up.
     public func link(_ identifier: VisitorIdentifier, to target: LinkTarget, by source: String, at now: Timestamp) async throws(StoreUnavailable) -> VisitorProfile? {
         do {
             let linked = try await database.write { db -> (VisitorProfile, Int64?)? in
                 let visitor: VisitorID
                 switch target {
-                case .visitor(let id): visitor = id
+                case .visitor(let id):
+                    guard try Self.isKnown(id, db) else { return nil }
+                    visitor = id
                 case .call(let id):
                     guard let found = try String.fetchOne(db.cachedStatement(sql: "SELECT visitor_id FROM lead WHERE call_id = ?"), arguments: [id]) else { return nil }
                     visitor = found
@@ -127,13 +130,15 @@ extension LeadLedger {
 
     /// Everything known about the person `visitor` belongs to; nil for a visitor never seen.
     public func profile(of visitor: VisitorID) async throws(StoreUnavailable) -> VisitorProfile? {
-        try read { db in
-            let known = try Bool.fetchOne(db.cachedStatement(sql: """
-                SELECT EXISTS (SELECT 1 FROM session WHERE visitor_id = ?1) OR EXISTS (SELECT 1 FROM visitor_identifier WHERE visitor_id = ?1)
-                    OR EXISTS (SELECT 1 FROM visitor_merge WHERE merged_id = ?1 OR survivor_id = ?1)
-                """), arguments: [visitor]) ?? false
-            return known ? try Self.profile(of: visitor, db) : nil
-        }
+        try read { db in try Self.isKnown(visitor, db) ? try Self.profile(of: visitor, db) : nil }
+    }
+
+    /// Whether the daemon has seen `visitor`: in a session, with an identifier, or in a merge.
+    static func isKnown(_ visitor: VisitorID, _ db: Database) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: """
+            SELECT EXISTS (SELECT 1 FROM session WHERE visitor_id = ?1) OR EXISTS (SELECT 1 FROM visitor_identifier WHERE visitor_id = ?1)
+                OR EXISTS (SELECT 1 FROM visitor_merge WHERE merged_id = ?1 OR survivor_id = ?1)
+            """), arguments: [visitor]) ?? false
     }
 
     static func profile(of visitor: VisitorID, _ db: Database) throws -> VisitorProfile {

@@ -88,7 +88,7 @@ struct Leads: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOption
     @Option(help: "How many leads, newest first.") var limit = 20
-    @Flag(help: "Print each lead as its full JSON (as delivered to PostgreSQL).") var json = false
+    @Flag(help: "Print each lead as JSON, as GET /v1/admin/leads shows it.") var json = false
 
     func run() async throws {
         let config = try await options.load()

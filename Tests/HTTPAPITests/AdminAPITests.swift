@@ -128,7 +128,7 @@ struct AdminAPITests {
                 body: ByteBuffer(string: #"{"numbers":["+74950000200"],"idle_ttl":"5m"}"#)) { $0.status }
             #expect(created == .ok)
             let pools = try await client.text(uri: "/v1/admin/pools", method: .get, headers: Self.auth)
-            #expect(pools.contains("\"pool_id\" : \"second\""))
+            #expect(pools.contains("\"pool_id\":\"second\""))
         }
     }
 }

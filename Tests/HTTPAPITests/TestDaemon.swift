@@ -30,16 +30,16 @@ struct TestDaemon {
         return config
     }
 
-    /// Opens the daemon, runs its store writer, and hands a client on a real socket to `body`.
+    /// Opens the daemon, runs its store writer, and hands a client on a real socket to `body`; every answer the
+    /// client gets is checked against docs/openapi.yaml (`CheckedClient`).
     static func with<T: Sendable>(
-        _ config: AppConfig, clock: ManualClock = ManualClock(),
+        _ config: AppConfig, clock: ManualClock = ManualClock(), logger: Logger = Logger(label: "test"),
         _ body: @Sendable (Daemon, any TestClientProtocol) async throws -> T
     ) async throws -> T {
-        let logger = Logger(label: "test")
         let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), clock: clock, logger: logger)
         let writer = Task { await daemon.store.run() }
         defer { writer.cancel() }
-        return try await daemon.application().test(.live) { client in try await body(daemon, client) }
+        return try await daemon.application().test(.live) { client in try await body(daemon, CheckedClient(inner: client)) }
     }
 }
 

@@ -116,6 +116,9 @@ struct VisitorIdentityTests {
         #expect(second.merges.first?.reason.contains("amoCRM connector") == true)
         #expect(second.merges.first?.via == "crm:amo-4711")
         #expect(try await bench.ledger.link(contact, to: .call("no-such-call"), by: "x", at: Self.t0) == nil)
+        // A visitor never seen is not made up by a link: no profile, nothing stored for it.
+        #expect(try await bench.ledger.link(contact, to: .visitor("v_phantom"), by: "x", at: Self.t0) == nil)
+        #expect(try await bench.ledger.profile(of: "v_phantom") == nil)
         #expect(try await bench.ledger.profile(of: "nobody") == nil)
     }
 

@@ -1,10 +1,12 @@
 import CallTrackCore
 import Foundation
+import HTTPAPI
 import Logging
 import PostgresSink
 import Store
 
-/// `calltrackd leads`: the newest leads from the SQLite state, one line each (or their JSON).
+/// `calltrackd leads`: the newest leads from the SQLite state, one line each (or, with `--json`, each as the
+/// admin API shows it).
 public enum LeadListing {
     public static func lines(config: AppConfig, limit: Int, json: Bool) async throws -> [String] {
         guard FileManager.default.fileExists(atPath: config.databasePath) else {
@@ -13,7 +15,17 @@ public enum LeadListing {
         let store = try SQLiteStore(path: config.databasePath, logger: Logger(label: "calltrackd.leads"))
         let ledger = LeadLedger(store: store, outbox: Outbox(store: store, topic: Outbox.leadTopic))
         let rows = try await ledger.leads(limit: max(1, limit))
-        if json { return rows.map(\.payload) }
+        if json {
+            // The admin API's view of each lead (GET /v1/admin/leads), one JSON object a line.
+            return rows.map { row in
+                let data = if let lead = LeadPayload.decode(row.payload) {
+                    try? JSONEncoder.api.encode(LeadView(lead))
+                } else {
+                    try? JSONEncoder.api.encode(["call_id": row.callID, "error": "unreadable payload"])
+                }
+                return data.map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+            }
+        }
         if rows.isEmpty { return ["no leads yet"] }
         var lines = ["started (UTC)        call id                tracking      caller        match      conf  session                  last touch                 lead"]
         for row in rows {

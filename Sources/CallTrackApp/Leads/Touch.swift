@@ -2,7 +2,7 @@ import CallTrackCore
 import Foundation
 
 /// A session as a lead's journey shows it (the shape the PostgreSQL attribution views read).
-struct Touch: Encodable {
+struct Touch: Codable, Sendable {
     var session_id: String
     /// Epoch seconds.
     var at: Double
@@ -43,6 +43,11 @@ struct Touch: Encodable {
         campaign = source.utmCampaign
     }
 
+    /// A JSON column as stored with a lead (`json`); nil when it is not that shape.
+    static func decode<T: Decodable>(_ type: T.Type, _ json: String) -> T? {
+        try? JSONDecoder().decode(T.self, from: Data(json.utf8))
+    }
+
     static func json(_ value: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -51,8 +56,8 @@ struct Touch: Encodable {
 }
 
 /// Why a call got its match, as stored with the lead: rule, confidence, candidates with their lease intervals.
-struct MatchExplanation: Encodable {
-    struct Candidate: Encodable {
+struct MatchExplanation: Codable, Sendable {
+    struct Candidate: Codable, Sendable {
         var session_id: String
         var visitor_id: String
         var lease_start: String
@@ -76,5 +81,5 @@ struct MatchExplanation: Encodable {
         }
     }
 
-    static func iso(_ t: Timestamp) -> String { Date(timeIntervalSince1970: t.secondsSinceEpoch).ISO8601Format() }
+    static func iso(_ t: Timestamp) -> String { t.iso8601 }
 }

@@ -9,7 +9,7 @@ public enum ProcessSetup {
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler = switch format {
             case .json: JSONLogHandler(label: label)
-            case .text: StreamLogHandler.standardError(label: label)
+            case .text: TextLogHandler(label: label)
             }
             handler.logLevel = level
             return handler

@@ -23,12 +23,12 @@ public struct VisitorIdentifier: Hashable, Sendable, CustomStringConvertible {
     public let kind: Kind
     public let value: String
 
-    /// Nil for what cannot name anyone: empty, too long, or with control characters.
+    /// Nil for what cannot name anyone: empty, too long, or with control characters (C0, DEL, C1) or line breaks.
     public init?(_ kind: Kind, _ raw: String?) {
         guard let raw else { return nil }
         let value = raw.trimmingWhitespace()
         guard !value.isEmpty, value.utf8.count <= Self.maxLength,
-              !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else { return nil }
+              !value.unicodeScalars.contains(where: \.isControlOrLineBreak) else { return nil }
         if kind == .phone {
             // Phones are stored as E.164 so a call's caller and a connector's spelling meet. Only international
             // spellings here: a local one needs the site's country (`PhoneNumber.parse`, then `init(phone:)`).

@@ -15,6 +15,12 @@ public struct SiteDefinition: Hashable, Sendable, Codable {
     public var unsegmentedNumber: String?
     public var dealer: String?
 
+    /// The keys as the config file writes them, in an admin API body too.
+    enum CodingKeys: String, CodingKey {
+        case id, defaultNumber = "default_number", pageNumbers = "page_numbers", origins, mask, selectors,
+             respectDnt = "respect_dnt", pools, staticNumbers = "static_numbers", unsegmentedNumber = "unsegmented_number", dealer
+    }
+
     public init(
         id: String, defaultNumber: String, pageNumbers: [String]? = nil, origins: [String]? = nil, mask: String? = nil,
         selectors: [String]? = nil, respectDnt: Bool? = nil, pools: [PoolDefinition]? = nil,
@@ -124,6 +130,12 @@ public struct PoolDefinition: Hashable, Sendable, Codable {
     public var leaseOn: String?
     /// With `lease_on: interaction`: seconds visible that count as an interaction.
     public var interactionSeconds: Int?
+
+    /// The keys as the config file writes them, in an admin API body too.
+    enum CodingKeys: String, CodingKey {
+        case id, numbers, idleTtl = "idle_ttl", maxAge = "max_age", cooldown, onExhaustion = "on_exhaustion", segment,
+             leaseOn = "lease_on", interactionSeconds = "interaction_seconds"
+    }
 
     public init(
         id: String, numbers: [String], idleTtl: String? = nil, maxAge: String? = nil, cooldown: String? = nil,
@@ -238,6 +250,11 @@ public struct StaticNumberDefinition: Hashable, Sendable, Codable {
     public var utmCampaign: String?
     /// `offline` unless given: billboards, print, exhibitions.
     public var channel: String?
+
+    /// The keys as the config file writes them, in an admin API body too.
+    enum CodingKeys: String, CodingKey {
+        case number, utmSource = "utm_source", utmMedium = "utm_medium", utmCampaign = "utm_campaign", channel
+    }
 
     public init(number: String, utmSource: String? = nil, utmMedium: String? = nil, utmCampaign: String? = nil, channel: String? = nil) {
         self.number = number

@@ -11,21 +11,22 @@ struct AdminRoutes {
     let settings: APISettings
     let country: Country
     let ledger: LeadLedger?
+    let leads: (any LeadSource)?
 
     func register(on router: Router<APIContext>) {
         let admin = router.group("/v1/admin").add(middleware: AdminAuth(token: settings.adminToken))
-        admin.get("/sites") { _, _ in try jsonResponse(desk.book.allSites.map(SiteDefinition.init), encoder: .admin) }
+        admin.get("/sites") { _, _ in try jsonResponse(desk.book.allSites.map(SiteDefinition.init)) }
         admin.get("/sites/{site}") { _, context in
-            try jsonResponse(SiteDefinition(try site(context.parameters.require("site"))), encoder: .admin)
+            try jsonResponse(SiteDefinition(try site(context.parameters.decoded("site"))))
         }
         admin.put("/sites/{site}") { request, context in
-            var definition = try await decodeBody(SiteDefinition.self, from: request, limit: settings.maxBodyBytes * 64, decoder: .admin)
-            definition.id = try context.parameters.require("site")
+            var definition = try await decodeBody(SiteDefinition.self, from: request, limit: settings.maxBodyBytes * 64)
+            definition.id = try context.parameters.decoded("site")
             let new = try resolve { () throws(DefinitionError) in try definition.resolve(country: country, keyPrefix: "site") }
             return try await change(from: desk.book.site(definition.id), to: new)
         }
         admin.delete("/sites/{site}") { _, context in
-            let old = try site(context.parameters.require("site"))
+            let old = try site(context.parameters.decoded("site"))
             do {
                 try await desk.store.apply([.siteRetired(old)])
             } catch {
@@ -37,31 +38,28 @@ struct AdminRoutes {
         }
         admin.get("/calls") { request, _ in
             let limit = min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 50, 1), 1000)
-            return try jsonResponse(try await desk.store.recentCalls(limit: limit).map(CallView.init), encoder: .admin)
+            return try jsonResponse(try await desk.store.recentCalls(limit: limit).map(CallView.init))
         }
         admin.get("/leads") { request, _ in
-            guard let ledger else { throw APIError(.notFound, "leads are not kept by this daemon") }
+            guard let leads else { throw APIError(.notFound, "leads are not kept by this daemon") }
             let limit = min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 50, 1), 1000)
-            // Each lead as delivered to PostgreSQL: the stored JSON, unchanged.
-            let rows = try await ledger.leads(limit: limit).map(\.payload)
-            let body = "[" + rows.joined(separator: ",") + "]"
-            return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: body)))
+            return try await Self.list(leads, limit: limit)
         }
         admin.get("/pools") { _, _ in
-            try jsonResponse(desk.book.snapshot(at: desk.clock.now()).map(PoolStatus.init), encoder: .admin)
+            try jsonResponse(desk.book.snapshot(at: desk.clock.now()).map(PoolStatus.init))
         }
         admin.put("/sites/{site}/pools/{pool}") { request, context in
-            var definition = try await decodeBody(PoolDefinition.self, from: request, limit: settings.maxBodyBytes * 64, decoder: .admin)
-            definition.id = try context.parameters.require("pool")
+            var definition = try await decodeBody(PoolDefinition.self, from: request, limit: settings.maxBodyBytes * 64)
+            definition.id = try context.parameters.decoded("pool")
             let pool = try resolve { () throws(DefinitionError) in try definition.resolve(country: country, keyPrefix: "pool") }
-            let old = try site(context.parameters.require("site"))
+            let old = try site(context.parameters.decoded("site"))
             var new = old
             if let index = new.pools.firstIndex(where: { $0.id == pool.id }) { new.pools[index] = pool } else { new.pools.append(pool) }
             return try await change(from: old, to: new)
         }
         admin.delete("/sites/{site}/pools/{pool}") { _, context in
-            let old = try site(context.parameters.require("site"))
-            let poolID = try context.parameters.require("pool")
+            let old = try site(context.parameters.decoded("site"))
+            let poolID = try context.parameters.decoded("pool")
             guard old.pools.contains(where: { $0.id == poolID }) else { throw APIError(.notFound, "site '\(old.id)' has no pool '\(poolID)'") }
             var new = old
             new.pools.removeAll { $0.id == poolID }
@@ -71,15 +69,15 @@ struct AdminRoutes {
             struct Body: Decodable { var number: String }
             let body = try await decodeBody(Body.self, from: request, limit: settings.maxBodyBytes)
             let number = try resolve { () throws(DefinitionError) in try DefinitionError.number(body.number, key: "number", country: country) }
-            let (old, index) = try owner(ofPool: context.parameters.require("pool"))
+            let (old, index) = try owner(ofPool: context.parameters.decoded("pool"))
             var new = old
             if !new.pools[index].numbers.contains(number) { new.pools[index].numbers.append(number) }
             return try await change(from: old, to: new)
         }
         admin.delete("/pools/{pool}/numbers/{number}") { _, context in
-            let raw = try context.parameters.require("number")
+            let raw = try context.parameters.decoded("number")
             let number = try resolve { () throws(DefinitionError) in try DefinitionError.number(raw, key: "number", country: country) }
-            let (old, index) = try owner(ofPool: context.parameters.require("pool"))
+            let (old, index) = try owner(ofPool: context.parameters.decoded("pool"))
             guard old.pools[index].numbers.contains(number) else {
                 throw APIError(.notFound, "pool '\(old.pools[index].id)' has no number \(number)")
             }
@@ -88,6 +86,14 @@ struct AdminRoutes {
             return try await change(from: old, to: new)
         }
         registerIdentity(on: admin)
+    }
+
+    private static func list<Source: LeadSource>(_ source: Source, limit: Int) async throws -> Response {
+        let leads: [Source.Lead]
+        do { leads = try await source.leads(limit: limit) } catch {
+            throw APIError(.serviceUnavailable, "the leads cannot be read now (\(error)); try again")
+        }
+        return try jsonResponse(leads)
     }
 
     private func change(from old: Site?, to new: Site) async throws -> Response {
@@ -103,7 +109,7 @@ struct AdminRoutes {
             throw APIError(.serviceUnavailable, "the change was not stored (\(error)); nothing changed, try again")
         }
         desk.logger.notice("site changed through the admin API", metadata: ["site": "\(new.id)"])
-        return try jsonResponse(SiteDefinition(desk.book.site(new.id) ?? new), encoder: .admin)
+        return try jsonResponse(SiteDefinition(desk.book.site(new.id) ?? new))
     }
 
     private func site(_ id: String) throws -> Site {
@@ -123,34 +129,34 @@ struct AdminRoutes {
     }
 }
 
-/// A call as ops see it in `GET /v1/admin/calls`: times in ISO 8601.
+/// A call as ops see it in `GET /v1/admin/calls`.
 struct CallView: Encodable {
     var id: String
-    var trackingNumber: String
+    var tracking_number: String
     var caller: String
-    var callerWithheld: Bool
-    var callerName: String?
-    var startedAt: String
-    var answeredAt: String?
-    var endedAt: String?
-    var answeredBy: String?
+    var caller_withheld: Bool
+    var caller_name: String?
+    var started_at: String
+    var answered_at: String?
+    var ended_at: String?
+    var answered_by: String?
     var disposition: String?
-    var talkSeconds: Double?
+    var talk_seconds: Double?
     var resumed: Bool
     var endedWhileDisconnected: Bool
 
     init(_ call: CallRecord) {
         id = call.id
-        trackingNumber = call.trackingNumber?.e164 ?? call.dialled
+        tracking_number = call.trackingNumber?.e164 ?? call.dialled
         caller = call.caller?.e164 ?? call.callerRaw
-        callerWithheld = call.callerWithheld
-        callerName = call.callerName
-        startedAt = ISO8601.format(call.startedAt)
-        answeredAt = call.answeredAt.map(ISO8601.format)
-        endedAt = call.endedAt.map(ISO8601.format)
-        answeredBy = call.answeredBy
+        caller_withheld = call.callerWithheld
+        caller_name = call.callerName
+        started_at = APITime.format(call.startedAt)
+        answered_at = call.answeredAt.map(APITime.format)
+        ended_at = call.endedAt.map(APITime.format)
+        answered_by = call.answeredBy
         disposition = call.disposition
-        talkSeconds = call.talkSeconds
+        talk_seconds = call.talkSeconds
         resumed = call.resumed
         endedWhileDisconnected = call.endedWhileDisconnected
     }
@@ -158,31 +164,13 @@ struct CallView: Encodable {
 
 /// A pool as ops see it in `GET /v1/admin/pools`.
 struct PoolStatus: Encodable {
-    var siteID: String
-    var poolID: String
+    var site_id: String
+    var pool_id: String
     var size: Int
     var live: Int
     var free: Int
 
     init(_ snapshot: LeaseBook.PoolSnapshot) {
-        (siteID, poolID, size, live, free) = (snapshot.siteID, snapshot.poolID, snapshot.size, snapshot.live, snapshot.free)
+        (site_id, pool_id, size, live, free) = (snapshot.siteID, snapshot.poolID, snapshot.size, snapshot.live, snapshot.free)
     }
-}
-
-extension JSONEncoder {
-    /// snake_case keys, like the config file.
-    static let admin: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return encoder
-    }()
-}
-
-extension JSONDecoder {
-    static let admin: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return decoder
-    }()
 }

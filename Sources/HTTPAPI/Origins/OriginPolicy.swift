@@ -20,9 +20,12 @@ enum OriginPolicy {
 
     /// Preflight: the body (and so the site) is unknown, so any site's origin is accepted here;
     /// the real request is checked against its own site.
-    static func preflight(_ request: Request, sites: [Site]) -> Response {
-        guard let origin = request.headers[.origin], sites.contains(where: { $0.allows(origin: origin) }) else {
-            return Response(status: .forbidden)
+    static func preflight(_ request: Request, sites: [Site]) throws -> Response {
+        guard let origin = request.headers[.origin] else {
+            throw APIError(.forbidden, "a preflight names its page's origin in the Origin header")
+        }
+        guard sites.contains(where: { $0.allows(origin: origin) }) else {
+            throw APIError(.forbidden, "origin \(origin.prefix(200)) is not allowed by any site: add it to the site's origins")
         }
         var headers = allowHeaders(origin)
         headers[.accessControlAllowMethods] = "POST, OPTIONS"

@@ -122,13 +122,18 @@ public struct SessionDesk: Sendable {
 /// makes them (`TimeOrderedID`).
 enum Identifier {
     static func accept(_ candidate: String?, prefix: String, now: Timestamp) -> String {
-        if let candidate, (8...64).contains(candidate.utf8.count),
-           candidate.utf8.allSatisfy({ isAllowed($0) }) {
-            return candidate
-        }
+        if let candidate, isWellFormed(candidate) { return candidate }
         var generator = SystemRandomNumberGenerator()
         return TimeOrderedID.make(prefix: prefix, at: now, using: &generator)
     }
+
+    /// The ids the daemon keeps, so the only ones it can have issued: 8 to 64 letters, digits, `_`, `-` or `.`.
+    static func isWellFormed(_ candidate: String) -> Bool {
+        (8...64).contains(candidate.utf8.count) && candidate.utf8.allSatisfy { isAllowed($0) }
+    }
+
+    /// How `isWellFormed` reads in an error message.
+    static let shape = "8 to 64 letters, digits, '_', '-' or '.', as the snippet makes them (v_0mx5n00lxk3f0a9x7be5d)"
 
     private static func isAllowed(_ byte: UInt8) -> Bool {
         (48...57).contains(byte) || (65...90).contains(byte) || (97...122).contains(byte) || byte == 95 || byte == 45 || byte == 46

@@ -17,7 +17,7 @@ struct SessionRoutes {
         router.post("/v1/errors") { request, context in try await snippetError(request, context) }
         for path in ["/v1/sessions", "/v1/sessions/{id}/ping", "/v1/errors"] {
             router.on(RouterPath(path), method: .options) { request, _ in
-                OriginPolicy.preflight(request, sites: desk.book.allSites)
+                try OriginPolicy.preflight(request, sites: desk.book.allSites)
             }
         }
     }
@@ -49,7 +49,7 @@ struct SessionRoutes {
         let body = try await decodeBody(PingRequestBody.self, from: request, limit: settings.maxBodyBytes)
         let site = try knownSite(body.site)
         let cors = try OriginPolicy.check(request, site: site, metrics: desk.metrics)
-        let sessionID = try context.parameters.require("id")
+        let sessionID = try context.parameters.decoded("id")
         guard let touched = try await desk.ping(siteID: site.id, sessionID: sessionID) else {
             var error = APIError(.notFound, "session \(sessionID) holds no live lease: ask POST /v1/sessions again")
             error.headers = cors
@@ -65,7 +65,7 @@ struct SessionRoutes {
         let report = try await decodeBody(Report.self, from: request, limit: settings.maxBodyBytes)
         desk.metrics.snippetErrors.increment()
         desk.logger.debug("snippet error", metadata: [
-            "site": "\(report.site ?? "-")", "message": "\(report.message.map { String($0.prefix(200)) } ?? "-")",
+            "site": "\(report.site.map { String($0.prefix(64)) } ?? "-")", "message": "\(report.message.map { String($0.prefix(200)) } ?? "-")",
             "url": "\(report.url.map { String($0.prefix(200)) } ?? "-")",
         ])
         var headers: HTTPFields = [:]
@@ -92,14 +92,9 @@ struct SessionRoutes {
             kind: assignment.kind.rawValue, reason: assignment.reason?.rawValue,
             lease_on: pool?.policy.leaseOn.name ?? "load", interaction_delay_s: delay,
             ping_interval_s: settings.pingIntervalSeconds,
-            expires_at: assignment.lease.map { ISO8601.format($0.expiresAt) },
+            expires_at: assignment.lease.map { APITime.format($0.expiresAt) },
             site: SiteSnippetConfig(
                 numbers: site.pageNumbers.map(\.e164), selectors: site.selectors, mask: site.displayMask.pattern,
                 respect_dnt: site.respectDoNotTrack, hide_timeout_ms: settings.hideTimeoutMilliseconds))
     }
-}
-
-/// Times in API answers: ISO 8601, UTC, whole seconds.
-enum ISO8601 {
-    static func format(_ t: Timestamp) -> String { t.iso8601 }
 }

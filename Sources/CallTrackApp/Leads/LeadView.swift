@@ -1,0 +1,103 @@
+import CallTrackCore
+import HTTPAPI
+import PostgresSink
+import Store
+
+/// A lead as `GET /v1/admin/leads` and `calltrackd leads --json` show it, in the API's style: the columns of
+/// the PostgreSQL `lead` table (the newest version of the lead), snake_case, times in ISO 8601, and the JSON
+/// columns (match explanation, touches, journey) as objects whose times are ISO 8601 too.
+struct LeadView: Encodable, Sendable {
+    /// A session of the journey (`Touch`), its time in ISO 8601.
+    struct Visit: Encodable, Sendable {
+        var session_id: String
+        var at: String
+        var channel: String
+        var source: String?
+        var medium: String?
+        var campaign: String?
+        var content: String?
+        var term: String?
+        var referrer: String?
+        var landing_url: String?
+        var gclid: String?
+        var yclid: String?
+
+        init(_ touch: Touch) {
+            session_id = touch.session_id
+            at = APITime.format(Timestamp(microsecondsSinceEpoch: Int64((touch.at * 1_000_000).rounded())))
+            channel = touch.channel
+            (source, medium, campaign, content, term) = (touch.source, touch.medium, touch.campaign, touch.content, touch.term)
+            (referrer, landing_url, gclid, yclid) = (touch.referrer, touch.landing_url, touch.gclid, touch.yclid)
+        }
+    }
+
+    var call_id: String
+    var revision: Int64
+    var site_id: String
+    var tracking_number: String
+    var caller: String?
+    var caller_name: String?
+    var started_at: String
+    var answered_at: String?
+    var ended_at: String?
+    var disposition: String
+    var answered_by: String?
+    var talk_seconds: Int
+    var ring_seconds: Int
+    var match_kind: String
+    var match_confidence: Double
+    var candidate_count: Int
+    var match_explanation: MatchExplanation?
+    var visitor_id: String?
+    var session_id: String?
+    var user_agent: String?
+    var first_touch: Visit?
+    var last_touch: Visit?
+    var journey: [Visit]
+    var dealer_id: String?
+    var is_lead: Bool
+    var junk_reason: String?
+    var repeat_of: String?
+    var updated_at: String
+
+    init(_ lead: LeadChange) {
+        call_id = lead.callID
+        revision = lead.revision
+        site_id = lead.siteID
+        tracking_number = lead.trackingNumber
+        caller = lead.caller
+        caller_name = lead.callerName
+        started_at = APITime.format(lead.startedAt)
+        answered_at = lead.answeredAt.map(APITime.format)
+        ended_at = lead.endedAt.map(APITime.format)
+        disposition = lead.disposition
+        answered_by = lead.answeredBy
+        talk_seconds = lead.talkSeconds
+        ring_seconds = lead.ringSeconds
+        match_kind = lead.matchKind
+        match_confidence = lead.matchConfidence
+        candidate_count = lead.candidateCount
+        match_explanation = Touch.decode(MatchExplanation.self, lead.matchExplanation)
+        visitor_id = lead.visitorID
+        session_id = lead.sessionID
+        user_agent = lead.userAgent
+        first_touch = lead.firstTouch.flatMap { Touch.decode(Touch.self, $0) }.map(Visit.init)
+        last_touch = lead.lastTouch.flatMap { Touch.decode(Touch.self, $0) }.map(Visit.init)
+        journey = (Touch.decode([Touch].self, lead.journey) ?? []).map(Visit.init)
+        dealer_id = lead.dealerID
+        is_lead = lead.isLead
+        junk_reason = lead.junkReason
+        repeat_of = lead.repeatOf
+        updated_at = APITime.format(lead.changedAt)
+    }
+}
+
+/// The stored leads, newest call first, as the admin API lists them. A lead whose stored payload cannot be
+/// read is left out here; `calltrackd leads` names it.
+struct LedgerLeads: LeadSource {
+    let ledger: LeadLedger
+
+    func leads(limit: Int) async throws -> [LeadView] {
+        try await ledger.leads(limit: limit).compactMap { LeadPayload.decode($0.payload).map(LeadView.init) }
+    }
+}
