@@ -57,9 +57,13 @@ public struct Daemon: Sendable {
                                     leads: LedgerLeads(ledger: ledger))
         let logger = self.logger
         let host = config.httpHost
+        let idle = config.httpIdleTimeout
         return Application(
             router: router,
-            configuration: .init(address: .hostname(host, port: config.httpPort), serverName: "calltrackd"),
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(idle.microseconds) * 1000))),
+            configuration: .init(
+                address: .hostname(host, port: config.httpPort), serverName: "calltrackd",
+                availableConnectionsDelegate: ConnectionBudget(configured: config.httpMaxConnections)),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 logger.notice("calltrackd listening", metadata: ["address": "http://\(host):\(port)"])

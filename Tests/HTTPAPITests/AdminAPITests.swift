@@ -51,8 +51,8 @@ struct AdminAPITests {
             let leads = try JSONSerialization.jsonObject(with: Data(try await client.text(uri: "/v1/admin/leads", method: .get, headers: Self.auth).utf8))
             let lead = try #require((leads as? [[String: Any]])?.first)
             #expect(lead["disposition"] as? String == "unknown")
-            #expect(lead["isLead"] as? Bool == true, "a real caller nobody may have answered: a lead to call back")
-            #expect(lead["junkReason"] == nil || lead["junkReason"] is NSNull)
+            #expect(lead["is_lead"] as? Bool == true, "a real caller nobody may have answered: a lead to call back")
+            #expect(lead["junk_reason"] == nil || lead["junk_reason"] is NSNull)
         }
     }
 

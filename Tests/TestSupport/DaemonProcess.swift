@@ -31,11 +31,17 @@ public final class DaemonProcess: Sendable {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    /// Starts `calltrackd serve --config <config>` with `CALLTRACKD_HTTP_PORT=0` and waits for its "listening" line.
-    public init(config: String, environment: [String: String] = [:]) async throws {
+    /// Starts `calltrackd serve --config <config>` with `CALLTRACKD_HTTP_PORT=0` and waits for its "listening" line;
+    /// with `descriptorLimit`, under `ulimit -n` of that many open files.
+    public init(config: String, environment: [String: String] = [:], descriptorLimit: Int? = nil) async throws {
         let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = ["serve", "--config", config]
+        if let descriptorLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(descriptorLimit) && exec \"$0\" \"$@\"", Self.executable.path, "serve", "--config", config]
+        } else {
+            process.executableURL = Self.executable
+            process.arguments = ["serve", "--config", config]
+        }
         var env = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         env["CALLTRACKD_HTTP_PORT"] = env["CALLTRACKD_HTTP_PORT"] ?? "0"
         process.environment = env

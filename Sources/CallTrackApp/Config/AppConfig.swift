@@ -8,6 +8,11 @@ import Store
 public struct AppConfig: Sendable {
     public var httpHost = "127.0.0.1"
     public var httpPort = 8080
+    /// A connection with no request in flight is closed after this: an idle keep-alive, or a client that
+    /// never finishes sending a request head (one byte a second). nginx's `keepalive_timeout` is 75 s.
+    public var httpIdleTimeout: Duration = .seconds(60)
+    /// Open HTTP connections at most (`http.max_connections`); nil: what the descriptor limit allows.
+    public var httpMaxConnections: Int?
     public var dataDirectory = "./data"
     public var storage = SQLiteStore.Options()
     public var logLevel = "info"

@@ -40,6 +40,13 @@ public enum ConfigLoader {
         config.httpHost = keys.string("http.host") ?? config.httpHost
         config.httpPort = try keys.int("http.port", in: 0...65535) ?? config.httpPort
         config.api.maxBodyBytes = try keys.int("http.max_body_bytes", in: 1024...(1 << 24)) ?? config.api.maxBodyBytes
+        if let idle = try keys.duration("http.idle_timeout") {
+            guard idle >= .seconds(1), idle <= .seconds(3600) else {
+                throw ConfigProblem(key: "http.idle_timeout", "write 1s to 1h: how long a connection may send nothing before it is closed")
+            }
+            config.httpIdleTimeout = idle
+        }
+        config.httpMaxConnections = try keys.int("http.max_connections", in: 16...1_000_000)
         if let proxies = keys.list("http.trusted_proxies") {
             var networks: [IPNetwork] = []
             for (index, raw) in proxies.enumerated() {

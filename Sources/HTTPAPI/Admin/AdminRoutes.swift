@@ -143,7 +143,7 @@ struct CallView: Encodable {
     var disposition: String?
     var talk_seconds: Double?
     var resumed: Bool
-    var endedWhileDisconnected: Bool
+    var ended_while_disconnected: Bool
 
     init(_ call: CallRecord) {
         id = call.id
@@ -158,7 +158,7 @@ struct CallView: Encodable {
         disposition = call.disposition
         talk_seconds = call.talkSeconds
         resumed = call.resumed
-        endedWhileDisconnected = call.endedWhileDisconnected
+        ended_while_disconnected = call.endedWhileDisconnected
     }
 }
 
