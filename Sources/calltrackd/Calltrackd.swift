@@ -23,7 +23,7 @@ struct Calltrackd: AsyncParsableCommand {
             Every config key can be overridden by an environment variable: http.port -> CALLTRACKD_HTTP_PORT.
             """,
         version: CalltrackdVersion.current,
-        subcommands: [Serve.self, CheckConfig.self, Leads.self, Version.self],
+        subcommands: [Serve.self, CheckConfig.self, Leads.self, PoolSize.self, Version.self],
         defaultSubcommand: nil
     )
 }
@@ -93,6 +93,30 @@ struct Leads: AsyncParsableCommand {
     func run() async throws {
         let config = try await options.load()
         for line in try await LeadListing.lines(config: config, limit: limit, json: json) { print(line) }
+    }
+}
+
+struct PoolSize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pool-size",
+        abstract: "How many numbers a pool needs for a load, by Erlang B (no data needed).",
+        discussion: """
+            The load in erlangs is visits per hour × hours a number stays held (the lease and its cooldown):
+            120 visits an hour holding a number 20 minutes plus a 15-minute cooldown offer 120 × 35/60 = 70 erlangs.
+            """)
+
+    @Option(help: "Offered load in erlangs.") var load: Double
+    @Option(help: "Highest acceptable chance that a visit finds the pool full (0.01 = 1%).") var target = 0.01
+    @Flag(help: "Print JSON: {\"pool_size\": N, …}.") var json = false
+
+    func validate() throws {
+        guard load >= 0, load.isFinite, load <= 1_000_000 else { throw ValidationError("--load must be erlangs from 0 to 1000000, e.g. 70") }
+        guard target > 0, target < 1 else { throw ValidationError("--target must be a probability between 0 and 1, e.g. 0.01 for 1%") }
+    }
+
+    func run() {
+        let answer = PoolSizeAnswer(load: load, target: target)
+        print(json ? answer.json : answer.text)
     }
 }
 

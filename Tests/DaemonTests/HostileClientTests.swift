@@ -27,8 +27,8 @@ struct HostileClientTests {
         let silent = try RawConnections(count: 2_000, port: port)
         let keepAlive = try RawConnections(count: 1, port: port, greeting: Array("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n".utf8))
         let started = ContinuousClock.now
-        #expect(silent.closedByServer(within: .seconds(30)) == 2_000)
-        #expect(keepAlive.closedByServer(within: .seconds(10)) == 1)
+        #expect(await silent.closedByServer(within: .seconds(30)) == 2_000)
+        #expect(await keepAlive.closedByServer(within: .seconds(10)) == 1)
         #expect(ContinuousClock.now - started < .seconds(25))
     }
 
@@ -61,7 +61,7 @@ struct HostileClientTests {
         let allocation = await daemon.post("/v1/sessions", #"{"site":"acme","landing_url":"https://acme.example/?utm_source=google"}"#)
         #expect(allocation?.status == 200, "\(daemon.log.suffix(2000))")
         #expect(allocation?.body["number"] as? String != nil)
-        #expect(slow.closedByServer(within: .seconds(20)) == 1_100, "every slow client is cut off")
+        #expect(await slow.closedByServer(within: .seconds(20)) == 1_100, "every slow client is cut off")
         #expect(!daemon.log.contains("Too many open files"), "\(daemon.log.suffix(2000))")
         // Still alive and answering once the slow clients are gone.
         #expect(await daemon.post("/v1/sessions", #"{"site":"acme"}"#)?.status == 200)

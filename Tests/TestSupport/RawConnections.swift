@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 
 /// Plain TCP connections to a local port, held open as a slow or silent client holds them (no HTTP
 /// client library would): for tests of what the daemon does with clients that never finish a request.
@@ -53,8 +54,15 @@ public final class RawConnections: Sendable {
     }
 
     /// How many connections the server has closed (end of stream or reset), waiting until all are or
-    /// `limit` has passed. Data the server sent before closing is read and dropped.
-    public func closedByServer(within limit: Duration) -> Int {
+    /// `limit` has passed. Data the server sent before closing is read and dropped. The wait blocks in
+    /// `poll`, so it runs on a thread of its own, never on one of the few threads that run tasks.
+    public func closedByServer(within limit: Duration) async -> Int {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: self.pollUntilClosed(within: limit)) }
+        }
+    }
+
+    private func pollUntilClosed(within limit: Duration) -> Int {
         var open = Set(descriptors)
         var closed = 0
         let deadline = ContinuousClock.now + limit
