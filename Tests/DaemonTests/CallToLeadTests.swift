@@ -45,7 +45,7 @@ struct CallToLeadTests {
         request.httpMethod = "POST"
         request.setValue("Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0", forHTTPHeaderField: "User-Agent")
         request.httpBody = Data(#"{"site":"acme","session_id":"sess_fromgoogle","visitor_id":"vis_buyer0001","landing_url":"https://acme.example/pumps?utm_source=google&utm_medium=cpc&utm_campaign=pumps"}"#.utf8)
-        let (data, _) = try await URLSession.shared.data(for: request)
+        let (data, _) = try await OpenAPIConformance.data(for: request)
         running.cancel()
         _ = try? await running.value
         let answer = try JSONSerialization.jsonObject(with: data) as? [String: Any]

@@ -54,8 +54,8 @@ struct HostileClientTests {
         let health = try await within(.seconds(30), waitingFor: "/healthz while 1,100 slow clients hold connections") {
             var request = URLRequest(url: URL(string: daemon.baseURL + "/healthz")!)
             request.timeoutInterval = 25
-            let (_, response) = try await URLSession.shared.data(for: request)
-            return (response as? HTTPURLResponse)?.statusCode
+            let (_, response) = try await OpenAPIConformance.data(for: request)
+            return response.statusCode
         }
         #expect(health == 200)
         let allocation = await daemon.post("/v1/sessions", #"{"site":"acme","landing_url":"https://acme.example/?utm_source=google"}"#)

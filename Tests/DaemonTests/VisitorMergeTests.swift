@@ -119,9 +119,9 @@ struct VisitorMergeTests {
         request.httpMethod = method
         request.setValue("Bearer test-admin-token-0123456789", forHTTPHeaderField: "Authorization")
         request.httpBody = body.map { Data($0.utf8) }
-        let (data, response) = try await URLSession.shared.data(for: request)
+        let (data, response) = try await OpenAPIConformance.data(for: request)
         let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, json)
+        return (response.statusCode, json)
     }
 
     static func allocate(port: Int, session: String, visitor: String, campaign: String, extra: String = "") async throws -> String {
@@ -129,7 +129,7 @@ struct VisitorMergeTests {
         request.httpMethod = "POST"
         request.setValue("Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0", forHTTPHeaderField: "User-Agent")
         request.httpBody = Data(#"{"site":"acme","session_id":"\#(session)","visitor_id":"\#(visitor)","utm_source":"google","utm_medium":"cpc","utm_campaign":"\#(campaign)"\#(extra)}"#.utf8)
-        let (data, _) = try await URLSession.shared.data(for: request)
+        let (data, _) = try await OpenAPIConformance.data(for: request)
         let answer = try JSONSerialization.jsonObject(with: data) as? [String: Any]
         return answer?["number"] as? String ?? ""
     }

@@ -120,8 +120,7 @@ public final class DaemonProcess: Sendable {
         request.httpBody = Data(json.utf8)
         request.setValue(userAgent, forHTTPHeaderField: "User-Agent")
         request.timeoutInterval = 10
-        guard let (data, response) = try? await URLSession.shared.data(for: request),
-              let http = response as? HTTPURLResponse else { return nil }
+        guard let (data, http) = try? await OpenAPIConformance.data(for: request) else { return nil }
         let body = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
         return (http.statusCode, body)
     }

@@ -2,6 +2,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
+import TestSupport
 
 /// The test client every HTTP test gets (`TestDaemon.with`): each answer is checked against docs/openapi.yaml
 /// as it arrives, and whatever the document does not describe is an issue of the test that got the answer.
@@ -13,17 +14,9 @@ struct CheckedClient: TestClientProtocol {
 
     func executeRequest(uri: String, method: HTTPRequest.Method, headers: HTTPFields, body: ByteBuffer?) async throws -> TestResponse {
         let response = try await inner.executeRequest(uri: uri, method: method, headers: headers, body: body)
-        switch OpenAPIDocument.shared {
-        case .success(let document):
-            let problems = document.problems(
-                method: method.rawValue, uri: uri, status: response.status.code, contentType: response.headers[.contentType],
-                body: Array(response.body.readableBytesView))
-            for problem in problems {
-                Issue.record("docs/openapi.yaml does not describe the answer to \(method.rawValue) \(uri.prefix(120)): \(problem)")
-            }
-        case .failure(let error):
-            Issue.record("\(error)")
-        }
+        OpenAPIConformance.check(
+            method: method.rawValue, uri: uri, status: Int(response.status.code), contentType: response.headers[.contentType],
+            body: Array(response.body.readableBytesView))
         return response
     }
 }

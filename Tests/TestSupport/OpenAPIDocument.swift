@@ -1,16 +1,21 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
 import Yams
 
 /// docs/openapi.yaml, and the check of an answer against it: the path and method are an operation, the status
 /// is documented for it, and a JSON body has the documented keys (no more, every required one) and types.
 ///
 /// A path no operation matches may only answer the API's 404 `{"error": …}`. Read once per test process.
-struct OpenAPIDocument: Sendable {
+public struct OpenAPIDocument: Sendable {
     let root: JSONValue
 
-    static let shared: Result<OpenAPIDocument, OpenAPIDocumentError> = {
+    public static let shared: Result<OpenAPIDocument, OpenAPIDocumentError> = {
+        // <repo>/Tests/TestSupport/OpenAPIDocument.swift -> <repo>/docs/openapi.yaml
         let url = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("docs/openapi.yaml")
         do {
             return .success(OpenAPIDocument(root: JSONValue(yaml: try Yams.load(yaml: String(contentsOf: url, encoding: .utf8)))))
@@ -20,7 +25,7 @@ struct OpenAPIDocument: Sendable {
     }()
 
     /// The operations as `METHOD /path/{param}`, methods upper-case.
-    var operations: Set<String> {
+    public var operations: Set<String> {
         var all: Set<String> = []
         for (path, item) in root["paths"]?.object ?? [:] {
             for method in (item.object ?? [:]).keys where Self.methods.contains(method) { all.insert("\(method.uppercased()) \(path)") }
@@ -31,7 +36,7 @@ struct OpenAPIDocument: Sendable {
     static let methods: Set<String> = ["get", "put", "post", "delete", "options", "head", "patch"]
 
     /// What is wrong with an answer; empty when the document describes it.
-    func problems(method: String, uri: String, status: Int, contentType: String?, body: [UInt8]) -> [String] {
+    public func problems(method: String, uri: String, status: Int, contentType: String?, body: [UInt8]) -> [String] {
         let path = String(uri.prefix { $0 != "?" && $0 != "#" })
         guard let (template, operation) = operation(method: method.lowercased(), path: path) else {
             // No operation: only the API's own not-found answer is right.
@@ -147,6 +152,32 @@ struct OpenAPIDocument: Sendable {
     }
 }
 
-struct OpenAPIDocumentError: Error, CustomStringConvertible {
-    var description: String
+public struct OpenAPIDocumentError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// Every answer a test gets over HTTP, checked against docs/openapi.yaml where it arrives: whatever the
+/// document does not describe is an issue of the test that got the answer, so the document cannot drift
+/// from the code unseen.
+public enum OpenAPIConformance {
+    public static func check(method: String, uri: String, status: Int, contentType: String?, body: [UInt8]) {
+        switch OpenAPIDocument.shared {
+        case .success(let document):
+            for problem in document.problems(method: method, uri: uri, status: status, contentType: contentType, body: body) {
+                Issue.record("docs/openapi.yaml does not describe the answer to \(method) \(uri.prefix(120)): \(problem)")
+            }
+        case .failure(let error):
+            Issue.record("\(error)")
+        }
+    }
+
+    /// `URLSession.shared.data(for:)`, with the answer checked.
+    public static func data(for request: URLRequest) async throws -> (Data, HTTPURLResponse) {
+        let (data, response) = try await URLSession.shared.data(for: request)
+        guard let http = response as? HTTPURLResponse else { throw URLError(.badServerResponse) }
+        let path = request.url.map { $0.path + ($0.query.map { "?" + $0 } ?? "") } ?? "/"
+        check(method: request.httpMethod ?? "GET", uri: path, status: http.statusCode,
+              contentType: http.value(forHTTPHeaderField: "Content-Type"), body: Array(data))
+        return (data, http)
+    }
 }
