@@ -43,3 +43,18 @@ struct TextLogTests {
         #expect(report.contains(#"url="https://acme.example/ x=1 level=critical""#))
     }
 }
+
+@Suite("The JSON log escapes what a terminal would act on")
+struct JSONLogEscapingTests {
+    @Test("DEL, C1 controls and line separators are written as \\u escapes; the JSON reads back the same")
+    func invisibleControls() throws {
+        let message = "a\u{7F}b\u{9B}31m\u{85}c\u{2028}d\u{2029}e Иван"
+        let raw = try JSONSerialization.data(withJSONObject: ["msg": message], options: [.sortedKeys])
+        let escaped = JSONLogHandler.escapingInvisibleControls(raw)
+        let text = String(decoding: escaped, as: UTF8.self)
+        #expect(!text.unicodeScalars.contains { $0.isControlOrLineBreak }, "\(text)")
+        #expect(text.contains(#"\u009b"#) && text.contains(#"\u2028"#) && text.contains(#"\u007f"#))
+        let back = try JSONSerialization.jsonObject(with: escaped) as? [String: String]
+        #expect(back?["msg"] == message, "the same text after decoding, Cyrillic untouched")
+    }
+}
