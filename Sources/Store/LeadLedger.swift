@@ -1,4 +1,5 @@
 import CallTrackCore
+import Foundation
 import GRDB
 
 /// The leads as calltrackd keeps them locally, and the identity lookups matching needs.
@@ -14,54 +15,28 @@ public final class LeadLedger: Sendable {
         self.outbox = outbox
     }
 
-    /// One lead's latest state, with its full change as JSON (the outbox payload).
-    public struct Row: Sendable, Hashable {
+    /// One lead as stored: the call revision it was brought up to, its verdict as the repeat rule reads it, and the lead.
+    public struct StoredLead: Sendable, Hashable {
         public var callID: String
-        public var revision: Int
-        public var siteID: String
-        public var visitorID: VisitorID?
-        public var caller: String?
-        public var startedAt: Timestamp
-        public var isLead: Bool
-        public var matchKind: String
-        public var dealerID: String?
-        public var junkReason: String?
-        /// The lead this call repeats.
-        public var repeatOf: String?
+        /// The revision of the call the lead was last brought up to (a decision again raises the lead's own
+        /// revision, not this one): a call event at or below it has been handled.
+        public var callRevision: Int
+        /// The call as the repeat rule sees it, from the row's columns.
+        public var leadCall: LeadCall
+        /// The lead as JSON (`Lead`'s encoding), as `calltrackd leads --json` shows it.
         public var payload: String
-
-        public init(callID: String, revision: Int, siteID: String, visitorID: VisitorID?, caller: String?,
-                    startedAt: Timestamp, isLead: Bool, matchKind: String, dealerID: String? = nil,
-                    junkReason: String? = nil, repeatOf: String? = nil, payload: String) {
-            self.callID = callID
-            self.revision = revision
-            self.siteID = siteID
-            self.visitorID = visitorID
-            self.caller = caller
-            self.startedAt = startedAt
-            self.isLead = isLead
-            self.matchKind = matchKind
-            self.dealerID = dealerID
-            self.junkReason = junkReason
-            self.repeatOf = repeatOf
-            self.payload = payload
-        }
-
-        /// The call as the repeat rule sees it (`LeadRules.redecide`).
-        public var leadCall: LeadCall {
-            LeadCall(id: callID, startedAt: startedAt, person: visitorID, caller: caller.flatMap { try? PhoneNumber.e164($0) },
-                     siteID: siteID, dealerID: dealerID, junkReason: junkReason, repeatOf: repeatOf)
-        }
+        /// The lead; nil when an older daemon stored it in a format this one does not read.
+        public var lead: Lead?
     }
 
-    /// A lead decided again because the lead it repeated turned junk: its new state, and the payload the decision
-    /// was made from. It is written only over that payload; a lead changed meanwhile fails the whole transaction.
+    /// A lead decided again because the lead it repeated turned junk, and the revision it was decided from. It is
+    /// written only over that revision; a lead changed meanwhile fails the whole transaction.
     public struct Redecided: Sendable, Hashable {
-        public var row: Row
-        public var decidedFrom: String
+        public var lead: Lead
+        public var decidedFrom: Int64
 
-        public init(row: Row, decidedFrom: String) {
-            self.row = row
+        public init(lead: Lead, decidedFrom: Int64) {
+            self.lead = lead
             self.decidedFrom = decidedFrom
         }
     }
@@ -72,21 +47,23 @@ public final class LeadLedger: Sendable {
         var description: String { "lead \(callID) changed while its repeat was decided again" }
     }
 
-    /// Stores the call and its lead change, binds the caller's phone to the visitor, and queues the change for
-    /// delivery — one transaction, one fsync. An older revision than the stored one is ignored (replays are harmless).
-    /// `redecided` are the repeats of this lead decided again with it (it turned junk): stored and queued in the
-    /// same transaction, after it.
+    /// Stores the call and its lead, brought up to `callRevision` of the call, binds the caller's phone to the
+    /// visitor, and queues the lead for delivery — one transaction, one fsync. A call revision at or below the
+    /// stored one is ignored (replays are harmless). `redecided` are the repeats of this lead decided again with
+    /// it (it turned junk): stored and queued in the same transaction, after it.
     public func record(
-        _ row: Row, call: CallRecord? = nil, binding: (phone: PhoneNumber, visitor: VisitorID)?,
+        _ lead: Lead, callRevision: Int, call: CallRecord? = nil, binding: (phone: PhoneNumber, visitor: VisitorID)?,
         redecided: [Redecided] = [], at now: Timestamp
     ) async throws(StoreUnavailable) {
         let topic = outbox.topic
+        let payload = Self.json(lead)
+        let redecided = redecided.map { ($0, Self.json($0.lead)) }
         let id: Int64?
         do {
             id = try await database.write { db -> Int64? in
                 if let call { try StateWriter.upsert(call, db) }
-                let stored = try Int.fetchOne(db.cachedStatement(sql: "SELECT revision FROM lead WHERE call_id = ?"), arguments: [row.callID])
-                if let stored, stored >= row.revision { return nil }
+                let stored = try Int.fetchOne(db.cachedStatement(sql: "SELECT revision FROM lead WHERE call_id = ?"), arguments: [lead.callID])
+                if let stored, stored >= callRevision { return nil }
                 try db.execute(sql: """
                     INSERT INTO lead (call_id, revision, site_id, visitor_id, caller, started_at, is_lead, match_kind, dealer_id,
                                       junk_reason, repeat_of, payload, updated_at)
@@ -95,11 +72,11 @@ public final class LeadLedger: Sendable {
                         caller = excluded.caller, is_lead = excluded.is_lead, match_kind = excluded.match_kind,
                         dealer_id = excluded.dealer_id, junk_reason = excluded.junk_reason, repeat_of = excluded.repeat_of,
                         payload = excluded.payload, updated_at = excluded.updated_at
-                    """, arguments: [row.callID, row.revision, row.siteID, row.visitorID, row.caller,
-                                     row.startedAt.microsecondsSinceEpoch, row.isLead, row.matchKind, row.dealerID,
-                                     row.junkReason, row.repeatOf, row.payload, now.microsecondsSinceEpoch])
-                if let binding { try Self.bind(binding.phone, to: binding.visitor, call: row.callID, at: now, db) }
-                let newest = try Outbox.insert(topic: topic, key: row.callID, payload: row.payload, at: now, db)
+                    """, arguments: [lead.callID, callRevision, lead.siteID, lead.visitorID, lead.callerText,
+                                     lead.startedAt.microsecondsSinceEpoch, lead.isLead, lead.match.kind.rawValue, lead.dealerID,
+                                     lead.junkReason?.rawValue, lead.repeatOf, payload, now.microsecondsSinceEpoch])
+                if let binding { try Self.bind(binding.phone, to: binding.visitor, call: lead.callID, at: now, db) }
+                let newest = try Outbox.insert(topic: topic, key: lead.callID, payload: payload, at: now, db)
                 return try Self.write(redecided, topic: topic, at: now, db) ?? newest
             }
         } catch {
@@ -113,6 +90,7 @@ public final class LeadLedger: Sendable {
     public func record(redecided: [Redecided], at now: Timestamp) async throws(StoreUnavailable) {
         guard !redecided.isEmpty else { return }
         let topic = outbox.topic
+        let redecided = redecided.map { ($0, Self.json($0.lead)) }
         let id: Int64?
         do {
             id = try await database.write { db in try Self.write(redecided, topic: topic, at: now, db) }
@@ -122,20 +100,32 @@ public final class LeadLedger: Sendable {
         if let id { outbox.ring(newest: id) }
     }
 
-    /// Writes each re-decided lead over the payload it was decided from and queues it; returns the newest outbox id.
-    static func write(_ redecided: [Redecided], topic: String, at now: Timestamp, _ db: Database) throws -> Int64? {
+    /// Writes each re-decided lead over the revision it was decided from and queues it; returns the newest outbox id.
+    static func write(_ redecided: [(Redecided, String)], topic: String, at now: Timestamp, _ db: Database) throws -> Int64? {
         var newest: Int64?
-        for decision in redecided {
-            let changed = decision.row
+        for (decision, payload) in redecided {
+            let changed = decision.lead
             try db.execute(sql: """
                 UPDATE lead SET is_lead = ?, junk_reason = ?, repeat_of = ?, payload = ?, updated_at = ?
-                WHERE call_id = ? AND payload = ?
-                """, arguments: [changed.isLead, changed.junkReason, changed.repeatOf, changed.payload,
+                WHERE call_id = ? AND json_extract(payload, '$.revision') = ?
+                """, arguments: [changed.isLead, changed.junkReason?.rawValue, changed.repeatOf, payload,
                                  now.microsecondsSinceEpoch, changed.callID, decision.decidedFrom])
             guard db.changesCount == 1 else { throw LeadChangedMeanwhile(callID: changed.callID) }
-            newest = try Outbox.insert(topic: topic, key: changed.callID, payload: changed.payload, at: now, db)
+            newest = try Outbox.insert(topic: topic, key: changed.callID, payload: payload, at: now, db)
         }
         return newest
+    }
+
+    /// A lead's JSON, as stored and queued.
+    static func json(_ lead: Lead) -> String {
+        String(decoding: (try? encoder.encode(lead)) ?? Data(), as: UTF8.self)
+    }
+
+    private static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
     }
 
     /// Junk calls that some call still repeats. A `repeat_of` must name a lead: a store that has such repeats
@@ -160,7 +150,7 @@ public final class LeadLedger: Sendable {
                                  call: call, at: now, db)
     }
 
-    public func lead(_ callID: String) async throws(StoreUnavailable) -> Row? {
+    public func lead(_ callID: String) async throws(StoreUnavailable) -> StoredLead? {
         // Asked for every call event: one indexed row, read on the caller's thread.
         try database.readNow("cannot read leads") { db in
             try GRDB.Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM lead WHERE call_id = ?"), arguments: [callID]).map(Self.row)
@@ -168,7 +158,7 @@ public final class LeadLedger: Sendable {
     }
 
     /// Leads, newest call first.
-    public func leads(limit: Int) async throws(StoreUnavailable) -> [Row] {
+    public func leads(limit: Int) async throws(StoreUnavailable) -> [StoredLead] {
         try read { db in try GRDB.Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM lead ORDER BY started_at DESC LIMIT ?"), arguments: [limit]).map(Self.row) }
     }
 
@@ -184,7 +174,7 @@ public final class LeadLedger: Sendable {
     }
 
     /// The calls that repeat `callID`'s lead.
-    public func repeats(of callID: String) async throws(StoreUnavailable) -> [Row] {
+    public func repeats(of callID: String) async throws(StoreUnavailable) -> [StoredLead] {
         try read { db in
             try GRDB.Row.fetchAll(db.cachedStatement(sql: Self.repeatsSQL), arguments: [callID]).map(Self.row)
         }
@@ -194,7 +184,7 @@ public final class LeadLedger: Sendable {
     /// lead (not junk, not a repeat) that `search` admits, at most one each. `excluding` is a lead being judged junk.
     public func openLeads(
         visitor: VisitorID?, caller: PhoneNumber?, search: LeadRules.RepeatSearch, excluding: String? = nil
-    ) async throws(StoreUnavailable) -> [Row] {
+    ) async throws(StoreUnavailable) -> [StoredLead] {
         try read { db in
             let (partition, value): (String, String?) = switch search.partition {
             case .all: ("1", nil)
@@ -203,7 +193,7 @@ public final class LeadLedger: Sendable {
             }
             let scoped = search.partition == .all ? [] : [value as (any DatabaseValueConvertible)?]
             // Two indexed lookups (by visitor, by caller): an OR across them would scan every lead in the window.
-            var found: [Row] = []
+            var found: [StoredLead] = []
             for (column, key) in [("visitor_id", visitor), ("caller", caller?.e164)] {
                 guard let key else { continue }
                 let bounds: [(any DatabaseValueConvertible)?] =
@@ -263,11 +253,22 @@ public final class LeadLedger: Sendable {
         }
     }
 
-    static func row(_ row: GRDB.Row) -> Row {
-        Row(callID: row["call_id"], revision: row["revision"], siteID: row["site_id"], visitorID: row["visitor_id"],
-            caller: row["caller"], startedAt: Timestamp(microsecondsSinceEpoch: row["started_at"]), isLead: row["is_lead"],
-            matchKind: row["match_kind"], dealerID: row["dealer_id"], junkReason: row["junk_reason"], repeatOf: row["repeat_of"],
-            payload: row["payload"])
+    static func row(_ row: GRDB.Row) -> StoredLead {
+        let callID: String = row["call_id"]
+        let caller: String? = row["caller"]
+        let payload: String = row["payload"]
+        let call = LeadCall(
+            id: callID, startedAt: Timestamp(microsecondsSinceEpoch: row["started_at"]), person: row["visitor_id"],
+            caller: caller.flatMap { try? PhoneNumber.e164($0) }, siteID: row["site_id"], dealerID: row["dealer_id"],
+            junkReason: (row["junk_reason"] as String?).flatMap(JunkReason.init(rawValue:)), repeatOf: row["repeat_of"])
+        return StoredLead(callID: callID, callRevision: row["revision"], leadCall: call, payload: payload,
+                          lead: try? decoder.decode(Lead.self, from: Data(payload.utf8)))
+    }
+
+    private static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
     }
 
     /// On the caller's thread: a call's match takes several reads, and a hop to a reader queue and back

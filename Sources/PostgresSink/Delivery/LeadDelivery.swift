@@ -62,8 +62,8 @@ public final class LeadDelivery: Service, Sendable {
 
     /// The newest version of the most recent leads, from the outbox (works with PostgreSQL down or not configured).
     public func recentLeads(limit: Int = 100) async throws(StoreUnavailable) -> [LeadChange] {
-        let decoder = LeadPayload.decoder()
-        return try await outbox.latestPerKey(limit: limit).compactMap { LeadPayload.decode($0.payload, fallback: decoder) }
+        let (leads, merges) = (LeadPayload.decoder(), JSONDecoder())
+        return try await outbox.latestPerKey(limit: limit).compactMap { Item($0, leads: leads, merges: merges).change }
     }
 
     public var progress: LeadDeliveryProgress { state.withLock { $0.progress } }
@@ -142,7 +142,8 @@ public final class LeadDelivery: Service, Sendable {
         await marking?.value // what PostgreSQL has is marked before the daemon stops
     }
 
-    /// An outbox entry decoded: a lead change, or a visitor merge (key `merge:…`); neither when unreadable.
+    /// An outbox entry decoded: a lead (or a lead change an older daemon queued), or a visitor merge (key
+    /// `merge:…`); neither when unreadable.
     private struct Item {
         var entry: OutboxEntry
         var change: LeadChange?
@@ -152,8 +153,10 @@ public final class LeadDelivery: Service, Sendable {
             self.entry = entry
             if entry.key.hasPrefix(VisitorMerge.outboxKeyPrefix) {
                 merge = try? merges.decode(VisitorMerge.self, from: Data(entry.payload.utf8))
+            } else if let lead = try? leads.decode(Lead.self, from: Data(entry.payload.utf8)) {
+                change = LeadChange(lead)
             } else {
-                change = LeadPayload.decode(entry.payload, fallback: leads)
+                change = LeadPayload.decode(entry.payload, fallback: leads)  // queued by an older daemon
             }
         }
     }
