@@ -23,9 +23,7 @@ public final class LeadLedger: Sendable {
         public var callRevision: Int
         /// The call as the repeat rule sees it, from the row's columns.
         public var leadCall: LeadCall
-        /// The lead as JSON (`Lead`'s encoding), as `calltrackd leads --json` shows it.
-        public var payload: String
-        /// The lead; nil when an older daemon stored it in a format this one does not read.
+        /// The lead; nil for a row the schema's upgrade could not fill (an older daemon's unreadable payload).
         public var lead: Lead?
     }
 
@@ -62,19 +60,9 @@ public final class LeadLedger: Sendable {
         do {
             id = try await database.write { db -> Int64? in
                 if let call { try StateWriter.upsert(call, db) }
-                let stored = try Int.fetchOne(db.cachedStatement(sql: "SELECT revision FROM lead WHERE call_id = ?"), arguments: [lead.callID])
+                let stored = try Int.fetchOne(db.cachedStatement(sql: "SELECT call_revision FROM lead WHERE call_id = ?"), arguments: [lead.callID])
                 if let stored, stored >= callRevision { return nil }
-                try db.execute(sql: """
-                    INSERT INTO lead (call_id, revision, site_id, visitor_id, caller, started_at, is_lead, match_kind, dealer_id,
-                                      junk_reason, repeat_of, payload, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (call_id) DO UPDATE SET revision = excluded.revision, visitor_id = excluded.visitor_id,
-                        caller = excluded.caller, is_lead = excluded.is_lead, match_kind = excluded.match_kind,
-                        dealer_id = excluded.dealer_id, junk_reason = excluded.junk_reason, repeat_of = excluded.repeat_of,
-                        payload = excluded.payload, updated_at = excluded.updated_at
-                    """, arguments: [lead.callID, callRevision, lead.siteID, lead.visitorID, lead.callerText,
-                                     lead.startedAt.microsecondsSinceEpoch, lead.isLead, lead.match.kind.rawValue, lead.dealerID,
-                                     lead.junkReason?.rawValue, lead.repeatOf, payload, now.microsecondsSinceEpoch])
+                try db.cachedStatement(sql: Self.upsertSQL).execute(arguments: Self.arguments(lead, callRevision: callRevision, at: now))
                 if let binding { try Self.bind(binding.phone, to: binding.visitor, call: lead.callID, at: now, db) }
                 let newest = try Outbox.insert(topic: topic, key: lead.callID, payload: payload, at: now, db)
                 return try Self.write(redecided, topic: topic, at: now, db) ?? newest
@@ -106,19 +94,15 @@ public final class LeadLedger: Sendable {
         for (decision, payload) in redecided {
             let changed = decision.lead
             try db.execute(sql: """
-                UPDATE lead SET is_lead = ?, junk_reason = ?, repeat_of = ?, payload = ?, updated_at = ?
-                WHERE call_id = ? AND json_extract(payload, '$.revision') = ?
-                """, arguments: [changed.isLead, changed.junkReason?.rawValue, changed.repeatOf, payload,
-                                 now.microsecondsSinceEpoch, changed.callID, decision.decidedFrom])
+                UPDATE lead SET revision = ?, is_lead = ?, junk_reason = ?, repeat_of = ?, changed_at = ?, updated_at = ?
+                WHERE call_id = ? AND revision = ?
+                """, arguments: [changed.revision, changed.isLead, changed.junkReason?.rawValue, changed.repeatOf,
+                                 changed.changedAt.microsecondsSinceEpoch, now.microsecondsSinceEpoch, changed.callID,
+                                 decision.decidedFrom])
             guard db.changesCount == 1 else { throw LeadChangedMeanwhile(callID: changed.callID) }
             newest = try Outbox.insert(topic: topic, key: changed.callID, payload: payload, at: now, db)
         }
         return newest
-    }
-
-    /// A lead's JSON, as stored and queued.
-    static func json(_ lead: Lead) -> String {
-        String(decoding: (try? encoder.encode(lead)) ?? Data(), as: UTF8.self)
     }
 
     private static var encoder: JSONEncoder {
@@ -167,7 +151,7 @@ public final class LeadLedger: Sendable {
         try read { db in
             try GRDB.Row.fetchAll(db.cachedStatement(sql: """
                 SELECT call.* FROM call LEFT JOIN lead ON lead.call_id = call.id
-                WHERE lead.call_id IS NULL OR lead.revision < call.revision
+                WHERE lead.call_id IS NULL OR lead.call_revision < call.revision
                 ORDER BY call.started_at LIMIT ?
                 """), arguments: [limit]).map(Rows.call)
         }
@@ -254,15 +238,85 @@ public final class LeadLedger: Sendable {
     }
 
     static func row(_ row: GRDB.Row) -> StoredLead {
-        let callID: String = row["call_id"]
-        let caller: String? = row["caller"]
-        let payload: String = row["payload"]
-        let call = LeadCall(
-            id: callID, startedAt: Timestamp(microsecondsSinceEpoch: row["started_at"]), person: row["visitor_id"],
-            caller: caller.flatMap { try? PhoneNumber.e164($0) }, siteID: row["site_id"], dealerID: row["dealer_id"],
-            junkReason: (row["junk_reason"] as String?).flatMap(JunkReason.init(rawValue:)), repeatOf: row["repeat_of"])
-        return StoredLead(callID: callID, callRevision: row["revision"], leadCall: call, payload: payload,
-                          lead: try? decoder.decode(Lead.self, from: Data(payload.utf8)))
+        let callID: String = row[Column.callID]
+        let lead = try? Self.lead(row)
+        let call = lead?.leadCall ?? LeadCall(
+            id: callID, startedAt: Timestamp(microsecondsSinceEpoch: row[Column.startedAt]), person: row[Column.visitorID],
+            caller: (row[Column.caller] as String?).flatMap { try? PhoneNumber.e164($0) }, siteID: row[Column.siteID],
+            dealerID: row[Column.dealerID], junkReason: (row[Column.junkReason] as String?).flatMap(JunkReason.init(rawValue:)),
+            repeatOf: row[Column.repeatOf])
+        return StoredLead(callID: callID, callRevision: row[Column.callRevision], leadCall: call, lead: lead)
+    }
+
+    /// A `lead` row's columns, in `upsertSQL`'s order.
+    enum Column: String, CaseIterable, ColumnExpression {
+        case callID = "call_id", callRevision = "call_revision", revision, siteID = "site_id", trackingNumber = "tracking_number"
+        case caller, callerRaw = "caller_raw", callerName = "caller_name", startedAt = "started_at", answeredAt = "answered_at"
+        case endedAt = "ended_at", disposition, answeredBy = "answered_by", talkSeconds = "talk_seconds", ringSeconds = "ring_seconds"
+        case matchKind = "match_kind", matchConfidence = "match_confidence", candidateCount = "candidate_count"
+        case matchRule = "match_rule", matchSessionID = "match_session_id", matchVisitorID = "match_visitor_id"
+        case matchCandidates = "match_candidates", staticSource = "static_source", visitorID = "visitor_id"
+        case userAgent = "user_agent", firstTouch = "first_touch", lastTouch = "last_touch", journey, dealerID = "dealer_id"
+        case junkReason = "junk_reason", repeatOf = "repeat_of", isLead = "is_lead", changedAt = "changed_at", updatedAt = "updated_at"
+    }
+
+    static let upsertSQL: String = {
+        let names = Column.allCases.map(\.rawValue)
+        return """
+            INSERT INTO lead (\(names.joined(separator: ", "))) VALUES (\(names.map { _ in "?" }.joined(separator: ", ")))
+            ON CONFLICT (call_id) DO UPDATE SET \(names.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
+            """
+    }()
+
+    /// The column values of `lead`, in `Column` order.
+    static func arguments(_ lead: Lead, callRevision: Int, at now: Timestamp) -> StatementArguments {
+        let m = lead.match
+        let values: [(any DatabaseValueConvertible)?] = [
+            lead.callID, callRevision, lead.revision, lead.siteID, lead.trackingNumber.e164,
+            lead.caller?.e164, lead.callerRaw, lead.callerName, lead.startedAt.microsecondsSinceEpoch, lead.answeredAt?.microsecondsSinceEpoch,
+            lead.endedAt?.microsecondsSinceEpoch, lead.disposition.rawValue, lead.answeredBy, lead.talkSeconds, lead.ringSeconds,
+            m.kind.rawValue, m.confidence, m.candidateCount,
+            m.rule, m.sessionID, m.visitorID,
+            json(m.candidates), m.staticSource.map { json($0) }, lead.visitorID,
+            lead.userAgent, lead.firstTouch.map { json($0) }, lead.lastTouch.map { json($0) }, json(lead.journey), lead.dealerID,
+            lead.junkReason?.rawValue, lead.repeatOf, lead.isLead, lead.changedAt.microsecondsSinceEpoch, now.microsecondsSinceEpoch,
+        ]
+        return StatementArguments(values)
+    }
+
+    /// The lead a row holds; throws for a row the schema's upgrade could not fill from an unreadable payload.
+    static func lead(_ row: GRDB.Row) throws -> Lead {
+        func time(_ column: Column) -> Timestamp? { (row[column] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)) }
+        func decoded<T: Decodable>(_ type: T.Type, _ column: Column) throws -> T? {
+            try (row[column] as String?).map { try decoder.decode(type, from: Data($0.utf8)) }
+        }
+        struct Unreadable: Error {}
+        guard let kind = MatchKind(rawValue: row[Column.matchKind]), let disposition = Lead.Disposition(rawValue: row[Column.disposition])
+        else { throw Unreadable() }
+        let match = Match(
+            kind: kind, sessionID: row[Column.matchSessionID], visitorID: row[Column.matchVisitorID],
+            confidence: row[Column.matchConfidence], candidateCount: row[Column.candidateCount],
+            candidates: try decoded([MatchCandidate].self, .matchCandidates) ?? [], rule: row[Column.matchRule],
+            staticSource: try decoded(MarketingSource.self, .staticSource))
+        return Lead(
+            callID: row[Column.callID], revision: row[Column.revision], siteID: row[Column.siteID],
+            trackingNumber: try PhoneNumber.e164(row[Column.trackingNumber]),
+            caller: try (row[Column.caller] as String?).map { try PhoneNumber.e164($0) }, callerRaw: row[Column.callerRaw],
+            callerName: row[Column.callerName], startedAt: time(.startedAt)!, answeredAt: time(.answeredAt), endedAt: time(.endedAt),
+            disposition: disposition, answeredBy: row[Column.answeredBy], talkSeconds: row[Column.talkSeconds],
+            ringSeconds: row[Column.ringSeconds], match: match, visitorID: row[Column.visitorID], userAgent: row[Column.userAgent],
+            firstTouch: try decoded(Touch.self, .firstTouch), lastTouch: try decoded(Touch.self, .lastTouch),
+            journey: try decoded([Touch].self, .journey) ?? [], dealerID: row[Column.dealerID],
+            junkReason: try (row[Column.junkReason] as String?).map { guard let reason = JunkReason(rawValue: $0) else { throw Unreadable() }; return reason },
+            repeatOf: row[Column.repeatOf], changedAt: time(.changedAt)!)
+    }
+
+    /// A lead's JSON, as `calltrackd leads --json` and `GET /v1/admin/leads` show it.
+    public static func json(_ lead: Lead) -> String { json(lead as any Encodable) }
+
+    /// JSON of a column value (touches, the journey, candidates, a source): `Codable`, as PostgreSQL gets it too.
+    static func json(_ value: any Encodable) -> String {
+        String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
     }
 
     private static var decoder: JSONDecoder {

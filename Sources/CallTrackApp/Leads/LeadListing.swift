@@ -12,12 +12,12 @@ public enum LeadListing {
         let store = try SQLiteStore(path: config.databasePath, logger: Logger(label: "calltrackd.leads"))
         let ledger = LeadLedger(store: store, outbox: Outbox(store: store, topic: Outbox.leadTopic))
         let rows = try await ledger.leads(limit: max(1, limit))
-        if json { return rows.map(\.payload) }
+        if json { return rows.compactMap { $0.lead.map(LeadLedger.json) } }
         if rows.isEmpty { return ["no leads yet"] }
         var lines = ["started (UTC)        call id                tracking      caller        match      conf  session                  last touch                 lead"]
         for row in rows {
             guard let lead = row.lead else {
-                lines.append("\(row.callID): stored by an older daemon in a format this one does not read")
+                lines.append("\(row.callID): an older daemon's lead this one could not read")
                 continue
             }
             let started = Date(timeIntervalSince1970: lead.startedAt.secondsSinceEpoch).ISO8601Format().prefix(19)

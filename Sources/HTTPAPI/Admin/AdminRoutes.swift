@@ -42,8 +42,8 @@ struct AdminRoutes {
         admin.get("/leads") { request, _ in
             guard let ledger else { throw APIError(.notFound, "leads are not kept by this daemon") }
             let limit = min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 50, 1), 1000)
-            // Each lead as its JSON (`Lead`'s encoding), as stored.
-            let rows = try await ledger.leads(limit: limit).map(\.payload)
+            // Each lead as its JSON (`Lead`'s encoding), camel-case keys like the PostgreSQL columns they map to.
+            let rows = try await ledger.leads(limit: limit).compactMap { $0.lead.map(LeadLedger.json) }
             let body = "[" + rows.joined(separator: ",") + "]"
             return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: body)))
         }
