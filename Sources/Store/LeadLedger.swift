@@ -54,8 +54,6 @@ public final class LeadLedger: Sendable {
         redecided: [Redecided] = [], at now: Timestamp
     ) async throws(StoreUnavailable) {
         let topic = outbox.topic
-        let payload = Self.json(lead)
-        let redecided = redecided.map { ($0, Self.json($0.lead)) }
         let id: Int64?
         do {
             id = try await database.write { db -> Int64? in
@@ -64,7 +62,7 @@ public final class LeadLedger: Sendable {
                 if let stored, stored >= callRevision { return nil }
                 try db.cachedStatement(sql: Self.upsertSQL).execute(arguments: Self.arguments(lead, callRevision: callRevision, at: now))
                 if let binding { try Self.bind(binding.phone, to: binding.visitor, call: lead.callID, at: now, db) }
-                let newest = try Outbox.insert(topic: topic, key: lead.callID, payload: payload, at: now, db)
+                let newest = try Outbox.insert(topic: topic, key: lead.callID, revision: lead.revision, at: now, db)
                 return try Self.write(redecided, topic: topic, at: now, db) ?? newest
             }
         } catch {
@@ -78,7 +76,6 @@ public final class LeadLedger: Sendable {
     public func record(redecided: [Redecided], at now: Timestamp) async throws(StoreUnavailable) {
         guard !redecided.isEmpty else { return }
         let topic = outbox.topic
-        let redecided = redecided.map { ($0, Self.json($0.lead)) }
         let id: Int64?
         do {
             id = try await database.write { db in try Self.write(redecided, topic: topic, at: now, db) }
@@ -89,9 +86,9 @@ public final class LeadLedger: Sendable {
     }
 
     /// Writes each re-decided lead over the revision it was decided from and queues it; returns the newest outbox id.
-    static func write(_ redecided: [(Redecided, String)], topic: String, at now: Timestamp, _ db: Database) throws -> Int64? {
+    static func write(_ redecided: [Redecided], topic: String, at now: Timestamp, _ db: Database) throws -> Int64? {
         var newest: Int64?
-        for (decision, payload) in redecided {
+        for decision in redecided {
             let changed = decision.lead
             try db.execute(sql: """
                 UPDATE lead SET revision = ?, is_lead = ?, junk_reason = ?, repeat_of = ?, changed_at = ?, updated_at = ?
@@ -100,7 +97,7 @@ public final class LeadLedger: Sendable {
                                  changed.changedAt.microsecondsSinceEpoch, now.microsecondsSinceEpoch, changed.callID,
                                  decision.decidedFrom])
             guard db.changesCount == 1 else { throw LeadChangedMeanwhile(callID: changed.callID) }
-            newest = try Outbox.insert(topic: topic, key: changed.callID, payload: payload, at: now, db)
+            newest = try Outbox.insert(topic: topic, key: changed.callID, revision: changed.revision, at: now, db)
         }
         return newest
     }
@@ -110,6 +107,54 @@ public final class LeadLedger: Sendable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return encoder
+    }
+
+    /// Stores leads as they are, without their calls (an import, a test, a benchmark), and queues each for
+    /// delivery — one transaction. A lead whose stored revision is as new is left as it is. Returns the outbox
+    /// ids, in order.
+    @discardableResult
+    public func store(_ leads: [Lead], at now: Timestamp) async throws(StoreUnavailable) -> [Int64] {
+        guard !leads.isEmpty else { return [] }
+        let topic = outbox.topic
+        let ids: [Int64]
+        do {
+            ids = try await database.write { db in
+                var ids: [Int64] = []
+                for lead in leads {
+                    let stored = try Int64.fetchOne(db.cachedStatement(sql: "SELECT revision FROM lead WHERE call_id = ?"), arguments: [lead.callID])
+                    if let stored, stored >= lead.revision { continue }
+                    try db.cachedStatement(sql: Self.upsertSQL).execute(arguments: Self.arguments(lead, callRevision: Int(lead.revision), at: now))
+                    ids.append(try Outbox.insert(topic: topic, key: lead.callID, revision: lead.revision, at: now, db))
+                }
+                return ids
+            }
+        } catch {
+            throw StoreUnavailable("cannot store the lead: \(SQLiteStore.explain(error))")
+        }
+        if let last = ids.last { outbox.ring(newest: last) }
+        return ids
+    }
+
+    /// The stored leads of these calls, by call id (calls without a lead are left out). Read off the caller's
+    /// thread: the delivery asks for a whole batch.
+    public func leads(_ callIDs: some Collection<String>) async throws(StoreUnavailable) -> [String: StoredLead] {
+        guard !callIDs.isEmpty else { return [:] }
+        let ids = Array(Set(callIDs))
+        do {
+            return try await database.read { db in
+                var found: [String: StoredLead] = [:]
+                for chunk in stride(from: 0, to: ids.count, by: 500).map({ ids[$0..<min($0 + 500, ids.count)] }) {
+                    let marks = chunk.map { _ in "?" }.joined(separator: ", ")
+                    for row in try GRDB.Row.fetchAll(db, sql: "SELECT * FROM lead WHERE call_id IN (\(marks))", arguments: StatementArguments(Array(chunk))) {
+                        let stored = Self.row(row)
+                        found[stored.callID] = stored
+                    }
+                }
+                return found
+            }
+        } catch {
+            throw StoreUnavailable("cannot read leads: \(SQLiteStore.explain(error))")
+        }
     }
 
     /// Junk calls that some call still repeats. A `repeat_of` must name a lead: a store that has such repeats

@@ -360,6 +360,35 @@ enum Schema {
                 CREATE INDEX lead_by_repeat_of ON lead(repeat_of) WHERE repeat_of IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("v14-outbox-references") { db in
+            // An entry says *that* a lead (key: its call id, with the revision that changed) or a merge (key
+            // `merge:<visitor>`) changed; the delivery reads the lead or the merge itself when it delivers. Ids,
+            // their order and the id sequence stay: an id is never reused after a prune.
+            try db.execute(sql: """
+                CREATE TABLE outbox_v14 (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, -- the delivery order
+                    topic TEXT NOT NULL,                  -- 'lead': what consumes it
+                    key TEXT NOT NULL,                    -- a call id, or merge:<merged visitor id>
+                    revision INTEGER,                     -- the lead revision that changed; NULL for a merge
+                    enqueued_at INTEGER NOT NULL,         -- µs since epoch
+                    state TEXT NOT NULL DEFAULT 'pending' CHECK (state = 'pending' OR state = 'delivered' OR state = 'failed'),
+                    done_at INTEGER,                      -- when delivered or set aside
+                    last_error TEXT                       -- why it was set aside
+                );
+                INSERT INTO outbox_v14 (id, topic, key, revision, enqueued_at, state, done_at, last_error)
+                    SELECT id, topic, key,
+                        CASE WHEN json_valid(payload) THEN CASE WHEN json_type(payload, '$.revision') = 'integer'
+                            THEN json_extract(payload, '$.revision') END END,
+                        enqueued_at, state, done_at, last_error
+                    FROM outbox ORDER BY id;
+                DELETE FROM sqlite_sequence WHERE name = 'outbox_v14';
+                INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox_v14', seq FROM sqlite_sequence WHERE name = 'outbox';
+                DROP TABLE outbox;
+                ALTER TABLE outbox_v14 RENAME TO outbox;
+                CREATE INDEX outbox_pending ON outbox(topic, id) WHERE state = 'pending';
+                CREATE INDEX outbox_done ON outbox(topic, state, done_at) WHERE state <> 'pending';
+                """)
+        }
         return migrator
     }
 }

@@ -7,8 +7,9 @@ import Testing
 import TestSupport
 
 /// A store an older daemon left — leads as JSON payloads with JSON text inside, a merge, lead changes and a merge
-/// waiting for PostgreSQL — upgraded to typed lead columns: every lead reads back whole, nothing waiting is lost.
-@Suite("Migration v13: leads as typed columns")
+/// waiting for PostgreSQL — upgraded to typed lead columns and an outbox of references: every lead reads back
+/// whole, nothing waiting is lost.
+@Suite("Migrations v13 and v14: leads as typed columns, outbox entries that name what changed")
 struct LeadColumnsMigrationTests {
     static let touchAd = #"{\"at\":1799913600,\"campaign\":\"pumps\",\"channel\":\"paid_search\",\"medium\":\"cpc\",\"session_id\":\"s1\",\"source\":\"google\"}"#
     static let touchDirect = #"{\"at\":1799999700,\"channel\":\"direct\",\"session_id\":\"s2\"}"#
@@ -57,6 +58,9 @@ struct LeadColumnsMigrationTests {
                 try db.execute(sql: "INSERT INTO outbox (topic, key, payload, enqueued_at, state) VALUES ('lead', ?, ?, 1800000000000000, ?)",
                                arguments: [key, payload, state])
             }
+            // A delivered entry pruned already: its id (5) is not reused.
+            try db.execute(sql: "INSERT INTO outbox (topic, key, payload, enqueued_at, state) VALUES ('lead', 'call-0', '{}', 0, 'delivered')")
+            try db.execute(sql: "DELETE FROM outbox WHERE key = 'call-0'")
         }
         try old.close()
     }
@@ -108,7 +112,11 @@ struct LeadColumnsMigrationTests {
         // Nothing waiting for PostgreSQL is lost, and it waits in the order it was queued.
         let pending = try await ledger.outbox.pending(after: 0, limit: 10)
         #expect(pending.map(\.key) == ["call-2", "merge:v2", "call-3"])
-        #expect(pending.map(\.payload) == [Self.repeated, Self.merge, Self.billboard])
+        #expect(pending.map(\.revision) == [1, nil, 3], "each entry names the lead revision that changed (none for a merge)")
+        #expect(pending.map(\.id) == [2, 3, 4], "ids and their order stay")
+        #expect(try await ledger.outbox.stats().pending == 3)
+        // An id pruned before the upgrade is not given out again after it.
+        #expect(try await ledger.outbox.enqueue([(key: "call-4", revision: 1)], at: Timestamp(secondsSinceEpoch: 1_800_010_000)) == [6])
         #expect(try await ledger.merges().map(\.merged) == ["v2"])
 
         // The schema holds the lead to its types: a disposition or junk reason outside the lists is refused.
