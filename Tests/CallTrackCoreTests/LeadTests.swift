@@ -102,6 +102,21 @@ struct LeadTests {
         #expect(lead.firstTouch == lead.lastTouch && lead.firstTouch?.source == "billboard" && lead.firstTouch?.sessionID == nil)
     }
 
+    @Test("an unmatched call: the number's own default source is the first and last touch, so the CRM never sees an empty source")
+    func unmatchedDefaultSource() {
+        var facts = Self.facts()
+        facts.leases = []
+        facts.person = nil
+        facts.journey = []
+        facts.defaultSource = MarketingSource(utmSource: "site-phone", channel: .direct)
+        let lead = Self.open(Self.ringing(caller: try! PhoneNumber.e164("+79030000000")), facts)
+        #expect(lead.match.kind == .unmatched)
+        #expect(lead.firstTouch?.source == "site-phone" && lead.lastTouch == lead.firstTouch && lead.firstTouch?.sessionID == nil)
+        var matched = Self.facts()
+        matched.defaultSource = facts.defaultSource
+        #expect(Self.open(Self.ringing(), matched).firstTouch?.source == "google", "a matched call keeps its visit's source")
+    }
+
     @Test("a withheld caller: junk as anonymous, the caller shown as Asterisk sent it")
     func anonymous() {
         let lead = Self.open(Self.ringing(caller: nil), Self.facts())

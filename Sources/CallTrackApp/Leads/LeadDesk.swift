@@ -122,7 +122,7 @@ public actor LeadDesk {
         let cooldown = owner.pool?.policy.cooldown ?? PoolPolicy().cooldown
         var facts = LeadFacts(
             siteID: owner.site.id, dealerID: owner.site.dealer,  // the site's dealer until dealer routing decides per call
-            staticNumber: owner.staticNumber, cooldown: cooldown,
+            staticNumber: owner.staticNumber, defaultSource: owner.site.unmatchedSource(pool: owner.pool), cooldown: cooldown,
             leases: owner.pool == nil ? [] : try await store.leases(on: number, from: t - cooldown, to: t))
         if let caller = call.caller {
             facts.callerVisitor = try await ledger.callerVisitor(caller, number: number, at: t, onSiteWithin: settings.onSiteWindow)
