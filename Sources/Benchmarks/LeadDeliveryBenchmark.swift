@@ -32,7 +32,7 @@ struct LeadDeliveryBenchmark: AsyncParsableCommand {
         let cluster = conninfo == nil ? try await PostgresCluster.start(durable: true) : nil
         defer { cluster?.destroy() }
         let conninfo = self.conninfo ?? cluster!.connectionString()
-        let changes = (0..<leads).map(Self.change)
+        let changes = (0..<leads).map(Self.lead)
         print("lead-delivery: \(leads) leads, \(batch) rows per drain statement, \(rounds) rounds, PostgreSQL \(cluster == nil ? "given" : "throwaway cluster, fsync on")")
         var plain: [Double] = [], direct: [Double] = [], drain: [Double] = [], ratios: [Double] = []
         for round in 1...max(1, rounds) {
@@ -53,7 +53,7 @@ struct LeadDeliveryBenchmark: AsyncParsableCommand {
     }
 
     /// All leads committed to a new outbox while the delivery is stopped (an outage), then drained.
-    private func drainRate(_ conninfo: String, changes: [LeadChange], logger: Logger) async throws -> Double {
+    private func drainRate(_ conninfo: String, changes: [Lead], logger: Logger) async throws -> Double {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lead-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -62,12 +62,13 @@ struct LeadDeliveryBenchmark: AsyncParsableCommand {
         let connection = PostgresConnection(conninfo, logger: logger)
         try await connection.execute("DROP SCHEMA IF EXISTS bench_outbox CASCADE")
         try await connection.withSession { session throws(PostgresError) in try schema.migrate(session) }
+        let ledger = LeadLedger(store: store, outbox: Outbox(store: store, topic: Outbox.leadTopic))
         let delivery = LeadDelivery(
-            outbox: Outbox(store: store, topic: Outbox.leadTopic), connection: connection, schema: schema,
+            ledger: ledger, connection: connection, schema: schema,
             configuration: LeadDeliveryConfiguration(batchSize: batch), logger: logger)
         var lastID: Int64 = 0
         for start in stride(from: 0, to: changes.count, by: 1000) {
-            lastID = try await delivery.enqueue(Array(changes[start..<min(start + 1000, changes.count)])).last ?? lastID
+            lastID = try await ledger.store(Array(changes[start..<min(start + 1000, changes.count)]), at: SystemClock().now()).last ?? lastID
         }
         let started = ContinuousClock.now
         let running = Task { try await delivery.run() }
@@ -88,7 +89,7 @@ struct LeadDeliveryBenchmark: AsyncParsableCommand {
     }
 
     /// Rows per second of upserting `changes` from one connection into a fresh schema.
-    private func rate(_ conninfo: String, schema name: String, changes: [LeadChange], rowsPerStatement: Int, plain: Bool, logger: Logger) async throws -> Double {
+    private func rate(_ conninfo: String, schema name: String, changes: [Lead], rowsPerStatement: Int, plain: Bool, logger: Logger) async throws -> Double {
         let schema = try PostgresSchema(name: name)
         let pg = PostgresConnection(conninfo, logger: logger)
         try await pg.execute("DROP SCHEMA IF EXISTS \(name) CASCADE")
@@ -114,18 +115,23 @@ struct LeadDeliveryBenchmark: AsyncParsableCommand {
     }
 
     /// A realistic lead: matched, with a two-touch journey and a browser user agent.
-    static func change(_ n: Int) -> LeadChange {
+    static func lead(_ n: Int) -> Lead {
         let start = Timestamp(microsecondsSinceEpoch: 1_790_000_000_000_000 + Int64(n) * 1_000_000)
-        return LeadChange(
-            callID: "bench-\(n)", revision: 1, siteID: "acme", trackingNumber: "+7495000\(String(format: "%04d", n % 500))",
-            caller: "+7916\(String(format: "%07d", n))", callerName: "Caller \(n)", startedAt: start,
-            disposition: "ringing", matchKind: "exact", matchConfidence: 1, candidateCount: 1,
-            matchExplanation: #"{"rule":"single live lease","candidates":[{"session":"s-\#(n)","from":1789999000,"to":1790000900}]}"#,
-            visitorID: "v-\(n)", sessionID: "s-\(n)",
+        let first = Touch(sessionID: "s0-\(n)", at: Timestamp(secondsSinceEpoch: 1_789_000_000), channel: .paidSearch,
+                          source: "google", medium: "cpc", campaign: "brand")
+        let last = Touch(sessionID: "s-\(n)", at: Timestamp(secondsSinceEpoch: 1_789_999_000), channel: .paidSearch,
+                         source: "yandex", medium: "cpc", campaign: "generic")
+        let lease = Lease(poolID: "main", number: try! PhoneNumber.e164("+7495000\(String(format: "%04d", n % 500))"),
+                          sessionID: "s-\(n)", visitorID: "v-\(n)", startedAt: Timestamp(secondsSinceEpoch: 1_789_999_000),
+                          lastActivityAt: Timestamp(secondsSinceEpoch: 1_789_999_000), expiresAt: Timestamp(secondsSinceEpoch: 1_790_000_900))
+        return Lead(
+            callID: "bench-\(n)", revision: 1, siteID: "acme", trackingNumber: lease.number,
+            caller: try! PhoneNumber.e164("+7916\(String(format: "%07d", n))"), callerRaw: "8916\(String(format: "%07d", n))",
+            callerName: "Caller \(n)", startedAt: start,
+            match: Match(kind: .exact, sessionID: "s-\(n)", visitorID: "v-\(n)", confidence: 1, candidateCount: 1,
+                         candidates: [MatchCandidate(lease)], rule: "one lease held the number at call time"),
+            visitorID: "v-\(n)",
             userAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
-            firstTouch: #"{"session_id":"s0-\#(n)","at":1789000000,"source":"google","medium":"cpc","campaign":"brand","channel":"paid_search"}"#,
-            lastTouch: #"{"session_id":"s-\#(n)","at":1789999000,"source":"yandex","medium":"cpc","campaign":"generic","channel":"paid_search"}"#,
-            journey: #"[{"session_id":"s0-\#(n)","at":1789000000,"source":"google","medium":"cpc","campaign":"brand","channel":"paid_search"},{"session_id":"s-\#(n)","at":1789999000,"source":"yandex","medium":"cpc","campaign":"generic","channel":"paid_search"}]"#,
-            dealerID: "dealer-\(n % 7)", changedAt: start)
+            firstTouch: first, lastTouch: last, journey: [first, last], dealerID: "dealer-\(n % 7)", changedAt: start)
     }
 }

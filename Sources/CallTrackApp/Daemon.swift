@@ -85,7 +85,7 @@ public struct Daemon: Sendable {
         if let postgres = config.postgres {
             let schema = try PostgresSchema(name: postgres.schema, channel: postgres.channel)
             let connection = PostgresConnection(postgres.conninfo, setup: ["SET statement_timeout = '30s'"], logger: logger)
-            services.append(LeadDelivery(outbox: ledger.outbox, connection: connection, schema: schema, clock: desk.clock, logger: logger))
+            services.append(LeadDelivery(ledger: ledger, connection: connection, schema: schema, clock: desk.clock, logger: logger))
         } else {
             logger.notice("no postgres.url configured: leads stay in SQLite (calltrackd leads, GET /v1/admin/leads) and wait in the outbox")
         }

@@ -1,9 +1,8 @@
 import CallTrackCore
-import Foundation
 import GRDB
 
-/// A recorded merge: who merged into whom, why, and when. Also the outbox payload that takes it to PostgreSQL.
-public struct VisitorMerge: Sendable, Hashable, Codable {
+/// A recorded merge: who merged into whom, why, and when.
+public struct VisitorMerge: Sendable, Hashable {
     public var merged: VisitorID
     public var survivor: VisitorID
     public var reason: String
@@ -23,32 +22,6 @@ public struct VisitorMerge: Sendable, Hashable, Codable {
 
     /// Outbox keys of merges start with this; lead changes are keyed by call id.
     public static let outboxKeyPrefix = "merge:"
-
-    enum CodingKeys: String, CodingKey {
-        case merged = "merged_id", survivor = "survivor_id", reason, via, callID = "call_id", at = "merged_at_us"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(merged: try c.decode(String.self, forKey: .merged), survivor: try c.decode(String.self, forKey: .survivor),
-                  reason: try c.decode(String.self, forKey: .reason), via: try c.decode(String.self, forKey: .via),
-                  callID: try c.decodeIfPresent(String.self, forKey: .callID),
-                  at: Timestamp(microsecondsSinceEpoch: try c.decode(Int64.self, forKey: .at)))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(merged, forKey: .merged)
-        try c.encode(survivor, forKey: .survivor)
-        try c.encode(reason, forKey: .reason)
-        try c.encode(via, forKey: .via)
-        try c.encodeIfPresent(callID, forKey: .callID)
-        try c.encode(at.microsecondsSinceEpoch, forKey: .at)
-    }
-
-    var json: String {
-        String(decoding: (try? JSONEncoder().encode(self)) ?? Data("{}".utf8), as: UTF8.self)
-    }
 }
 
 /// An identifier with the visitor it was first linked to.
@@ -94,6 +67,26 @@ extension LeadLedger {
     public func merges(limit: Int = 100) async throws(StoreUnavailable) -> [VisitorMerge] {
         try read { db in
             try GRDB.Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM visitor_merge ORDER BY merged_at DESC LIMIT ?"), arguments: [limit]).map(Self.merge)
+        }
+    }
+
+    /// The recorded merges of these visitor ids, by merged id (as they stand now: a survivor merged later is the
+    /// survivor's survivor). Read off the caller's thread: the delivery asks for a whole batch.
+    public func merges(of merged: some Collection<VisitorID>) async throws(StoreUnavailable) -> [VisitorID: VisitorMerge] {
+        guard !merged.isEmpty else { return [:] }
+        let ids = Array(Set(merged))
+        do {
+            return try await database.read { db in
+                var found: [VisitorID: VisitorMerge] = [:]
+                for id in ids {
+                    if let row = try GRDB.Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM visitor_merge WHERE merged_id = ?"), arguments: [id]) {
+                        found[id] = Self.merge(row)
+                    }
+                }
+                return found
+            }
+        } catch {
+            throw StoreUnavailable("cannot read merges: \(SQLiteStore.explain(error))")
         }
     }
 

@@ -1,4 +1,5 @@
 import CallTrackCore
+import Foundation
 import GRDB
 
 /// The leads as calltrackd keeps them locally, and the identity lookups matching needs.
@@ -14,54 +15,26 @@ public final class LeadLedger: Sendable {
         self.outbox = outbox
     }
 
-    /// One lead's latest state, with its full change as JSON (the outbox payload).
-    public struct Row: Sendable, Hashable {
+    /// One lead as stored: the call revision it was brought up to, its verdict as the repeat rule reads it, and the lead.
+    public struct StoredLead: Sendable, Hashable {
         public var callID: String
-        public var revision: Int
-        public var siteID: String
-        public var visitorID: VisitorID?
-        public var caller: String?
-        public var startedAt: Timestamp
-        public var isLead: Bool
-        public var matchKind: String
-        public var dealerID: String?
-        public var junkReason: String?
-        /// The lead this call repeats.
-        public var repeatOf: String?
-        public var payload: String
-
-        public init(callID: String, revision: Int, siteID: String, visitorID: VisitorID?, caller: String?,
-                    startedAt: Timestamp, isLead: Bool, matchKind: String, dealerID: String? = nil,
-                    junkReason: String? = nil, repeatOf: String? = nil, payload: String) {
-            self.callID = callID
-            self.revision = revision
-            self.siteID = siteID
-            self.visitorID = visitorID
-            self.caller = caller
-            self.startedAt = startedAt
-            self.isLead = isLead
-            self.matchKind = matchKind
-            self.dealerID = dealerID
-            self.junkReason = junkReason
-            self.repeatOf = repeatOf
-            self.payload = payload
-        }
-
-        /// The call as the repeat rule sees it (`LeadRules.redecide`).
-        public var leadCall: LeadCall {
-            LeadCall(id: callID, startedAt: startedAt, person: visitorID, caller: caller.flatMap { try? PhoneNumber.e164($0) },
-                     siteID: siteID, dealerID: dealerID, junkReason: junkReason, repeatOf: repeatOf)
-        }
+        /// The revision of the call the lead was last brought up to (a decision again raises the lead's own
+        /// revision, not this one): a call event at or below it has been handled.
+        public var callRevision: Int
+        /// The call as the repeat rule sees it, from the row's columns.
+        public var leadCall: LeadCall
+        /// The lead; nil for a row the schema's upgrade could not fill (an older daemon's unreadable payload).
+        public var lead: Lead?
     }
 
-    /// A lead decided again because the lead it repeated turned junk: its new state, and the payload the decision
-    /// was made from. It is written only over that payload; a lead changed meanwhile fails the whole transaction.
+    /// A lead decided again because the lead it repeated turned junk, and the revision it was decided from. It is
+    /// written only over that revision; a lead changed meanwhile fails the whole transaction.
     public struct Redecided: Sendable, Hashable {
-        public var row: Row
-        public var decidedFrom: String
+        public var lead: Lead
+        public var decidedFrom: Int64
 
-        public init(row: Row, decidedFrom: String) {
-            self.row = row
+        public init(lead: Lead, decidedFrom: Int64) {
+            self.lead = lead
             self.decidedFrom = decidedFrom
         }
     }
@@ -72,12 +45,12 @@ public final class LeadLedger: Sendable {
         var description: String { "lead \(callID) changed while its repeat was decided again" }
     }
 
-    /// Stores the call and its lead change, binds the caller's phone to the visitor, and queues the change for
-    /// delivery — one transaction, one fsync. An older revision than the stored one is ignored (replays are harmless).
-    /// `redecided` are the repeats of this lead decided again with it (it turned junk): stored and queued in the
-    /// same transaction, after it.
+    /// Stores the call and its lead, brought up to `callRevision` of the call, binds the caller's phone to the
+    /// visitor, and queues the lead for delivery — one transaction, one fsync. A call revision at or below the
+    /// stored one is ignored (replays are harmless). `redecided` are the repeats of this lead decided again with
+    /// it (it turned junk): stored and queued in the same transaction, after it.
     public func record(
-        _ row: Row, call: CallRecord? = nil, binding: (phone: PhoneNumber, visitor: VisitorID)?,
+        _ lead: Lead, callRevision: Int, call: CallRecord? = nil, binding: (phone: PhoneNumber, visitor: VisitorID)?,
         redecided: [Redecided] = [], at now: Timestamp
     ) async throws(StoreUnavailable) {
         let topic = outbox.topic
@@ -85,21 +58,11 @@ public final class LeadLedger: Sendable {
         do {
             id = try await database.write { db -> Int64? in
                 if let call { try StateWriter.upsert(call, db) }
-                let stored = try Int.fetchOne(db.cachedStatement(sql: "SELECT revision FROM lead WHERE call_id = ?"), arguments: [row.callID])
-                if let stored, stored >= row.revision { return nil }
-                try db.execute(sql: """
-                    INSERT INTO lead (call_id, revision, site_id, visitor_id, caller, started_at, is_lead, match_kind, dealer_id,
-                                      junk_reason, repeat_of, payload, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (call_id) DO UPDATE SET revision = excluded.revision, visitor_id = excluded.visitor_id,
-                        caller = excluded.caller, is_lead = excluded.is_lead, match_kind = excluded.match_kind,
-                        dealer_id = excluded.dealer_id, junk_reason = excluded.junk_reason, repeat_of = excluded.repeat_of,
-                        payload = excluded.payload, updated_at = excluded.updated_at
-                    """, arguments: [row.callID, row.revision, row.siteID, row.visitorID, row.caller,
-                                     row.startedAt.microsecondsSinceEpoch, row.isLead, row.matchKind, row.dealerID,
-                                     row.junkReason, row.repeatOf, row.payload, now.microsecondsSinceEpoch])
-                if let binding { try Self.bind(binding.phone, to: binding.visitor, call: row.callID, at: now, db) }
-                let newest = try Outbox.insert(topic: topic, key: row.callID, payload: row.payload, at: now, db)
+                let stored = try Int.fetchOne(db.cachedStatement(sql: "SELECT call_revision FROM lead WHERE call_id = ?"), arguments: [lead.callID])
+                if let stored, stored >= callRevision { return nil }
+                try db.cachedStatement(sql: Self.upsertSQL).execute(arguments: Self.arguments(lead, callRevision: callRevision, at: now))
+                if let binding { try Self.bind(binding.phone, to: binding.visitor, call: lead.callID, at: now, db) }
+                let newest = try Outbox.insert(topic: topic, key: lead.callID, revision: lead.revision, at: now, db)
                 return try Self.write(redecided, topic: topic, at: now, db) ?? newest
             }
         } catch {
@@ -122,20 +85,76 @@ public final class LeadLedger: Sendable {
         if let id { outbox.ring(newest: id) }
     }
 
-    /// Writes each re-decided lead over the payload it was decided from and queues it; returns the newest outbox id.
+    /// Writes each re-decided lead over the revision it was decided from and queues it; returns the newest outbox id.
     static func write(_ redecided: [Redecided], topic: String, at now: Timestamp, _ db: Database) throws -> Int64? {
         var newest: Int64?
         for decision in redecided {
-            let changed = decision.row
+            let changed = decision.lead
             try db.execute(sql: """
-                UPDATE lead SET is_lead = ?, junk_reason = ?, repeat_of = ?, payload = ?, updated_at = ?
-                WHERE call_id = ? AND payload = ?
-                """, arguments: [changed.isLead, changed.junkReason, changed.repeatOf, changed.payload,
-                                 now.microsecondsSinceEpoch, changed.callID, decision.decidedFrom])
+                UPDATE lead SET revision = ?, is_lead = ?, junk_reason = ?, repeat_of = ?, changed_at = ?, updated_at = ?
+                WHERE call_id = ? AND revision = ?
+                """, arguments: [changed.revision, changed.isLead, changed.junkReason?.rawValue, changed.repeatOf,
+                                 changed.changedAt.microsecondsSinceEpoch, now.microsecondsSinceEpoch, changed.callID,
+                                 decision.decidedFrom])
             guard db.changesCount == 1 else { throw LeadChangedMeanwhile(callID: changed.callID) }
-            newest = try Outbox.insert(topic: topic, key: changed.callID, payload: changed.payload, at: now, db)
+            newest = try Outbox.insert(topic: topic, key: changed.callID, revision: changed.revision, at: now, db)
         }
         return newest
+    }
+
+    private static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
+    }
+
+    /// Stores leads as they are, without their calls (an import, a test, a benchmark), and queues each for
+    /// delivery — one transaction. A lead whose stored revision is as new is left as it is. Returns the outbox
+    /// ids, in order.
+    @discardableResult
+    public func store(_ leads: [Lead], at now: Timestamp) async throws(StoreUnavailable) -> [Int64] {
+        guard !leads.isEmpty else { return [] }
+        let topic = outbox.topic
+        let ids: [Int64]
+        do {
+            ids = try await database.write { db in
+                var ids: [Int64] = []
+                for lead in leads {
+                    let stored = try Int64.fetchOne(db.cachedStatement(sql: "SELECT revision FROM lead WHERE call_id = ?"), arguments: [lead.callID])
+                    if let stored, stored >= lead.revision { continue }
+                    try db.cachedStatement(sql: Self.upsertSQL).execute(arguments: Self.arguments(lead, callRevision: Int(lead.revision), at: now))
+                    ids.append(try Outbox.insert(topic: topic, key: lead.callID, revision: lead.revision, at: now, db))
+                }
+                return ids
+            }
+        } catch {
+            throw StoreUnavailable("cannot store the lead: \(SQLiteStore.explain(error))")
+        }
+        if let last = ids.last { outbox.ring(newest: last) }
+        return ids
+    }
+
+    /// The stored leads of these calls, by call id (calls without a lead are left out). Read off the caller's
+    /// thread: the delivery asks for a whole batch.
+    public func leads(_ callIDs: some Collection<String>) async throws(StoreUnavailable) -> [String: StoredLead] {
+        guard !callIDs.isEmpty else { return [:] }
+        let ids = Array(Set(callIDs))
+        do {
+            return try await database.read { db in
+                var found: [String: StoredLead] = [:]
+                for chunk in stride(from: 0, to: ids.count, by: 500).map({ ids[$0..<min($0 + 500, ids.count)] }) {
+                    let marks = chunk.map { _ in "?" }.joined(separator: ", ")
+                    for row in try GRDB.Row.fetchAll(db, sql: "SELECT * FROM lead WHERE call_id IN (\(marks))", arguments: StatementArguments(Array(chunk))) {
+                        let stored = Self.row(row)
+                        found[stored.callID] = stored
+                    }
+                }
+                return found
+            }
+        } catch {
+            throw StoreUnavailable("cannot read leads: \(SQLiteStore.explain(error))")
+        }
     }
 
     /// Junk calls that some call still repeats. A `repeat_of` must name a lead: a store that has such repeats
@@ -160,7 +179,7 @@ public final class LeadLedger: Sendable {
                                  call: call, at: now, db)
     }
 
-    public func lead(_ callID: String) async throws(StoreUnavailable) -> Row? {
+    public func lead(_ callID: String) async throws(StoreUnavailable) -> StoredLead? {
         // Asked for every call event: one indexed row, read on the caller's thread.
         try database.readNow("cannot read leads") { db in
             try GRDB.Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM lead WHERE call_id = ?"), arguments: [callID]).map(Self.row)
@@ -168,7 +187,7 @@ public final class LeadLedger: Sendable {
     }
 
     /// Leads, newest call first.
-    public func leads(limit: Int) async throws(StoreUnavailable) -> [Row] {
+    public func leads(limit: Int) async throws(StoreUnavailable) -> [StoredLead] {
         try read { db in try GRDB.Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM lead ORDER BY started_at DESC LIMIT ?"), arguments: [limit]).map(Self.row) }
     }
 
@@ -177,14 +196,14 @@ public final class LeadLedger: Sendable {
         try read { db in
             try GRDB.Row.fetchAll(db.cachedStatement(sql: """
                 SELECT call.* FROM call LEFT JOIN lead ON lead.call_id = call.id
-                WHERE lead.call_id IS NULL OR lead.revision < call.revision
+                WHERE lead.call_id IS NULL OR lead.call_revision < call.revision
                 ORDER BY call.started_at LIMIT ?
                 """), arguments: [limit]).map(Rows.call)
         }
     }
 
     /// The calls that repeat `callID`'s lead.
-    public func repeats(of callID: String) async throws(StoreUnavailable) -> [Row] {
+    public func repeats(of callID: String) async throws(StoreUnavailable) -> [StoredLead] {
         try read { db in
             try GRDB.Row.fetchAll(db.cachedStatement(sql: Self.repeatsSQL), arguments: [callID]).map(Self.row)
         }
@@ -194,7 +213,7 @@ public final class LeadLedger: Sendable {
     /// lead (not junk, not a repeat) that `search` admits, at most one each. `excluding` is a lead being judged junk.
     public func openLeads(
         visitor: VisitorID?, caller: PhoneNumber?, search: LeadRules.RepeatSearch, excluding: String? = nil
-    ) async throws(StoreUnavailable) -> [Row] {
+    ) async throws(StoreUnavailable) -> [StoredLead] {
         try read { db in
             let (partition, value): (String, String?) = switch search.partition {
             case .all: ("1", nil)
@@ -203,7 +222,7 @@ public final class LeadLedger: Sendable {
             }
             let scoped = search.partition == .all ? [] : [value as (any DatabaseValueConvertible)?]
             // Two indexed lookups (by visitor, by caller): an OR across them would scan every lead in the window.
-            var found: [Row] = []
+            var found: [StoredLead] = []
             for (column, key) in [("visitor_id", visitor), ("caller", caller?.e164)] {
                 guard let key else { continue }
                 let bounds: [(any DatabaseValueConvertible)?] =
@@ -263,11 +282,92 @@ public final class LeadLedger: Sendable {
         }
     }
 
-    static func row(_ row: GRDB.Row) -> Row {
-        Row(callID: row["call_id"], revision: row["revision"], siteID: row["site_id"], visitorID: row["visitor_id"],
-            caller: row["caller"], startedAt: Timestamp(microsecondsSinceEpoch: row["started_at"]), isLead: row["is_lead"],
-            matchKind: row["match_kind"], dealerID: row["dealer_id"], junkReason: row["junk_reason"], repeatOf: row["repeat_of"],
-            payload: row["payload"])
+    static func row(_ row: GRDB.Row) -> StoredLead {
+        let callID: String = row[Column.callID]
+        let lead = try? Self.lead(row)
+        let call = lead?.leadCall ?? LeadCall(
+            id: callID, startedAt: Timestamp(microsecondsSinceEpoch: row[Column.startedAt]), person: row[Column.visitorID],
+            caller: (row[Column.caller] as String?).flatMap { try? PhoneNumber.e164($0) }, siteID: row[Column.siteID],
+            dealerID: row[Column.dealerID], junkReason: (row[Column.junkReason] as String?).flatMap(JunkReason.init(rawValue:)),
+            repeatOf: row[Column.repeatOf])
+        return StoredLead(callID: callID, callRevision: row[Column.callRevision], leadCall: call, lead: lead)
+    }
+
+    /// A `lead` row's columns, in `upsertSQL`'s order.
+    enum Column: String, CaseIterable, ColumnExpression {
+        case callID = "call_id", callRevision = "call_revision", revision, siteID = "site_id", trackingNumber = "tracking_number"
+        case caller, callerRaw = "caller_raw", callerName = "caller_name", startedAt = "started_at", answeredAt = "answered_at"
+        case endedAt = "ended_at", disposition, answeredBy = "answered_by", talkSeconds = "talk_seconds", ringSeconds = "ring_seconds"
+        case matchKind = "match_kind", matchConfidence = "match_confidence", candidateCount = "candidate_count"
+        case matchRule = "match_rule", matchSessionID = "match_session_id", matchVisitorID = "match_visitor_id"
+        case matchCandidates = "match_candidates", staticSource = "static_source", visitorID = "visitor_id"
+        case userAgent = "user_agent", firstTouch = "first_touch", lastTouch = "last_touch", journey, dealerID = "dealer_id"
+        case junkReason = "junk_reason", repeatOf = "repeat_of", isLead = "is_lead", changedAt = "changed_at", updatedAt = "updated_at"
+    }
+
+    static let upsertSQL: String = {
+        let names = Column.allCases.map(\.rawValue)
+        return """
+            INSERT INTO lead (\(names.joined(separator: ", "))) VALUES (\(names.map { _ in "?" }.joined(separator: ", ")))
+            ON CONFLICT (call_id) DO UPDATE SET \(names.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
+            """
+    }()
+
+    /// The column values of `lead`, in `Column` order.
+    static func arguments(_ lead: Lead, callRevision: Int, at now: Timestamp) -> StatementArguments {
+        let m = lead.match
+        let values: [(any DatabaseValueConvertible)?] = [
+            lead.callID, callRevision, lead.revision, lead.siteID, lead.trackingNumber.e164,
+            lead.caller?.e164, lead.callerRaw, lead.callerName, lead.startedAt.microsecondsSinceEpoch, lead.answeredAt?.microsecondsSinceEpoch,
+            lead.endedAt?.microsecondsSinceEpoch, lead.disposition.rawValue, lead.answeredBy, lead.talkSeconds, lead.ringSeconds,
+            m.kind.rawValue, m.confidence, m.candidateCount,
+            m.rule, m.sessionID, m.visitorID,
+            json(m.candidates), m.staticSource.map { json($0) }, lead.visitorID,
+            lead.userAgent, lead.firstTouch.map { json($0) }, lead.lastTouch.map { json($0) }, json(lead.journey), lead.dealerID,
+            lead.junkReason?.rawValue, lead.repeatOf, lead.isLead, lead.changedAt.microsecondsSinceEpoch, now.microsecondsSinceEpoch,
+        ]
+        return StatementArguments(values)
+    }
+
+    /// The lead a row holds; throws for a row the schema's upgrade could not fill from an unreadable payload.
+    static func lead(_ row: GRDB.Row) throws -> Lead {
+        func time(_ column: Column) -> Timestamp? { (row[column] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)) }
+        func decoded<T: Decodable>(_ type: T.Type, _ column: Column) throws -> T? {
+            try (row[column] as String?).map { try decoder.decode(type, from: Data($0.utf8)) }
+        }
+        struct Unreadable: Error {}
+        guard let kind = MatchKind(rawValue: row[Column.matchKind]), let disposition = Lead.Disposition(rawValue: row[Column.disposition])
+        else { throw Unreadable() }
+        let match = Match(
+            kind: kind, sessionID: row[Column.matchSessionID], visitorID: row[Column.matchVisitorID],
+            confidence: row[Column.matchConfidence], candidateCount: row[Column.candidateCount],
+            candidates: try decoded([MatchCandidate].self, .matchCandidates) ?? [], rule: row[Column.matchRule],
+            staticSource: try decoded(MarketingSource.self, .staticSource))
+        return Lead(
+            callID: row[Column.callID], revision: row[Column.revision], siteID: row[Column.siteID],
+            trackingNumber: try PhoneNumber.e164(row[Column.trackingNumber]),
+            caller: try (row[Column.caller] as String?).map { try PhoneNumber.e164($0) }, callerRaw: row[Column.callerRaw],
+            callerName: row[Column.callerName], startedAt: time(.startedAt)!, answeredAt: time(.answeredAt), endedAt: time(.endedAt),
+            disposition: disposition, answeredBy: row[Column.answeredBy], talkSeconds: row[Column.talkSeconds],
+            ringSeconds: row[Column.ringSeconds], match: match, visitorID: row[Column.visitorID], userAgent: row[Column.userAgent],
+            firstTouch: try decoded(Touch.self, .firstTouch), lastTouch: try decoded(Touch.self, .lastTouch),
+            journey: try decoded([Touch].self, .journey) ?? [], dealerID: row[Column.dealerID],
+            junkReason: try (row[Column.junkReason] as String?).map { guard let reason = JunkReason(rawValue: $0) else { throw Unreadable() }; return reason },
+            repeatOf: row[Column.repeatOf], changedAt: time(.changedAt)!)
+    }
+
+    /// A lead's JSON, as `calltrackd leads --json` and `GET /v1/admin/leads` show it.
+    public static func json(_ lead: Lead) -> String { json(lead as any Encodable) }
+
+    /// JSON of a column value (touches, the journey, candidates, a source): `Codable`, as PostgreSQL gets it too.
+    static func json(_ value: any Encodable) -> String {
+        String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
+    }
+
+    private static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
     }
 
     /// On the caller's thread: a call's match takes several reads, and a hop to a reader queue and back

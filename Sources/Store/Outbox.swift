@@ -2,14 +2,15 @@ import CallTrackCore
 import GRDB
 import Synchronization
 
-/// A durable, ordered outbox in the state database: a change is committed here first, and a
-/// delivery service (the PostgreSQL lead drain) sends it on later, in id order. Delivered rows are
-/// marked and pruned after a while; a row is never removed before it was delivered or set aside
-/// as failed (with its error, for an operator).
+/// A durable, ordered outbox in the state database: that something changed (a lead, by its call id and
+/// revision; a merge, by `merge:<visitor>`) is committed here with the change, and a delivery service (the
+/// PostgreSQL lead drain) reads what changed and sends it on later, in id order. Delivered rows are marked
+/// and pruned after a while; a row is never removed before it was delivered or set aside as failed (with
+/// its error, for an operator).
 ///
 /// ```swift
 /// let outbox = Outbox(store: store, topic: "lead")         // one instance per topic, shared
-/// try await outbox.enqueue([(key: "call-1", payload: json)], at: clock.now())
+/// try await outbox.enqueue([(key: "call-1", revision: 3)], at: clock.now())
 /// let batch = try await outbox.pending(after: 0, limit: 500)  // oldest first
 /// try await outbox.markDelivered(after: 0, through: batch.last!.id, at: clock.now())
 /// ```
@@ -29,13 +30,13 @@ public final class Outbox: Sendable {
 
     /// Commits the entries (durably, in one transaction) and returns their ids, in order.
     @discardableResult
-    public func enqueue(_ entries: [(key: String, payload: String)], at now: Timestamp) async throws(StoreUnavailable) -> [Int64] {
+    public func enqueue(_ entries: [(key: String, revision: Int64?)], at now: Timestamp) async throws(StoreUnavailable) -> [Int64] {
         guard !entries.isEmpty else { return [] }
         let topic = self.topic
         let ids: [Int64]
         do {
             ids = try await database.write { db in
-                try entries.map { entry in try Self.insert(topic: topic, key: entry.key, payload: entry.payload, at: now, db) }
+                try entries.map { entry in try Self.insert(topic: topic, key: entry.key, revision: entry.revision, at: now, db) }
             }
         } catch {
             throw StoreUnavailable("cannot write to the outbox: \(SQLiteStore.explain(error))")
@@ -45,9 +46,9 @@ public final class Outbox: Sendable {
     }
 
     /// Adds one entry inside the caller's transaction (a lead or a merge with the rows it belongs to); returns its id.
-    static func insert(topic: String, key: String, payload: String, at now: Timestamp, _ db: Database) throws -> Int64 {
-        try db.cachedStatement(sql: "INSERT INTO outbox (topic, key, payload, enqueued_at) VALUES (?, ?, ?, ?)")
-            .execute(arguments: [topic, key, payload, now.microsecondsSinceEpoch])
+    static func insert(topic: String, key: String, revision: Int64?, at now: Timestamp, _ db: Database) throws -> Int64 {
+        try db.cachedStatement(sql: "INSERT INTO outbox (topic, key, revision, enqueued_at) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [topic, key, revision, now.microsecondsSinceEpoch])
         return db.lastInsertedRowID
     }
 
@@ -59,7 +60,7 @@ public final class Outbox: Sendable {
         // One statement, on the caller's thread: the delivery loop asks after every lead.
         try database.readNow("cannot read the outbox") { db in
             try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT id, key, payload, enqueued_at FROM outbox
+                SELECT id, key, revision, enqueued_at FROM outbox
                 WHERE topic = ? AND state = 'pending' AND id > ? ORDER BY id LIMIT ?
                 """), arguments: [topic, id, limit]).map(Self.entry)
         }
@@ -112,13 +113,12 @@ public final class Outbox: Sendable {
         }
     }
 
-    /// The newest entry of each key, newest first, whatever its state: with no PostgreSQL
-    /// configured, the outbox is where leads stay (`calltrackd leads`, `GET /v1/admin/leads`).
+    /// The newest entry of each key, newest first, whatever its state.
     public func latestPerKey(limit: Int = 100) async throws(StoreUnavailable) -> [OutboxEntry] {
         let topic = self.topic
         return try await read { db in
             try Row.fetchAll(db, sql: """
-                SELECT id, key, payload, enqueued_at FROM outbox
+                SELECT id, key, revision, enqueued_at FROM outbox
                 WHERE id IN (SELECT max(id) FROM outbox WHERE topic = ? GROUP BY key) ORDER BY id DESC LIMIT ?
                 """, arguments: [topic, limit]).map(Self.entry)
         }
@@ -129,7 +129,7 @@ public final class Outbox: Sendable {
         let topic = self.topic
         return try await read { db in
             try Row.fetchAll(db, sql: """
-                SELECT id, key, payload, enqueued_at, last_error FROM outbox
+                SELECT id, key, revision, enqueued_at, last_error FROM outbox
                 WHERE topic = ? AND state = 'failed' AND state <> 'pending' ORDER BY id DESC LIMIT ?
                 """, arguments: [topic, limit]).map { row in (Self.entry(row), row["last_error"] ?? "") }
         }
@@ -139,7 +139,7 @@ public final class Outbox: Sendable {
     public func waitForEntries(after id: Int64) async { await doorbell.wait(after: id) }
 
     private static func entry(_ row: Row) -> OutboxEntry {
-        OutboxEntry(id: row["id"], key: row["key"], payload: row["payload"],
+        OutboxEntry(id: row["id"], key: row["key"], revision: row["revision"],
                     enqueuedAt: Timestamp(microsecondsSinceEpoch: row["enqueued_at"]))
     }
 
@@ -159,15 +159,16 @@ public final class Outbox: Sendable {
 /// One change waiting in (or delivered from) the outbox.
 public struct OutboxEntry: Sendable, Hashable {
     public var id: Int64
-    /// What the change is about (a call id); entries of one key are delivered in id order.
+    /// What changed: a call id (its lead), or `merge:<visitor>`; entries of one key are delivered in id order.
     public var key: String
-    public var payload: String
+    /// The lead revision that changed; nil for a merge.
+    public var revision: Int64?
     public var enqueuedAt: Timestamp
 
-    public init(id: Int64, key: String, payload: String, enqueuedAt: Timestamp) {
+    public init(id: Int64, key: String, revision: Int64?, enqueuedAt: Timestamp) {
         self.id = id
         self.key = key
-        self.payload = payload
+        self.revision = revision
         self.enqueuedAt = enqueuedAt
     }
 }

@@ -221,6 +221,174 @@ enum Schema {
                 CREATE INDEX lead_by_repeat_of ON lead(repeat_of) WHERE repeat_of IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("v13-lead-columns") { db in
+            // A lead as typed columns, the whole of it: the payload (JSON of the lead, its touches, journey and match
+            // explanation as JSON text inside it) is converted once, here. Touches and the journey stay JSON values
+            // (the shape PostgreSQL's attribution views read), checked as such. `call_revision` is the call revision
+            // the lead was brought up to; `revision` the lead's own, which a repeat decided again raises.
+            // Payloads of both shapes are read: JSON text inside JSON (older daemons) and nested JSON. A payload that
+            // is not JSON keeps what its columns knew.
+            try db.execute(sql: """
+                CREATE TABLE lead_v13 (
+                    call_id TEXT PRIMARY KEY NOT NULL,
+                    call_revision INTEGER NOT NULL CHECK (call_revision >= 0),
+                    revision INTEGER NOT NULL CHECK (revision >= 0),
+                    site_id TEXT NOT NULL,
+                    tracking_number TEXT NOT NULL,
+                    caller TEXT,                       -- E.164; NULL when withheld or not a number
+                    caller_raw TEXT NOT NULL,          -- what Asterisk sent
+                    caller_name TEXT,
+                    started_at INTEGER NOT NULL,       -- µs since epoch
+                    answered_at INTEGER,
+                    ended_at INTEGER,
+                    disposition TEXT NOT NULL CHECK (disposition = 'ringing' OR disposition = 'answered'
+                        OR disposition = 'no_answer' OR disposition = 'busy' OR disposition = 'failed'
+                        OR disposition = 'abandoned' OR disposition = 'unknown'),
+                    answered_by TEXT,
+                    talk_seconds INTEGER NOT NULL CHECK (talk_seconds >= 0),
+                    ring_seconds INTEGER NOT NULL CHECK (ring_seconds >= 0),
+                    match_kind TEXT NOT NULL CHECK (match_kind = 'exact' OR match_kind = 'shared' OR match_kind = 'late'
+                        OR match_kind = 'repeat' OR match_kind = 'static' OR match_kind = 'unmatched'),
+                    match_confidence REAL NOT NULL CHECK (match_confidence >= 0 AND match_confidence <= 1),
+                    candidate_count INTEGER NOT NULL CHECK (candidate_count >= 0),
+                    match_rule TEXT NOT NULL,
+                    match_session_id TEXT,
+                    match_visitor_id TEXT,
+                    match_candidates TEXT NOT NULL CHECK (json_type(match_candidates) = 'array'),
+                    static_source TEXT CHECK (static_source IS NULL OR json_type(static_source) = 'object'),
+                    visitor_id TEXT,                   -- the person (survivor) when the lead was opened
+                    user_agent TEXT,
+                    first_touch TEXT CHECK (first_touch IS NULL OR json_type(first_touch) = 'object'),
+                    last_touch TEXT CHECK (last_touch IS NULL OR json_type(last_touch) = 'object'),
+                    journey TEXT NOT NULL CHECK (json_type(journey) = 'array'),
+                    dealer_id TEXT,
+                    junk_reason TEXT CHECK (junk_reason IS NULL OR junk_reason = 'blocked_caller' OR junk_reason = 'anonymous'
+                        OR junk_reason = 'caller_not_a_number' OR junk_reason = 'short_talk'),
+                    repeat_of TEXT,
+                    is_lead INTEGER NOT NULL CHECK (is_lead = (junk_reason IS NULL AND repeat_of IS NULL)),
+                    changed_at INTEGER NOT NULL,       -- when this revision was made
+                    updated_at INTEGER NOT NULL        -- when it was stored
+                );
+                INSERT INTO lead_v13
+                SELECT call_id, call_revision, revision, site_id, tracking_number, caller, caller_raw, caller_name, started_at,
+                       answered_at, ended_at, disposition, answered_by, talk_seconds, ring_seconds, match_kind, match_confidence,
+                       candidate_count, match_rule, match_session_id, match_visitor_id, match_candidates, static_source,
+                       visitor_id, user_agent, first_touch, last_touch, journey, dealer_id, junk_reason, repeat_of,
+                       junk_reason IS NULL AND repeat_of IS NULL, changed_at, updated_at
+                FROM (
+                    SELECT o.call_id, o.revision AS call_revision,
+                        coalesce(json_extract(o.p, '$.revision'), o.revision) AS revision,
+                        o.site_id, coalesce(json_extract(o.p, '$.trackingNumber'), o.call_tracking_number, '') AS tracking_number,
+                        CASE WHEN o.call_exists THEN o.call_caller WHEN o.caller GLOB '+[1-9]*' THEN o.caller END AS caller,
+                        coalesce(json_extract(o.p, '$.callerRaw'), o.call_caller_raw, o.caller, '') AS caller_raw,
+                        json_extract(o.p, '$.callerName') AS caller_name, o.started_at,
+                        json_extract(o.p, '$.answeredAt.microsecondsSinceEpoch') AS answered_at,
+                        json_extract(o.p, '$.endedAt.microsecondsSinceEpoch') AS ended_at,
+                        CASE WHEN json_extract(o.p, '$.disposition') IN ('ringing', 'answered', 'no_answer', 'busy', 'failed', 'abandoned', 'unknown')
+                             THEN json_extract(o.p, '$.disposition') ELSE 'unknown' END AS disposition,
+                        json_extract(o.p, '$.answeredBy') AS answered_by,
+                        max(0, CAST(coalesce(json_extract(o.p, '$.talkSeconds'), 0) AS INTEGER)) AS talk_seconds,
+                        max(0, CAST(coalesce(json_extract(o.p, '$.ringSeconds'), 0) AS INTEGER)) AS ring_seconds,
+                        CASE WHEN o.match_kind IN ('exact', 'shared', 'late', 'repeat', 'static') THEN o.match_kind ELSE 'unmatched' END AS match_kind,
+                        coalesce(CASE WHEN typeof(json_extract(o.p, '$.matchConfidence')) IN ('integer', 'real') THEN
+                            CASE WHEN json_extract(o.p, '$.matchConfidence') BETWEEN 0 AND 1 THEN json_extract(o.p, '$.matchConfidence') END
+                        END, 0) AS match_confidence,
+                        max(0, CAST(coalesce(json_extract(o.p, '$.candidateCount'), 0) AS INTEGER)) AS candidate_count,
+                        coalesce(json_extract(o.e, '$.rule'), '') AS match_rule,
+                        coalesce(json_extract(o.e, '$.sessionID'), json_extract(o.p, '$.sessionID')) AS match_session_id,
+                        CASE WHEN o.nested THEN json_extract(o.e, '$.visitorID')
+                             ELSE coalesce(
+                                (SELECT json_extract(c.value, '$.visitor_id') FROM json_each(o.e, '$.candidates') AS c
+                                 WHERE json_extract(c.value, '$.rejected_because') IS NULL LIMIT 1),
+                                CASE WHEN json_extract(o.p, '$.sessionID') IS NOT NULL THEN o.visitor_id END) END AS match_visitor_id,
+                        CASE WHEN o.nested THEN coalesce(json_extract(o.e, '$.candidates'), '[]')
+                             ELSE (SELECT json_group_array(json_object(
+                                    'sessionID', coalesce(json_extract(c.value, '$.session_id'), ''),
+                                    'visitorID', coalesce(json_extract(c.value, '$.visitor_id'), ''),
+                                    'leaseStart', json_object('microsecondsSinceEpoch',
+                                        coalesce(CAST(strftime('%s', json_extract(c.value, '$.lease_start')) AS INTEGER), 0) * 1000000),
+                                    'leaseEnd', json_object('microsecondsSinceEpoch',
+                                        coalesce(CAST(strftime('%s', json_extract(c.value, '$.lease_end')) AS INTEGER), 0) * 1000000),
+                                    'lastActivity', json_object('microsecondsSinceEpoch',
+                                        coalesce(CAST(strftime('%s', json_extract(c.value, '$.last_activity')) AS INTEGER), 0) * 1000000),
+                                    'rejectedBecause', json_extract(c.value, '$.rejected_because')))
+                                   FROM json_each(o.e, '$.candidates') AS c) END AS match_candidates,
+                        CASE WHEN json_type(o.e, '$.staticSource') = 'object' THEN json_extract(o.e, '$.staticSource') END AS static_source,
+                        o.visitor_id, json_extract(o.p, '$.userAgent') AS user_agent,
+                        CASE json_type(o.p, '$.firstTouch')
+                            WHEN 'object' THEN json_extract(o.p, '$.firstTouch')
+                            WHEN 'text' THEN CASE WHEN json_valid(json_extract(o.p, '$.firstTouch')) THEN
+                                CASE WHEN json_type(json_extract(o.p, '$.firstTouch')) = 'object' THEN json(json_extract(o.p, '$.firstTouch')) END END
+                        END AS first_touch,
+                        CASE json_type(o.p, '$.lastTouch')
+                            WHEN 'object' THEN json_extract(o.p, '$.lastTouch')
+                            WHEN 'text' THEN CASE WHEN json_valid(json_extract(o.p, '$.lastTouch')) THEN
+                                CASE WHEN json_type(json_extract(o.p, '$.lastTouch')) = 'object' THEN json(json_extract(o.p, '$.lastTouch')) END END
+                        END AS last_touch,
+                        coalesce(CASE json_type(o.p, '$.journey')
+                            WHEN 'array' THEN json_extract(o.p, '$.journey')
+                            WHEN 'text' THEN CASE WHEN json_valid(json_extract(o.p, '$.journey')) THEN
+                                CASE WHEN json_type(json_extract(o.p, '$.journey')) = 'array' THEN json(json_extract(o.p, '$.journey')) END END
+                        END, '[]') AS journey,
+                        o.dealer_id,
+                        CASE WHEN o.junk_reason IN ('blocked_caller', 'anonymous', 'caller_not_a_number', 'short_talk')
+                             THEN o.junk_reason END AS junk_reason,
+                        o.repeat_of,
+                        coalesce(json_extract(o.p, '$.changedAt.microsecondsSinceEpoch'), o.updated_at) AS changed_at, o.updated_at
+                    FROM (
+                        SELECT x.*, json_type(x.p, '$.matchExplanation') = 'object' AS nested,
+                            coalesce(CASE json_type(x.p, '$.matchExplanation')
+                                WHEN 'object' THEN json_extract(x.p, '$.matchExplanation')
+                                WHEN 'text' THEN CASE WHEN json_valid(json_extract(x.p, '$.matchExplanation'))
+                                    THEN CASE WHEN json_type(json_extract(x.p, '$.matchExplanation')) = 'object'
+                                        THEN json_extract(x.p, '$.matchExplanation') END END
+                            END, '{}') AS e
+                        FROM (
+                            SELECT l.*, c.id IS NOT NULL AS call_exists, c.caller AS call_caller, c.caller_raw AS call_caller_raw,
+                                c.tracking_number AS call_tracking_number,
+                                coalesce(CASE WHEN json_valid(l.payload) THEN CASE WHEN json_type(l.payload) = 'object'
+                                    THEN l.payload END END, '{}') AS p
+                            FROM lead l LEFT JOIN call c ON c.id = l.call_id
+                        ) AS x
+                    ) AS o
+                );
+                DROP TABLE lead;
+                ALTER TABLE lead_v13 RENAME TO lead;
+                CREATE INDEX lead_by_start ON lead(started_at);
+                CREATE INDEX open_lead_by_visitor ON lead(visitor_id, started_at) WHERE is_lead = 1;
+                CREATE INDEX open_lead_by_caller ON lead(caller, started_at) WHERE is_lead = 1;
+                CREATE INDEX lead_by_repeat_of ON lead(repeat_of) WHERE repeat_of IS NOT NULL;
+                """)
+        }
+        migrator.registerMigration("v14-outbox-references") { db in
+            // An entry says *that* a lead (key: its call id, with the revision that changed) or a merge (key
+            // `merge:<visitor>`) changed; the delivery reads the lead or the merge itself when it delivers. Ids,
+            // their order and the id sequence stay: an id is never reused after a prune.
+            try db.execute(sql: """
+                CREATE TABLE outbox_v14 (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, -- the delivery order
+                    topic TEXT NOT NULL,                  -- 'lead': what consumes it
+                    key TEXT NOT NULL,                    -- a call id, or merge:<merged visitor id>
+                    revision INTEGER,                     -- the lead revision that changed; NULL for a merge
+                    enqueued_at INTEGER NOT NULL,         -- µs since epoch
+                    state TEXT NOT NULL DEFAULT 'pending' CHECK (state = 'pending' OR state = 'delivered' OR state = 'failed'),
+                    done_at INTEGER,                      -- when delivered or set aside
+                    last_error TEXT                       -- why it was set aside
+                );
+                INSERT INTO outbox_v14 (id, topic, key, revision, enqueued_at, state, done_at, last_error)
+                    SELECT id, topic, key,
+                        CASE WHEN json_valid(payload) THEN CASE WHEN json_type(payload, '$.revision') = 'integer'
+                            THEN json_extract(payload, '$.revision') END END,
+                        enqueued_at, state, done_at, last_error
+                    FROM outbox ORDER BY id;
+                DELETE FROM sqlite_sequence WHERE name = 'outbox_v14';
+                INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox_v14', seq FROM sqlite_sequence WHERE name = 'outbox';
+                DROP TABLE outbox;
+                ALTER TABLE outbox_v14 RENAME TO outbox;
+                CREATE INDEX outbox_pending ON outbox(topic, id) WHERE state = 'pending';
+                CREATE INDEX outbox_done ON outbox(topic, state, done_at) WHERE state <> 'pending';
+                """)
+        }
         return migrator
     }
 }

@@ -31,7 +31,7 @@ enum VisitorIdentity {
             INSERT INTO visitor_merge (merged_id, survivor_id, reason, via, call_id, merged_at) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (merged_id) DO NOTHING
             """, arguments: [merged, survivor, merge.reason, merge.via, call, micros])
-        let outboxID = try Outbox.insert(topic: Outbox.leadTopic, key: VisitorMerge.outboxKeyPrefix + merged, payload: merge.json, at: now, db)
+        let outboxID = try Outbox.insert(topic: Outbox.leadTopic, key: VisitorMerge.outboxKeyPrefix + merged, revision: nil, at: now, db)
         return (merge, outboxID)
     }
 

@@ -12,7 +12,7 @@ struct LeadRepeatTests {
 
     static func call(
         _ id: String, at t: Timestamp, person: VisitorID? = "v1", caller: PhoneNumber? = ivan, site: String = "acme",
-        dealer: String? = "north", junk: String? = nil, repeatOf: String? = nil
+        dealer: String? = "north", junk: JunkReason? = nil, repeatOf: String? = nil
     ) -> LeadCall {
         LeadCall(id: id, startedAt: t, person: person, caller: caller, siteID: site, dealerID: dealer, junkReason: junk, repeatOf: repeatOf)
     }
@@ -31,7 +31,7 @@ struct LeadRepeatTests {
                 "another person from another phone opens a lead")
         #expect(rules.repeatTarget(for: Self.call("n", at: Self.t + Self.day * 8), among: [a]) == nil, "after the window")
         #expect(rules.repeatTarget(for: Self.call("n", at: Self.t), among: [a]) == nil, "a call never repeats one that started with it")
-        #expect(rules.repeatTarget(for: next, among: [Self.call("a", at: Self.t, junk: "short_talk")]) == nil, "junk is no lead")
+        #expect(rules.repeatTarget(for: next, among: [Self.call("a", at: Self.t, junk: .shortTalk)]) == nil, "junk is no lead")
         #expect(rules.repeatTarget(for: next, among: [Self.call("a", at: Self.t, repeatOf: "z")]) == nil, "a repeat is no lead")
         rules.uniquenessScope = .site
         #expect(rules.repeatTarget(for: Self.call("n", at: Self.t + Self.day, site: "other"), among: [a]) == nil)
@@ -46,13 +46,13 @@ struct LeadRepeatTests {
         let repeats = [
             Self.call("c", at: Self.t + Self.minute * 9, repeatOf: "a"),
             Self.call("b", at: Self.t + Self.minute * 5, repeatOf: "a"),
-            Self.call("j", at: Self.t + Self.minute * 7, junk: "short_talk", repeatOf: "a"),
+            Self.call("j", at: Self.t + Self.minute * 7, junk: .shortTalk, repeatOf: "a"),
         ]
         let decided = rules.redecide(repeatsOf: "a", repeats: repeats, leads: [Self.call("a", at: Self.t)])
         #expect(decided.map(\.id) == ["b", "j", "c"], "oldest first")
         #expect(decided.map(\.repeatOf) == [nil, "b", "b"], "the junked lead is not a lead any more, even if passed")
         #expect(decided.map(\.isLead) == [true, false, false])
-        #expect(decided.map(\.junkReason) == [nil, "short_talk", nil], "a junk repeat stays junk, now beside the new lead")
+        #expect(decided.map(\.junkReason) == [nil, .shortTalk, nil], "a junk repeat stays junk, now beside the new lead")
     }
 
     @Test("the lead turned junk: an earlier lead still in the window takes its repeats; a junk repeat alone points nowhere")
@@ -64,7 +64,7 @@ struct LeadRepeatTests {
         let decided = rules.redecide(repeatsOf: "a", repeats: repeats, leads: [earlier])
         #expect(decided.map(\.repeatOf) == ["old", nil], "b repeats old; c is past the window of old and b is no lead: c is one")
         #expect(decided.map(\.isLead) == [false, true])
-        let junkOnly = rules.redecide(repeatsOf: "a", repeats: [Self.call("j", at: Self.t + Self.minute, junk: "short_talk", repeatOf: "a")], leads: [])
+        let junkOnly = rules.redecide(repeatsOf: "a", repeats: [Self.call("j", at: Self.t + Self.minute, junk: .shortTalk, repeatOf: "a")], leads: [])
         #expect(junkOnly.map(\.repeatOf) == [nil])
         #expect(rules.redecide(repeatsOf: "a", repeats: [Self.call("x", at: Self.t + Self.minute, repeatOf: "other")], leads: []).isEmpty,
                 "a call repeating another lead is not touched")
@@ -83,7 +83,7 @@ struct LeadRepeatTests {
         #expect(rules.junkReason(call) == nil, "nobody answered: the call a sales team most needs to return")
         var blocked = rules
         blocked.blockList = [Self.ivan]
-        #expect(blocked.junkReason(call) == "blocked_caller", "only an explicit rule makes it junk")
+        #expect(blocked.junkReason(call) == .blockedCaller, "only an explicit rule makes it junk")
     }
 
     // MARK: Property

@@ -19,11 +19,11 @@ struct LeadRulesTests {
     func junkReasons() {
         var rules = LeadRules()
         rules.blockList = [Self.caller]
-        #expect(rules.junkReason(Self.call(disposition: "answered", talk: 2)) == "blocked_caller", "the block list outranks the talk")
+        #expect(rules.junkReason(Self.call(disposition: "answered", talk: 2)) == .blockedCaller, "the block list outranks the talk")
         rules.blockList = []
-        #expect(rules.junkReason(Self.call(caller: nil, withheld: true)) == "anonymous")
-        #expect(rules.junkReason(Self.call(caller: nil)) == "caller_not_a_number")
-        #expect(rules.junkReason(Self.call(disposition: "answered", talk: 9.9)) == "short_talk")
+        #expect(rules.junkReason(Self.call(caller: nil, withheld: true)) == .anonymous)
+        #expect(rules.junkReason(Self.call(caller: nil)) == .callerNotANumber)
+        #expect(rules.junkReason(Self.call(disposition: "answered", talk: 9.9)) == .shortTalk)
         #expect(rules.junkReason(Self.call(disposition: "answered", talk: 10)) == nil)
         #expect(rules.junkReason(Self.call()) == nil, "ringing: talk unknown yet")
         #expect(rules.junkReason(Self.call(disposition: "no_answer", talk: 0)) == nil, "a missed call is a lead to call back")
@@ -37,7 +37,7 @@ struct LeadRulesTests {
     func isLead() {
         let rules = LeadRules()
         #expect(rules.isLead(junkReason: nil, repeatOf: nil))
-        #expect(!rules.isLead(junkReason: "short_talk", repeatOf: nil))
+        #expect(!rules.isLead(junkReason: .shortTalk, repeatOf: nil))
         #expect(!rules.isLead(junkReason: nil, repeatOf: "call-1"))
     }
 

@@ -8,6 +8,7 @@ import FoundationNetworking
 #endif
 import Logging
 import PostgresSink
+import Store
 import Prometheus
 import Testing
 import TestSupport
@@ -77,18 +78,19 @@ struct CallToLeadTests {
         let daemon = try await Self.replayCall(config)
 
         let row = try #require(try await daemon.ledger.leads(limit: 10).first)
-        #expect(row.revision == 3)
-        #expect(row.matchKind == "exact")
-        #expect(row.visitorID == "vis_buyer0001")
-        let lead = try LeadPayload.decoder().decode(LeadChange.self, from: Data(row.payload.utf8))
-        #expect(lead.sessionID == "sess_fromgoogle")
-        #expect(lead.caller == "+79161234567")
-        #expect(lead.disposition == "answered")
+        #expect(row.callRevision == 3)
+        let lead = try #require(row.lead)
+        #expect(lead.revision == 3)
+        #expect(lead.match.kind == .exact)
+        #expect(lead.visitorID == "vis_buyer0001")
+        #expect(lead.match.sessionID == "sess_fromgoogle")
+        #expect(lead.callerText == "+79161234567")
+        #expect(lead.disposition == .answered)
         #expect(lead.answeredBy == "Local/101@agents")
         #expect(lead.isLead)
-        #expect(lead.lastTouch?.contains(#""source":"google""#) == true)
-        #expect(lead.journey.contains("sess_fromgoogle"))
-        #expect(lead.matchExplanation.contains("one lease held the number"))
+        #expect(lead.lastTouch?.source == "google")
+        #expect(lead.journey.map(\.sessionID) == ["sess_fromgoogle"])
+        #expect(lead.match.rule.contains("one lease held the number"))
         // `calltrackd leads` shows it with its source.
         let listing = try await LeadListing.lines(config: config, limit: 5, json: false)
         #expect(listing.count == 2)
@@ -112,17 +114,16 @@ struct CallToLeadTests {
         clock.advance(by: PoolPolicy().idleTTL + .seconds(120))
         let daemon = try await Self.replayCall(config, clock: clock)
 
-        let row = try #require(try await daemon.ledger.leads(limit: 10).first)
-        #expect(row.matchKind == "late")
-        #expect(row.visitorID == "vis_buyer0001")
-        let lead = try LeadPayload.decoder().decode(LeadChange.self, from: Data(row.payload.utf8))
-        #expect(lead.sessionID == "sess_fromgoogle")
-        #expect(lead.matchConfidence > 0 && lead.matchConfidence < 1, "late is less sure than exact: \(lead.matchConfidence)")
-        #expect(lead.candidateCount == 1)
-        #expect(lead.lastTouch?.contains(#""source":"google""#) == true)
+        let lead = try #require(try await daemon.ledger.leads(limit: 10).first?.lead)
+        #expect(lead.match.kind == .late)
+        #expect(lead.visitorID == "vis_buyer0001")
+        #expect(lead.match.sessionID == "sess_fromgoogle")
+        #expect(lead.match.confidence > 0 && lead.match.confidence < 1, "late is less sure than exact: \(lead.match.confidence)")
+        #expect(lead.match.candidateCount == 1)
+        #expect(lead.lastTouch?.source == "google")
         #expect(lead.isLead)
-        print("late lead explanation: \(lead.matchExplanation)")
-        #expect(lead.matchExplanation.contains("sess_fromgoogle"))
+        #expect(lead.match.candidates.map(\.sessionID) == ["sess_fromgoogle"])
+        #expect(lead.match.rule.contains("within the cooldown"))
     }
 
     @Test("the same caller weeks later, long after the lease and its cooldown: `repeat`, back to the visitor the first call bound")
@@ -136,15 +137,15 @@ struct CallToLeadTests {
         clock.advance(by: .seconds(14 * 86_400))
         let daemon = try await Self.replayCall(config, fixture: "10-md5-login-answered", clock: clock)  // same caller, same number
 
-        let rows = try await daemon.ledger.leads(limit: 10)
-        #expect(rows.map(\.matchKind) == ["repeat", "exact"])
-        let again = try LeadPayload.decoder().decode(LeadChange.self, from: Data(rows[0].payload.utf8))
+        let rows = try await daemon.ledger.leads(limit: 10).compactMap(\.lead)
+        #expect(rows.map(\.match.kind) == [.repeat, .exact])
+        let again = rows[0]
         let first = rows[1]
         #expect(again.visitorID == "vis_buyer0001")
-        #expect(again.sessionID == "sess_fromgoogle", "attributed to the visitor's latest session")
+        #expect(again.match.sessionID == "sess_fromgoogle", "attributed to the visitor's latest session")
         #expect(again.repeatOf == first.callID, "inside the 30-day window: the open lead repeats, no new deal")
         #expect(!again.isLead)
-        #expect(again.lastTouch?.contains(#""source":"google""#) == true)
+        #expect(again.lastTouch?.source == "google")
     }
 
     @Test("a static number (a billboard) gives a `static` lead with the number's own source; a pool number nobody held, `unmatched`")
@@ -160,16 +161,16 @@ struct CallToLeadTests {
         let daemon = try await Self.replayCall(config, fixture: "02-no-answer")  // to +74950000002, never leased
 
         let rows = try await daemon.ledger.leads(limit: 10)
-        let byKind = Dictionary(uniqueKeysWithValues: try rows.map { ($0.matchKind, try LeadPayload.decoder().decode(LeadChange.self, from: Data($0.payload.utf8))) })
-        let billboard = try #require(byKind["static"])
-        #expect(billboard.matchConfidence == 1)
-        #expect(billboard.firstTouch?.contains("billboard") == true)
-        #expect(billboard.trackingNumber == Self.trackingNumber)
-        let unknown = try #require(byKind["unmatched"])
+        let byKind = Dictionary(uniqueKeysWithValues: rows.compactMap(\.lead).map { ($0.match.kind, $0) })
+        let billboard = try #require(byKind[.static])
+        #expect(billboard.match.confidence == 1)
+        #expect(billboard.firstTouch?.source == "billboard")
+        #expect(billboard.trackingNumber.e164 == Self.trackingNumber)
+        let unknown = try #require(byKind[.unmatched])
         #expect(unknown.visitorID == nil)
-        #expect(unknown.trackingNumber == "+74950000002")
-        #expect(unknown.caller == "+79031112233", "the carrier's 8-prefixed caller, normalised")
-        #expect(unknown.disposition == "no_answer")
+        #expect(unknown.trackingNumber.e164 == "+74950000002")
+        #expect(unknown.callerText == "+79031112233", "the carrier's 8-prefixed caller, normalised")
+        #expect(unknown.disposition == .noAnswer)
         #expect(unknown.isLead, "a missed call from a real number is a lead to call back")
     }
 
@@ -246,9 +247,9 @@ struct LeadCatchUpTests {
         #expect(try await first.ledger.leads(limit: 5).isEmpty)
 
         let restarted = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: CallToLeadTests.quietLogger)
-        let lead = try #require(try await restarted.ledger.leads(limit: 5).first)
+        let lead = try #require(try await restarted.ledger.leads(limit: 5).first?.lead)
         #expect(lead.revision == 3)
-        #expect(lead.matchKind == "exact")
+        #expect(lead.match.kind == .exact)
         #expect(try await restarted.ledger.callsBehind().isEmpty)
     }
 }
@@ -291,12 +292,12 @@ struct CollisionLeadTests {
         let leads = try await daemon.ledger.leads(limit: 10)
         #expect(leads.count == 2)
         for row in leads {
-            let lead = try LeadPayload.decoder().decode(LeadChange.self, from: Data(row.payload.utf8))
-            #expect(lead.matchKind == "shared")
-            #expect(lead.candidateCount == 2)
-            #expect(abs(lead.matchConfidence - 0.5) < 1e-9)
-            #expect(["sess_first0001", "sess_second001"].contains(lead.sessionID ?? ""))
-            #expect(lead.matchExplanation.contains("sess_first0001") && lead.matchExplanation.contains("sess_second001"))
+            let lead = try #require(row.lead)
+            #expect(lead.match.kind == .shared)
+            #expect(lead.match.candidateCount == 2)
+            #expect(abs(lead.match.confidence - 0.5) < 1e-9)
+            #expect(["sess_first0001", "sess_second001"].contains(lead.match.sessionID ?? ""))
+            #expect(Set(lead.match.candidates.map(\.sessionID)) == ["sess_first0001", "sess_second001"])
         }
     }
 }

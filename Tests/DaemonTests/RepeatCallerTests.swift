@@ -2,6 +2,7 @@ import CallTrackApp
 import CallTrackCore
 import Foundation
 import PostgresSink
+import Store
 import Prometheus
 import Testing
 import TestSupport
@@ -47,9 +48,9 @@ struct RepeatCallerTests {
         for call in calls {
             await daemon.leads.handle(call)
             let row = try #require(try await daemon.ledger.lead(call.id))
-            let change = try LeadPayload.decoder().decode(LeadChange.self, from: Data(row.payload.utf8))
-            #expect(row.dealerID == change.dealerID)
-            result[call.id] = (change.isLead, change.repeatOf, change.dealerID, change.junkReason)
+            let lead = try #require(row.lead)
+            #expect(row.leadCall.dealerID == lead.dealerID)
+            result[call.id] = (lead.isLead, lead.repeatOf, lead.dealerID, lead.junkReason?.rawValue)
         }
         return result
     }

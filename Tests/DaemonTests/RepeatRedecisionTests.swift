@@ -2,6 +2,7 @@ import CallTrackApp
 import CallTrackCore
 import Foundation
 import PostgresSink
+import Store
 import Prometheus
 import Testing
 import TestSupport
@@ -49,13 +50,13 @@ struct RepeatRedecisionTests {
         return call
     }
 
-    static func verdicts(_ daemon: Daemon, _ ids: [String]) async throws -> [String: LeadChange] {
-        var result: [String: LeadChange] = [:]
+    static func verdicts(_ daemon: Daemon, _ ids: [String]) async throws -> [String: Lead] {
+        var result: [String: Lead] = [:]
         for id in ids {
             let row = try #require(try await daemon.ledger.lead(id))
-            let change = try LeadPayload.decoder().decode(LeadChange.self, from: Data(row.payload.utf8))
-            #expect(row.isLead == change.isLead && row.repeatOf == change.repeatOf, "\(id): the row's columns say what its payload says")
-            result[id] = change
+            let lead = try #require(row.lead)
+            #expect(row.leadCall == lead.leadCall, "\(id): the row's columns say what its lead says")
+            result[id] = lead
         }
         return result
     }
@@ -79,10 +80,10 @@ struct RepeatRedecisionTests {
         await daemon.leads.handle(Self.answered(third, talk: 120))
         leads = try await Self.verdicts(daemon, ["a-first", "b-abandoned", "c-third"])
         #expect(leads["a-first"]?.isLead == false)
-        #expect(leads["a-first"]?.junkReason == "short_talk")
+        #expect(leads["a-first"]?.junkReason == .shortTalk)
         #expect(leads["b-abandoned"]?.isLead == true, "the call nobody answered is the one to call back")
         #expect(leads["b-abandoned"]?.repeatOf == nil)
-        #expect(leads["b-abandoned"]?.disposition == "abandoned")
+        #expect(leads["b-abandoned"]?.disposition == .abandoned)
         #expect(leads["b-abandoned"]?.revision == 4, "a new revision, above the call's own, so PostgreSQL takes it")
         #expect(leads["c-third"]?.repeatOf == "b-abandoned")
     }
@@ -99,18 +100,11 @@ struct RepeatRedecisionTests {
             await daemon.leads.handle(first)
             await daemon.leads.handle(second)
             // What an older daemon stored when a-first ended short: junk, and nothing else revisited.
-            let row = try #require(try await daemon.ledger.lead("a-first"))
-            var change = try LeadPayload.decoder().decode(LeadChange.self, from: Data(row.payload.utf8))
-            change.revision = 3
-            change.disposition = "answered"
-            change.junkReason = "short_talk"
-            change.isLead = false
-            var junk = row
+            var junk = try #require(try await daemon.ledger.lead("a-first")?.lead)
             junk.revision = 3
-            junk.isLead = false
-            junk.junkReason = "short_talk"
-            junk.payload = String(decoding: try LeadPayload.encoder().encode(change), as: UTF8.self)
-            try await daemon.ledger.record(junk, call: Self.answered(first, talk: 2), binding: nil, at: SystemClock().now())
+            junk.disposition = .answered
+            junk.junkReason = .shortTalk
+            try await daemon.ledger.record(junk, callRevision: 3, call: Self.answered(first, talk: 2), binding: nil, at: SystemClock().now())
             #expect(try await daemon.ledger.junkWithRepeats() == ["a-first"])
         }
         let restarted = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: CallToLeadTests.quietLogger)
@@ -158,7 +152,7 @@ struct RepeatRedecisionTests {
         let leads = try await Self.verdicts(daemon, ["a-first", "b-second", "c-short", "d-missed"])
         #expect(leads["b-second"]?.isLead == true)
         #expect(leads["c-short"]?.repeatOf == "b-second")
-        #expect(leads["c-short"]?.junkReason == "short_talk")
+        #expect(leads["c-short"]?.junkReason == .shortTalk)
         #expect(leads["d-missed"]?.repeatOf == "b-second")
         #expect(leads["d-missed"]?.isLead == false)
         let expected: [[String?]] = [

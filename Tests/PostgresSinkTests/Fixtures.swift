@@ -2,6 +2,7 @@ import CallTrackCore
 import Foundation
 import Logging
 import PostgresSink
+import Store
 import TestSupport
 
 /// A fresh schema and channel per test, so tests share one cluster and still run in parallel.
@@ -40,9 +41,9 @@ struct Scratch {
 
     /// Upserts through the writer; returns how many leads changed.
     @discardableResult
-    func upsert(_ pg: PostgresConnection, _ changes: [LeadChange]) async throws -> Int {
+    func upsert(_ pg: PostgresConnection, _ leads: [Lead]) async throws -> Int {
         let writer = self.writer
-        return try await pg.withSession { session throws(PostgresError) in try writer.upsert(changes, in: session) }
+        return try await pg.withSession { session throws(PostgresError) in try writer.upsert(leads, in: session) }
     }
 
     func rows(_ pg: PostgresConnection, _ sql: String, _ parameters: [String?] = []) async throws -> [[String?]] {
@@ -52,18 +53,17 @@ struct Scratch {
 
 let t0 = Timestamp(microsecondsSinceEpoch: 1_790_000_000_000_000)
 
-func lead(_ n: Int, revision: Int64 = 1, callerName: String? = "Ivan") -> LeadChange {
-    LeadChange(
-        callID: "call-\(n)", revision: revision, siteID: "acme", trackingNumber: "+74950000001",
-        caller: "+7916000\(String(format: "%04d", n % 10_000))", callerName: callerName,
-        startedAt: t0 + .seconds(n), disposition: revision > 1 ? "answered" : "ringing", talkSeconds: Int(revision - 1) * 30,
-        matchKind: "exact", matchConfidence: 1, candidateCount: 1,
-        matchExplanation: #"{"rule":"single live lease","candidates":[{"session":"s-\#(n)"}]}"#,
-        visitorID: "v-\(n)", sessionID: "s-\(n)", userAgent: "Mozilla/5.0",
-        firstTouch: #"{"session_id":"s0-\#(n)","at":1789000000,"source":"google","medium":"cpc","channel":"paid_search"}"#,
-        lastTouch: #"{"session_id":"s-\#(n)","at":1789990000,"source":"newsletter","medium":"email","channel":"email"}"#,
-        journey: #"[{"session_id":"s0-\#(n)","at":1789000000,"source":"google","medium":"cpc","channel":"paid_search"},{"session_id":"s-\#(n)","at":1789990000,"source":"newsletter","medium":"email","channel":"email"}]"#,
-        dealerID: "dealer-1", changedAt: t0 + .seconds(n) + .milliseconds(Int(revision)))
+/// A matched lead with a two-touch journey (an ad, then a newsletter); a revision above 1 is answered, 30 s of talk each.
+func lead(_ n: Int, revision: Int64 = 1, callerName: String? = "Ivan") -> Lead {
+    let ad = Touch(sessionID: "s0-\(n)", at: Timestamp(secondsSinceEpoch: 1_789_000_000), channel: .paidSearch, source: "google", medium: "cpc")
+    let mail = Touch(sessionID: "s-\(n)", at: Timestamp(secondsSinceEpoch: 1_789_990_000), channel: .email, source: "newsletter", medium: "email")
+    return Lead(
+        callID: "call-\(n)", revision: revision, siteID: "acme", trackingNumber: try! PhoneNumber.e164("+74950000001"),
+        caller: try! PhoneNumber.e164("+7916000\(String(format: "%04d", n % 10_000))"), callerName: callerName,
+        startedAt: t0 + .seconds(Int64(n)), disposition: revision > 1 ? .answered : .ringing, talkSeconds: Int(revision - 1) * 30,
+        match: Match(kind: .exact, sessionID: "s-\(n)", visitorID: "v-\(n)", confidence: 1, candidateCount: 1, rule: "single live lease"),
+        visitorID: "v-\(n)", userAgent: "Mozilla/5.0", firstTouch: ad, lastTouch: mail, journey: [ad, mail], dealerID: "dealer-1",
+        changedAt: t0 + .seconds(Int64(n)) + .milliseconds(Int64(revision)))
 }
 
 /// Collects notifications until `count` arrived; throws if the stream ends first or a minute passes.

@@ -21,7 +21,7 @@ import TestSupport
             admin.close()
             let rig = try DeliveryRig(scratch, batchSize: 50)
             // 600 calls; every third is updated (answered) in a later chunk.
-            var changes: [LeadChange] = []
+            var changes: [Lead] = []
             for n in 0..<600 {
                 changes.append(lead(n))
                 if n % 3 == 0, n >= 20 { changes.append(lead(n - 20, revision: 2)) }
@@ -30,7 +30,7 @@ import TestSupport
             try await rig.running {
                 var lastID: Int64 = 0
                 for (index, chunk) in chunks.enumerated() {
-                    lastID = try await rig.delivery.enqueue(chunk).last ?? lastID
+                    lastID = try await rig.enqueue(chunk).last ?? lastID
                     if index == 3 { try await cluster.stop() }         // mid-stream, with a connection open
                     if index == 10 {
                         #expect(await rig.log.waitFor("paused"))

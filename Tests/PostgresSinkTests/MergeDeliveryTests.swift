@@ -22,7 +22,7 @@ struct MergeDeliveryTests {
             after.visitorID = "v_after"
             var third = lead(3)
             third.visitorID = "v_third"
-            try await rig.delivery.enqueue([before, after, third])
+            try await rig.enqueue([before, after, third])
             // Visits: v_after and then v_third carry the analytics id v_before arrived with.
             let ga = try #require(VisitorIdentifier(.gaClientID, "1234567890.1700000000"))
             try await rig.store.apply([.link(ga, to: "v_before", at: t0)])

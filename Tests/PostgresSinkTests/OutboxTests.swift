@@ -29,7 +29,7 @@ struct TempStore {
         defer { temp.remove() }
         do {
             let outbox = Outbox(store: try temp.open(), topic: "lead")
-            let ids = try await outbox.enqueue((1...5).map { (key: "call-\($0)", payload: "{\"n\":\($0)}") }, at: now)
+            let ids = try await outbox.enqueue((1...5).map { (key: "call-\($0)", revision: Int64($0)) }, at: now)
             #expect(ids == ids.sorted() && Set(ids).count == 5)
         }
         let outbox = Outbox(store: try temp.open(), topic: "lead")
@@ -42,7 +42,7 @@ struct TempStore {
         let temp = try TempStore()
         defer { temp.remove() }
         let outbox = Outbox(store: try temp.open(), topic: "lead")
-        let ids = try await outbox.enqueue((1...4).map { (key: "call-\($0)", payload: "{}") }, at: now)
+        let ids = try await outbox.enqueue((1...4).map { (key: "call-\($0)", revision: 1) }, at: now)
         try await outbox.markFailed(ids[1], error: "bad value", at: now)
         try await outbox.markDelivered(after: 0, through: ids[2], at: now + .seconds(1))
         let stats = try await outbox.stats()
@@ -59,7 +59,7 @@ struct TempStore {
         defer { temp.remove() }
         let outbox = Outbox(store: try temp.open(), topic: "lead")
         let woke = Task { await outbox.waitForEntries(after: 0) }
-        try await outbox.enqueue([(key: "call-1", payload: "{}")], at: now)
+        try await outbox.enqueue([(key: "call-1", revision: 1)], at: now)
         try await within(.seconds(30), waitingFor: "the waiting delivery to wake on enqueue") { await woke.value }
         // Already newer: returns at once.
         await outbox.waitForEntries(after: 0)

@@ -83,9 +83,9 @@ struct LeadVerdictTests {
         }
         let store = try SQLiteStore(path: path, logger: Logger(label: "test"))
         let ledger = LeadLedger(store: store, outbox: Outbox(store: store, topic: Outbox.leadTopic))
-        #expect(try await ledger.lead("a")?.junkReason == "short_talk")
-        #expect(try await ledger.lead("b")?.repeatOf == "a")
-        #expect(try await ledger.lead("c").map { $0.repeatOf == nil && $0.junkReason == nil } == true, "an unreadable payload: no verdict")
+        #expect(try await ledger.lead("a")?.leadCall.junkReason == .shortTalk)
+        #expect(try await ledger.lead("b")?.leadCall.repeatOf == "a")
+        #expect(try await ledger.lead("c").map { $0.leadCall.repeatOf == nil && $0.leadCall.junkReason == nil } == true, "an unreadable payload: no verdict")
         #expect(try await ledger.junkWithRepeats() == ["a"], "the start-up repair finds the repeat of junk an older daemon left")
     }
 }

@@ -102,9 +102,11 @@ struct VisitorIdentityTests {
         try await bench.visit("s1", visitor: "v_office", at: Self.t0)
         try await bench.visit("s2", visitor: "v_home", at: Self.t0 + .seconds(100))
         try await bench.ledger.record(
-            LeadLedger.Row(callID: "call-1", revision: 1, siteID: "acme", visitorID: "v_office", caller: "+79161234567",
-                           startedAt: Self.t0 + .seconds(5), isLead: true, matchKind: "exact", payload: "{}"),
-            binding: nil, at: Self.t0 + .seconds(5))
+            Lead(callID: "call-1", revision: 1, siteID: "acme", trackingNumber: try PhoneNumber.e164("+74950000001"),
+                 caller: try PhoneNumber.e164("+79161234567"), startedAt: Self.t0 + .seconds(5),
+                 match: Match(kind: .exact, sessionID: "s1", visitorID: "v_office", confidence: 1, rule: "one lease"),
+                 visitorID: "v_office", changedAt: Self.t0 + .seconds(5)),
+            callRevision: 1, binding: nil, at: Self.t0 + .seconds(5))
         let contact = try #require(VisitorIdentifier(.crmContact, "amo-4711"))
         let first = try #require(try await bench.ledger.link(contact, to: .call("call-1"), by: "amoCRM connector", at: Self.t0 + .seconds(200)))
         #expect(first.survivor == "v_office")

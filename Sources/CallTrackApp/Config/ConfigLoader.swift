@@ -183,7 +183,8 @@ public enum ConfigLoader {
                     id: poolID, numbers: numbers, idleTtl: keys.string("\(p).idle_ttl"), maxAge: keys.string("\(p).max_age"),
                     cooldown: keys.string("\(p).cooldown"), onExhaustion: keys.string("\(p).on_exhaustion"),
                     segment: keys.string("\(p).segment"), leaseOn: keys.string("\(p).lease_on"),
-                    interactionSeconds: try keys.int("\(p).interaction_seconds", in: 0...3600)))
+                    interactionSeconds: try keys.int("\(p).interaction_seconds", in: 0...3600),
+                    defaultSource: keys.string("\(p).default_source")))
             }
             var statics: [StaticNumberDefinition] = []
             for name in keys.list("\(prefix).static_numbers") ?? [] {
@@ -209,7 +210,7 @@ public enum ConfigLoader {
                 origins: keys.list("\(prefix).origins"), mask: keys.string("\(prefix).mask"),
                 selectors: keys.list("\(prefix).selectors"), respectDnt: try keys.bool("\(prefix).respect_dnt"),
                 pools: pools, staticNumbers: statics, unsegmentedNumber: keys.string("\(prefix).unsegmented_number"),
-                dealer: keys.string("\(prefix).dealer"))
+                dealer: keys.string("\(prefix).dealer"), defaultSource: keys.string("\(prefix).default_source"))
             do {
                 sites.append(try definition.resolve(country: country, keyPrefix: prefix))
             } catch {

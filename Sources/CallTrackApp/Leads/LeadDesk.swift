@@ -1,8 +1,6 @@
 import CallTrackCore
-import Foundation
 import Logging
 import Metrics
-import PostgresSink
 import Store
 
 /// Turns stored calls into leads: matches a call to a visit when it starts ringing, then updates the
@@ -78,49 +76,43 @@ public actor LeadDesk {
     /// Stores the call, and its lead when the number is tracked, in one transaction.
     func process(_ call: CallRecord) async throws(StoreUnavailable) {
         let stored = try await ledger.lead(call.id)
-        if let stored, stored.revision >= call.revision { return }
-        var change: LeadChange
+        if let stored, stored.callRevision >= call.revision { return }
+        var lead: Lead
         var matchedVisitor: VisitorID?
-        var previous: LeadChange?
-        if let stored, let decoded = LeadPayload.decode(stored.payload) {
-            change = decoded
-            previous = decoded
+        let previous = stored?.lead
+        if let previous {
+            lead = previous
         } else if let opened = try await open(call) {
-            (change, matchedVisitor) = opened
+            (lead, matchedVisitor) = opened
         } else {
             try await store.apply([.call(call)])
             return
         }
-        update(&change, with: call, after: previous?.revision)
+        lead.update(with: call, rules: settings, at: clock.now())
         // A lead that turned junk takes its repeats with it: they are decided again, in the same transaction.
         let redecided: [LeadLedger.Redecided] =
-            if previous?.isLead == true && !change.isLead { try await redecideRepeats(of: call.id) } else { [] }
+            if previous?.isLead == true && !lead.isLead { try await redecideRepeats(of: call.id) } else { [] }
         let binding: (phone: PhoneNumber, visitor: VisitorID)? =
-            if let caller = call.caller, let visitor = matchedVisitor, change.matchKind != MatchKind.unmatched.rawValue {
-                (caller, visitor)
-            } else { nil }
-        try await ledger.record(
-            LeadLedger.Row(callID: call.id, revision: call.revision, siteID: change.siteID, visitorID: change.visitorID,
-                           caller: change.caller, startedAt: call.startedAt, isLead: change.isLead, matchKind: change.matchKind,
-                           dealerID: change.dealerID, junkReason: change.junkReason, repeatOf: change.repeatOf,
-                           payload: Self.payload(change)),
-            call: call, binding: stored == nil ? binding : nil, redecided: redecided, at: clock.now())
+            if let caller = call.caller, let visitor = matchedVisitor, lead.match.kind != .unmatched { (caller, visitor) } else { nil }
+        try await ledger.record(lead, callRevision: call.revision, call: call, binding: stored == nil ? binding : nil,
+                                redecided: redecided, at: clock.now())
         for decision in redecided {
             logger.info("repeat decided again: the lead it repeated is junk", metadata: [
-                "call": "\(decision.row.callID)", "junk_lead": "\(call.id)", "repeat_of": "\(decision.row.repeatOf ?? "-")",
-                "is_lead": "\(decision.row.isLead)",
+                "call": "\(decision.lead.callID)", "junk_lead": "\(call.id)", "repeat_of": "\(decision.lead.repeatOf ?? "-")",
+                "is_lead": "\(decision.lead.isLead)",
             ])
         }
         if stored == nil {
             logger.info("lead opened", metadata: [
-                "call": "\(call.id)", "match": "\(change.matchKind)", "session": "\(change.sessionID ?? "-")",
-                "candidates": "\(change.candidateCount)", "is_lead": "\(change.isLead)",
+                "call": "\(call.id)", "match": "\(lead.match.kind.rawValue)", "session": "\(lead.match.sessionID ?? "-")",
+                "candidates": "\(lead.match.candidateCount)", "is_lead": "\(lead.isLead)",
             ])
         }
     }
 
-    /// Matches a call at its start and builds the first version of its lead; nil for a number no site tracks.
-    func open(_ call: CallRecord) async throws(StoreUnavailable) -> (LeadChange, matchedVisitor: VisitorID?)? {
+    /// Matches a call at its start and opens its lead (`Lead.open`) from what the store knows; nil for a number
+    /// no site tracks. A lead an older daemon stored in a format this one does not read is opened again the same way.
+    func open(_ call: CallRecord) async throws(StoreUnavailable) -> (Lead, matchedVisitor: VisitorID?)? {
         guard let number = call.trackingNumber, let owner = owner(of: number) else {
             untracked.increment()
             logger.notice("call to a number no site tracks: stored, no lead", metadata: ["call": "\(call.id)", "dialled": "\(call.dialled)"])
@@ -128,53 +120,30 @@ public actor LeadDesk {
         }
         let t = call.startedAt
         let cooldown = owner.pool?.policy.cooldown ?? PoolPolicy().cooldown
-        let leases = owner.pool == nil ? [] : try await store.leases(on: number, from: t - cooldown, to: t)
-        var callerVisitor: CallerVisitor?
+        var facts = LeadFacts(
+            siteID: owner.site.id, dealerID: owner.site.dealer,  // the site's dealer until dealer routing decides per call
+            staticNumber: owner.staticNumber, defaultSource: owner.site.unmatchedSource(pool: owner.pool), cooldown: cooldown,
+            leases: owner.pool == nil ? [] : try await store.leases(on: number, from: t - cooldown, to: t))
         if let caller = call.caller {
-            callerVisitor = try await ledger.callerVisitor(caller, number: number, at: t, onSiteWithin: settings.onSiteWindow)
+            facts.callerVisitor = try await ledger.callerVisitor(caller, number: number, at: t, onSiteWithin: settings.onSiteWindow)
         }
-        let match = CallMatcher.match(MatchQuery(
-            trackingNumber: number, caller: call.caller, at: t, staticNumber: owner.staticNumber, leases: leases,
-            cooldown: cooldown, callerVisitor: callerVisitor))
+        let match = CallMatcher.match(facts.matchQuery(for: call, number: number))
         matches[match.kind]?.increment()
-
         // The person behind the call: the matched visitor, or the one it merges into once the caller is bound.
-        var journey: [SessionRecord] = []
-        var person: VisitorID?
         if let visitor = match.visitorID {
             let survivor = try await ledger.survivorAfterBinding(call.caller, to: visitor)
             let ids = try await ledger.person(of: survivor).ids + (try await ledger.person(of: visitor).ids)
-            journey = try await ledger.journey(of: ids, upTo: t)
-            person = survivor
+            facts.journey = try await ledger.journey(of: ids, upTo: t)
+            facts.person = survivor
         }
-        let session = journey.last { $0.id == match.sessionID }
-        let firstTouch: Touch?
-        let lastTouch: Touch?
-        if let source = match.staticSource {
-            firstTouch = Touch(static: source, at: t)
-            lastTouch = firstTouch
-        } else {
-            firstTouch = journey.first.map(Touch.init)
-            lastTouch = (journey.last { !$0.source.isDirect } ?? journey.last).map(Touch.init)
-        }
-        let dealer = owner.site.dealer  // the placeholder until dealer routing decides per call
-        let open = try await ledger.openLeads(
-            visitor: person, caller: call.caller, search: settings.repeatSearch(at: t, site: owner.site.id, dealer: dealer))
-        let repeatOf = settings.repeatTarget(
-            for: LeadCall(id: call.id, startedAt: t, person: person, caller: call.caller, siteID: owner.site.id, dealerID: dealer),
-            among: open.map(\.leadCall))
-        let change = LeadChange(
-            callID: call.id, revision: Int64(call.revision), siteID: owner.site.id, trackingNumber: number.e164,
-            caller: call.caller?.e164 ?? call.callerRaw, callerName: call.callerName, startedAt: t,
-            matchKind: match.kind.rawValue, matchConfidence: match.confidence, candidateCount: match.candidateCount,
-            matchExplanation: Touch.json(MatchExplanation(match)), visitorID: person, sessionID: match.sessionID,
-            userAgent: session?.userAgent, firstTouch: firstTouch.map(Touch.json), lastTouch: lastTouch.map(Touch.json),
-            journey: Touch.json(journey.map(Touch.init)), dealerID: dealer, repeatOf: repeatOf, changedAt: clock.now())
-        return (change, match.visitorID)
+        facts.openLeads = try await ledger.openLeads(
+            visitor: facts.person, caller: call.caller, search: settings.repeatSearch(at: t, site: facts.siteID, dealer: facts.dealerID)
+        ).map(\.leadCall)
+        return (Lead.open(call, number: number, match: match, facts: facts, rules: settings, at: clock.now()), match.visitorID)
     }
 
-    /// The repeats of `junked`, a lead that has just turned junk, decided again (`LeadRules.redecide`): each with the
-    /// payload it was decided from, to be stored with the junk verdict.
+    /// The repeats of `junked`, a lead that has just turned junk, decided again (`LeadRules.redecide`), each with
+    /// the revision it was decided from.
     func redecideRepeats(of junked: String) async throws(StoreUnavailable) -> [LeadLedger.Redecided] {
         let repeats = try await ledger.repeats(of: junked)
         guard !repeats.isEmpty else { return [] }
@@ -190,41 +159,15 @@ public actor LeadDesk {
         let stored = Dictionary(repeats.map { ($0.callID, $0) }, uniquingKeysWith: { first, _ in first })
         var redecided: [LeadLedger.Redecided] = []
         for decided in settings.redecide(repeatsOf: junked, repeats: repeats.map(\.leadCall), leads: Array(near.values)) {
-            guard let row = stored[decided.id], var change = LeadPayload.decode(row.payload) else {
-                logger.warning("repeat of a junk lead not decided again: unreadable payload", metadata: ["call": "\(decided.id)"])
+            guard var lead = stored[decided.id]?.lead else {
+                logger.warning("repeat of a junk lead not decided again: unreadable stored lead", metadata: ["call": "\(decided.id)"])
                 continue
             }
-            change.repeatOf = decided.repeatOf
-            change.isLead = settings.isLead(junkReason: change.junkReason, repeatOf: change.repeatOf)
-            change.revision += 1
-            change.changedAt = clock.now()
-            var updated = row
-            updated.repeatOf = change.repeatOf
-            updated.isLead = change.isLead
-            updated.payload = Self.payload(change)
-            redecided.append(LeadLedger.Redecided(row: updated, decidedFrom: row.payload))
+            let from = lead.revision
+            lead.redecide(repeatOf: decided.repeatOf, at: clock.now())
+            redecided.append(LeadLedger.Redecided(lead: lead, decidedFrom: from))
         }
         return redecided
-    }
-
-    static func payload(_ change: LeadChange) -> String {
-        String(decoding: (try? LeadPayload.encoder().encode(change)) ?? Data(), as: UTF8.self)
-    }
-
-    /// The call's latest facts, and the rules that depend on them (junk, repeat). The lead's revision grows with
-    /// every change: at least the call's revision, and above `previous` (the lead's last revision), which a
-    /// repeat decided again may have raised beyond its call's.
-    func update(_ change: inout LeadChange, with call: CallRecord, after previous: Int64?) {
-        change.revision = max(Int64(call.revision), (previous ?? 0) + 1)
-        change.answeredAt = call.answeredAt
-        change.endedAt = call.endedAt
-        change.disposition = call.disposition ?? (call.answeredAt != nil ? "answered" : "ringing")
-        change.answeredBy = call.answeredBy
-        change.talkSeconds = Int((call.talkSeconds ?? 0).rounded())
-        change.ringSeconds = Int((call.ringSeconds ?? 0).rounded())
-        change.changedAt = clock.now()
-        change.junkReason = settings.junkReason(call)
-        change.isLead = settings.isLead(junkReason: change.junkReason, repeatOf: change.repeatOf)
     }
 
     struct NumberOwner {

@@ -2,7 +2,6 @@ import CallTrackCore
 import Foundation
 import HTTPAPI
 import Logging
-import PostgresSink
 import Store
 
 /// `calltrackd leads`: the newest leads from the SQLite state, one line each (or, with `--json`, each as the
@@ -18,10 +17,10 @@ public enum LeadListing {
         if json {
             // The admin API's view of each lead (GET /v1/admin/leads), one JSON object a line.
             return rows.map { row in
-                let data = if let lead = LeadPayload.decode(row.payload) {
+                let data = if let lead = row.lead {
                     try? JSONEncoder.api.encode(LeadView(lead))
                 } else {
-                    try? JSONEncoder.api.encode(["call_id": row.callID, "error": "unreadable payload"])
+                    try? JSONEncoder.api.encode(["call_id": row.callID, "error": "an older daemon's lead this one could not read"])
                 }
                 return data.map { String(decoding: $0, as: UTF8.self) } ?? "{}"
             }
@@ -29,27 +28,26 @@ public enum LeadListing {
         if rows.isEmpty { return ["no leads yet"] }
         var lines = ["started (UTC)        call id                tracking      caller        match      conf  session                  last touch                 lead"]
         for row in rows {
-            guard let lead = LeadPayload.decode(row.payload) else {
-                lines.append("\(row.callID): unreadable payload")
+            guard let lead = row.lead else {
+                lines.append("\(row.callID): an older daemon's lead this one could not read")
                 continue
             }
             let started = Date(timeIntervalSince1970: lead.startedAt.secondsSinceEpoch).ISO8601Format().prefix(19)
-            let touch = lead.lastTouch.flatMap(Self.describe) ?? "-"
-            let verdict = lead.isLead ? "yes" : (lead.junkReason.map { "junk: \($0)" } ?? lead.repeatOf.map { "repeat of \($0)" } ?? "no")
+            let touch = lead.lastTouch.map(Self.describe) ?? "-"
+            let verdict = lead.isLead ? "yes" : (lead.junkReason.map { "junk: \($0.rawValue)" } ?? lead.repeatOf.map { "repeat of \($0)" } ?? "no")
             lines.append([
-                String(started).padding(21), lead.callID.padding(23), lead.trackingNumber.padding(14),
-                (lead.caller ?? "-").padding(14), lead.matchKind.padding(11), String(format: "%.2f", lead.matchConfidence).padding(6),
-                (lead.sessionID ?? "-").padding(25), touch.padding(27), verdict,
+                String(started).padding(21), lead.callID.padding(23), lead.trackingNumber.e164.padding(14),
+                lead.callerText.padding(14), lead.match.kind.rawValue.padding(11), String(format: "%.2f", lead.match.confidence).padding(6),
+                (lead.match.sessionID ?? "-").padding(25), touch.padding(27), verdict,
             ].joined())
         }
         return lines
     }
 
-    /// `google / cpc / pumps` from a touch's JSON.
-    static func describe(_ touch: String) -> String? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(touch.utf8)) as? [String: Any] else { return nil }
-        let parts = ["source", "medium", "campaign"].compactMap { object[$0] as? String }
-        return parts.isEmpty ? object["channel"] as? String : parts.joined(separator: " / ")
+    /// `google / cpc / pumps`, or the channel when the touch has no UTM tags.
+    static func describe(_ touch: Touch) -> String {
+        let parts = [touch.source, touch.medium, touch.campaign].compactMap { $0 }
+        return parts.isEmpty ? touch.channel.rawValue : parts.joined(separator: " / ")
     }
 }
 

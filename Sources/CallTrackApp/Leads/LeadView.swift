@@ -1,6 +1,5 @@
 import CallTrackCore
 import HTTPAPI
-import PostgresSink
 import Store
 
 /// A lead as `GET /v1/admin/leads` and `calltrackd leads --json` show it, in the API's style: the columns of
@@ -23,11 +22,11 @@ struct LeadView: Encodable, Sendable {
         var yclid: String?
 
         init(_ touch: Touch) {
-            session_id = touch.session_id
-            at = APITime.format(Timestamp(microsecondsSinceEpoch: Int64((touch.at * 1_000_000).rounded())))
-            channel = touch.channel
+            session_id = touch.sessionID ?? ""
+            at = APITime.format(touch.at)
+            channel = touch.channel.rawValue
             (source, medium, campaign, content, term) = (touch.source, touch.medium, touch.campaign, touch.content, touch.term)
-            (referrer, landing_url, gclid, yclid) = (touch.referrer, touch.landing_url, touch.gclid, touch.yclid)
+            (referrer, landing_url, gclid, yclid) = (touch.referrer, touch.landingURL, touch.gclid, touch.yclid)
         }
     }
 
@@ -60,44 +59,44 @@ struct LeadView: Encodable, Sendable {
     var repeat_of: String?
     var updated_at: String
 
-    init(_ lead: LeadChange) {
+    init(_ lead: Lead) {
         call_id = lead.callID
         revision = lead.revision
         site_id = lead.siteID
-        tracking_number = lead.trackingNumber
-        caller = lead.caller
+        tracking_number = lead.trackingNumber.e164
+        caller = lead.callerText
         caller_name = lead.callerName
         started_at = APITime.format(lead.startedAt)
         answered_at = lead.answeredAt.map(APITime.format)
         ended_at = lead.endedAt.map(APITime.format)
-        disposition = lead.disposition
+        disposition = lead.disposition.rawValue
         answered_by = lead.answeredBy
         talk_seconds = lead.talkSeconds
         ring_seconds = lead.ringSeconds
-        match_kind = lead.matchKind
-        match_confidence = lead.matchConfidence
-        candidate_count = lead.candidateCount
-        match_explanation = Touch.decode(MatchExplanation.self, lead.matchExplanation)
+        match_kind = lead.match.kind.rawValue
+        match_confidence = lead.match.confidence
+        candidate_count = lead.match.candidateCount
+        match_explanation = MatchExplanation(lead.match)
         visitor_id = lead.visitorID
-        session_id = lead.sessionID
+        session_id = lead.match.sessionID
         user_agent = lead.userAgent
-        first_touch = lead.firstTouch.flatMap { Touch.decode(Touch.self, $0) }.map(Visit.init)
-        last_touch = lead.lastTouch.flatMap { Touch.decode(Touch.self, $0) }.map(Visit.init)
-        journey = (Touch.decode([Touch].self, lead.journey) ?? []).map(Visit.init)
+        first_touch = lead.firstTouch.map(Visit.init)
+        last_touch = lead.lastTouch.map(Visit.init)
+        journey = lead.journey.map(Visit.init)
         dealer_id = lead.dealerID
         is_lead = lead.isLead
-        junk_reason = lead.junkReason
+        junk_reason = lead.junkReason?.rawValue
         repeat_of = lead.repeatOf
         updated_at = APITime.format(lead.changedAt)
     }
 }
 
-/// The stored leads, newest call first, as the admin API lists them. A lead whose stored payload cannot be
-/// read is left out here; `calltrackd leads` names it.
+/// The stored leads, newest call first, as the admin API lists them. A lead an older daemon stored that this
+/// one cannot read is left out here; `calltrackd leads` names it.
 struct LedgerLeads: LeadSource {
     let ledger: LeadLedger
 
     func leads(limit: Int) async throws -> [LeadView] {
-        try await ledger.leads(limit: limit).compactMap { LeadPayload.decode($0.payload).map(LeadView.init) }
+        try await ledger.leads(limit: limit).compactMap { $0.lead.map(LeadView.init) }
     }
 }

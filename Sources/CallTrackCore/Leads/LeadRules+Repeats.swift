@@ -7,15 +7,15 @@ public struct LeadCall: Hashable, Sendable {
     /// The caller's number; nil when withheld or not a number.
     public var caller: PhoneNumber?
     public var siteID: String
-    public var dealerID: String?
+    public var dealerID: DealerID?
     /// Why the call is not a lead; nil while nothing says so (a call in progress is not junk until its end does).
-    public var junkReason: String?
+    public var junkReason: JunkReason?
     /// The lead this call repeats.
     public var repeatOf: String?
 
     public init(
-        id: String, startedAt: Timestamp, person: VisitorID?, caller: PhoneNumber?, siteID: String, dealerID: String?,
-        junkReason: String? = nil, repeatOf: String? = nil
+        id: String, startedAt: Timestamp, person: VisitorID?, caller: PhoneNumber?, siteID: String, dealerID: DealerID?,
+        junkReason: JunkReason? = nil, repeatOf: String? = nil
     ) {
         self.id = id
         self.startedAt = startedAt

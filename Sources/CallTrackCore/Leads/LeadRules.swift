@@ -54,15 +54,15 @@ public struct LeadRules: Sendable {
     /// Only an answered call can be short: a call still ringing has no talk yet, and a call nobody answered
     /// (no answer, busy, abandoned in a queue, failed, or an unknown outcome) from a real caller is a lead to
     /// call back, junk only by the block list.
-    public func junkReason(_ call: CallRecord) -> String? {
-        if let caller = call.caller, blockList.contains(caller) { return "blocked_caller" }
-        if call.caller == nil && anonymousIsJunk { return call.callerWithheld ? "anonymous" : "caller_not_a_number" }
-        if call.disposition == "answered", let talk = call.talkSeconds, talk < minTalkSeconds { return "short_talk" }
+    public func junkReason(_ call: CallRecord) -> JunkReason? {
+        if let caller = call.caller, blockList.contains(caller) { return .blockedCaller }
+        if call.caller == nil && anonymousIsJunk { return call.callerWithheld ? .anonymous : .callerNotANumber }
+        if call.disposition == "answered", let talk = call.talkSeconds, talk < minTalkSeconds { return .shortTalk }
         return nil
     }
 
     /// A call is a lead unless it is junk or repeats an open lead; either way it is kept.
-    public func isLead(junkReason: String?, repeatOf: String?) -> Bool {
+    public func isLead(junkReason: JunkReason?, repeatOf: String?) -> Bool {
         junkReason == nil && repeatOf == nil
     }
 }

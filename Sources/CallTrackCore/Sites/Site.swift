@@ -19,12 +19,14 @@ public struct Site: Hashable, Sendable, Codable, Identifiable {
     public var unsegmentedNumber: PhoneNumber?
     /// The dealer this site's leads go to, until dealer routing rules decide per call.
     public var dealer: String?
+    /// The source of an `unmatched` call to one of the site's own numbers, or to a pool that names none.
+    public var defaultSource: MarketingSource?
 
     public init(
         id: String, defaultNumber: PhoneNumber, pageNumbers: [PhoneNumber] = [], allowedOrigins: [String] = [],
         displayMask: DisplayMask = DisplayMask("+X XXX XXX-XX-XX"), selectors: [String] = [],
         respectDoNotTrack: Bool = false, pools: [Pool] = [], staticNumbers: [StaticNumber] = [],
-        unsegmentedNumber: PhoneNumber? = nil, dealer: String? = nil
+        unsegmentedNumber: PhoneNumber? = nil, dealer: String? = nil, defaultSource: MarketingSource? = nil
     ) {
         self.id = id
         self.defaultNumber = defaultNumber
@@ -37,6 +39,13 @@ public struct Site: Hashable, Sendable, Codable, Identifiable {
         self.staticNumbers = staticNumbers
         self.unsegmentedNumber = unsegmentedNumber
         self.dealer = dealer
+        self.defaultSource = defaultSource
+    }
+
+    /// The source of an `unmatched` call to `pool` (nil: one of the site's own numbers): the pool's default
+    /// source, else the site's, else `utm_source=<site>-phone`, so no lead reaches the CRM without a source.
+    public func unmatchedSource(pool: Pool?) -> MarketingSource {
+        pool?.defaultSource ?? defaultSource ?? MarketingSource(utmSource: "\(id)-phone", channel: .direct)
     }
 
     public func allows(origin: String) -> Bool {
@@ -49,11 +58,14 @@ public struct Pool: Hashable, Sendable, Codable, Identifiable {
     public var id: String
     public var numbers: [PhoneNumber]
     public var policy: PoolPolicy
+    /// The source of a call to one of these numbers that no visit explains (`unmatched`).
+    public var defaultSource: MarketingSource?
 
-    public init(id: String, numbers: [PhoneNumber], policy: PoolPolicy = PoolPolicy()) {
+    public init(id: String, numbers: [PhoneNumber], policy: PoolPolicy = PoolPolicy(), defaultSource: MarketingSource? = nil) {
         self.id = id
         self.numbers = numbers
         self.policy = policy
+        self.defaultSource = defaultSource
     }
 }
 

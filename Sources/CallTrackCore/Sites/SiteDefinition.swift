@@ -14,17 +14,21 @@ public struct SiteDefinition: Hashable, Sendable, Codable {
     public var staticNumbers: [StaticNumberDefinition]?
     public var unsegmentedNumber: String?
     public var dealer: String?
+    /// The source of an unmatched call to the site's own numbers, as a query: `utm_source=site-phone&utm_medium=call`.
+    public var defaultSource: String?
 
     /// The keys as the config file writes them, in an admin API body too.
     enum CodingKeys: String, CodingKey {
         case id, defaultNumber = "default_number", pageNumbers = "page_numbers", origins, mask, selectors,
              respectDnt = "respect_dnt", pools, staticNumbers = "static_numbers", unsegmentedNumber = "unsegmented_number", dealer
+        case defaultSource = "default_source"
     }
 
     public init(
         id: String, defaultNumber: String, pageNumbers: [String]? = nil, origins: [String]? = nil, mask: String? = nil,
         selectors: [String]? = nil, respectDnt: Bool? = nil, pools: [PoolDefinition]? = nil,
-        staticNumbers: [StaticNumberDefinition]? = nil, unsegmentedNumber: String? = nil, dealer: String? = nil
+        staticNumbers: [StaticNumberDefinition]? = nil, unsegmentedNumber: String? = nil, dealer: String? = nil,
+        defaultSource: String? = nil
     ) {
         self.id = id
         self.defaultNumber = defaultNumber
@@ -37,6 +41,7 @@ public struct SiteDefinition: Hashable, Sendable, Codable {
         self.staticNumbers = staticNumbers
         self.unsegmentedNumber = unsegmentedNumber
         self.dealer = dealer
+        self.defaultSource = defaultSource
     }
 
     /// `id` may be left out of a body whose URL names the site.
@@ -53,7 +58,8 @@ public struct SiteDefinition: Hashable, Sendable, Codable {
             pools: try c.decodeIfPresent([PoolDefinition].self, forKey: .pools),
             staticNumbers: try c.decodeIfPresent([StaticNumberDefinition].self, forKey: .staticNumbers),
             unsegmentedNumber: try c.decodeIfPresent(String.self, forKey: .unsegmentedNumber),
-            dealer: try c.decodeIfPresent(String.self, forKey: .dealer))
+            dealer: try c.decodeIfPresent(String.self, forKey: .dealer),
+            defaultSource: try c.decodeIfPresent(String.self, forKey: .defaultSource))
     }
 
     /// The definition of an existing site (what the admin API lists).
@@ -63,7 +69,7 @@ public struct SiteDefinition: Hashable, Sendable, Codable {
             origins: site.allowedOrigins, mask: site.displayMask.pattern, selectors: site.selectors,
             respectDnt: site.respectDoNotTrack, pools: site.pools.map(PoolDefinition.init),
             staticNumbers: site.staticNumbers.map(StaticNumberDefinition.init),
-            unsegmentedNumber: site.unsegmentedNumber?.e164, dealer: site.dealer)
+            unsegmentedNumber: site.unsegmentedNumber?.e164, dealer: site.dealer, defaultSource: site.defaultSource.map(DefaultSource.format))
     }
 
     /// Validates every field; `keyPrefix` is how the caller names this site in errors (`site.acme`).
@@ -99,7 +105,8 @@ public struct SiteDefinition: Hashable, Sendable, Codable {
             allowedOrigins: origins ?? [], displayMask: mask, selectors: selectors ?? [],
             respectDoNotTrack: respectDnt ?? false, pools: pools, staticNumbers: statics,
             unsegmentedNumber: try unsegmentedNumber.map { (raw) throws(DefinitionError) in try number(raw, "unsegmented_number") },
-            dealer: dealer)
+            dealer: dealer,
+            defaultSource: try defaultSource.map { (raw) throws(DefinitionError) in try DefaultSource.parse(raw, key: "\(keyPrefix).default_source") })
     }
 
     static func isValidID(_ id: String) -> Bool {
@@ -130,16 +137,19 @@ public struct PoolDefinition: Hashable, Sendable, Codable {
     public var leaseOn: String?
     /// With `lease_on: interaction`: seconds visible that count as an interaction.
     public var interactionSeconds: Int?
+    /// The source of an unmatched call to the pool, as a query: `utm_source=site-phone&utm_medium=call`.
+    public var defaultSource: String?
 
     /// The keys as the config file writes them, in an admin API body too.
     enum CodingKeys: String, CodingKey {
         case id, numbers, idleTtl = "idle_ttl", maxAge = "max_age", cooldown, onExhaustion = "on_exhaustion", segment,
-             leaseOn = "lease_on", interactionSeconds = "interaction_seconds"
+             leaseOn = "lease_on", interactionSeconds = "interaction_seconds", defaultSource = "default_source"
     }
 
     public init(
         id: String, numbers: [String], idleTtl: String? = nil, maxAge: String? = nil, cooldown: String? = nil,
-        onExhaustion: String? = nil, segment: String? = nil, leaseOn: String? = nil, interactionSeconds: Int? = nil
+        onExhaustion: String? = nil, segment: String? = nil, leaseOn: String? = nil, interactionSeconds: Int? = nil,
+        defaultSource: String? = nil
     ) {
         self.id = id
         self.numbers = numbers
@@ -150,6 +160,7 @@ public struct PoolDefinition: Hashable, Sendable, Codable {
         self.segment = segment
         self.leaseOn = leaseOn
         self.interactionSeconds = interactionSeconds
+        self.defaultSource = defaultSource
     }
 
     /// `id` may be left out of a body whose URL names the pool.
@@ -164,7 +175,8 @@ public struct PoolDefinition: Hashable, Sendable, Codable {
             onExhaustion: try c.decodeIfPresent(String.self, forKey: .onExhaustion),
             segment: try c.decodeIfPresent(String.self, forKey: .segment),
             leaseOn: try c.decodeIfPresent(String.self, forKey: .leaseOn),
-            interactionSeconds: try c.decodeIfPresent(Int.self, forKey: .interactionSeconds))
+            interactionSeconds: try c.decodeIfPresent(Int.self, forKey: .interactionSeconds),
+            defaultSource: try c.decodeIfPresent(String.self, forKey: .defaultSource))
     }
 
     public init(_ pool: Pool) {
@@ -180,7 +192,7 @@ public struct PoolDefinition: Hashable, Sendable, Codable {
             id: pool.id, numbers: pool.numbers.map(\.e164), idleTtl: DurationText.format(policy.idleTTL),
             maxAge: DurationText.format(policy.maxAge), cooldown: DurationText.format(policy.cooldown),
             onExhaustion: policy.onExhaustion.rawValue, segment: segment, leaseOn: policy.leaseOn.name,
-            interactionSeconds: interaction)
+            interactionSeconds: interaction, defaultSource: pool.defaultSource.map(DefaultSource.format))
     }
 
     public func resolve(country: Country, keyPrefix: String) throws(DefinitionError) -> Pool {
@@ -221,7 +233,8 @@ public struct PoolDefinition: Hashable, Sendable, Codable {
         case let other?:
             throw DefinitionError(key: "\(keyPrefix).lease_on", "'\(other)' is not a trigger: write load or interaction")
         }
-        return Pool(id: id, numbers: numbers, policy: policy)
+        return Pool(id: id, numbers: numbers, policy: policy,
+                    defaultSource: try defaultSource.map { (raw) throws(DefinitionError) in try DefaultSource.parse(raw, key: "\(keyPrefix).default_source") })
     }
 
     static func segment(_ raw: String, key: String) throws(DefinitionError) -> SegmentRule {
@@ -281,6 +294,44 @@ public struct StaticNumberDefinition: Hashable, Sendable, Codable {
         }
         let source = MarketingSource(utmSource: utmSource, utmMedium: utmMedium, utmCampaign: utmCampaign, channel: channelValue)
         return StaticNumber(number: number, source: source)
+    }
+}
+
+/// A number's own source as written: a query of UTM tags and an optional channel,
+/// `utm_source=site-phone&utm_medium=call&channel=direct` (the channel is `direct` unless given).
+public enum DefaultSource {
+    static let keys = ["utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", "channel"]
+
+    public static func parse(_ raw: String, key: String) throws(DefinitionError) -> MarketingSource {
+        var values: [String: String] = [:]
+        for pair in raw.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { part in
+                String(part.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+            }
+            guard parts.count == 2, !parts[1].isEmpty, keys.contains(parts[0]), values[parts[0]] == nil else {
+                throw DefinitionError(key: key, "'\(pair)' is not a source tag: write name=value pairs joined by &, names from \(keys.joined(separator: ", ")), each once, e.g. utm_source=site-phone&utm_medium=call")
+            }
+            values[parts[0]] = parts[1]
+        }
+        guard values["utm_source"] != nil else {
+            throw DefinitionError(key: key, "'\(raw)' has no utm_source: the CRM shows a call by its source, e.g. utm_source=site-phone")
+        }
+        var channel = Channel.direct
+        if let name = values["channel"] {
+            guard let parsed = Channel(rawValue: name) else {
+                throw DefinitionError(key: key, "'\(name)' is not a channel: write one of \(Channel.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            channel = parsed
+        }
+        return MarketingSource(utmSource: values["utm_source"], utmMedium: values["utm_medium"], utmCampaign: values["utm_campaign"],
+                               utmContent: values["utm_content"], utmTerm: values["utm_term"], channel: channel)
+    }
+
+    /// The query `parse` reads back as `source`.
+    public static func format(_ source: MarketingSource) -> String {
+        let tags: [(String, String?)] = [("utm_source", source.utmSource), ("utm_medium", source.utmMedium), ("utm_campaign", source.utmCampaign),
+                                         ("utm_content", source.utmContent), ("utm_term", source.utmTerm), ("channel", source.channel.rawValue)]
+        return tags.compactMap { name, value in value.map { "\(name)=\($0)" } }.joined(separator: "&")
     }
 }
 

@@ -1,22 +1,23 @@
 import CallTrackCore
-import Foundation
 import Logging
 import ServiceLifecycle
 import Store
 import Synchronization
 
-/// Every lead change is committed to the SQLite outbox first (`enqueue`), then delivered to
-/// PostgreSQL by `run()`, in outbox order, in multi-row batches when there is a backlog.
+/// Every lead change is committed to SQLite with an outbox entry that says which lead changed
+/// (`LeadLedger.record`), then delivered to PostgreSQL by `run()`, in outbox order, in multi-row
+/// batches when there is a backlog: the delivery reads each lead (or merge) as it stands when it
+/// delivers, so a lead changed twice while PostgreSQL was away travels once, as it stands now.
 ///
 /// ```
-/// enqueue ──> outbox (SQLite, durable) ──> run(): read batch ─> upsert + NOTIFY ─> mark delivered
-///                                                   │ PostgreSQL down/refusing: wait, retry (backoff)
-///                                                   └ a value refused: bisect, set the bad row aside
+/// lead + entry ──> SQLite (durable) ──> run(): read entries, their leads ─> upsert + NOTIFY ─> mark delivered
+///                                                        │ PostgreSQL down/refusing: wait, retry (backoff)
+///                                                        └ a value refused: bisect, set the bad row aside
 /// ```
 /// PostgreSQL down, slow or refusing never loses a lead and never blocks the daemon; a row
 /// PostgreSQL rejects is set aside with its error (the rest of its batch is delivered).
 public final class LeadDelivery: Service, Sendable {
-    public let outbox: Outbox
+    public let ledger: LeadLedger
     private let connection: PostgresConnection
     private let writer: LeadWriter
     private let mergeWriter: MergeWriter
@@ -34,11 +35,11 @@ public final class LeadDelivery: Service, Sendable {
     }
 
     public init(
-        outbox: Outbox, connection: PostgresConnection, schema: PostgresSchema,
+        ledger: LeadLedger, connection: PostgresConnection, schema: PostgresSchema,
         clock: (any WallClock)? = nil, configuration: LeadDeliveryConfiguration = LeadDeliveryConfiguration(),
         logger: Logger
     ) {
-        self.outbox = outbox
+        self.ledger = ledger
         self.connection = connection
         self.writer = LeadWriter(schema: schema)
         self.mergeWriter = MergeWriter(schema: schema)
@@ -47,24 +48,8 @@ public final class LeadDelivery: Service, Sendable {
         self.logger = logger
     }
 
-    /// Commits the changes to the outbox (durable when this returns); delivery follows.
-    @discardableResult
-    public func enqueue(_ changes: [LeadChange]) async throws(StoreUnavailable) -> [Int64] {
-        let encoder = LeadPayload.encoder()
-        var entries: [(key: String, payload: String)] = []
-        entries.reserveCapacity(changes.count)
-        for change in changes {
-            guard let json = try? encoder.encode(change) else { continue } // only non-finite doubles, handled by the strategy
-            entries.append((key: change.callID, payload: String(decoding: json, as: UTF8.self)))
-        }
-        return try await outbox.enqueue(entries, at: clock.now())
-    }
-
-    /// The newest version of the most recent leads, from the outbox (works with PostgreSQL down or not configured).
-    public func recentLeads(limit: Int = 100) async throws(StoreUnavailable) -> [LeadChange] {
-        let decoder = LeadPayload.decoder()
-        return try await outbox.latestPerKey(limit: limit).compactMap { LeadPayload.decode($0.payload, fallback: decoder) }
-    }
+    /// The outbox this delivery drains.
+    public var outbox: Outbox { ledger.outbox }
 
     public var progress: LeadDeliveryProgress { state.withLock { $0.progress } }
 
@@ -142,35 +127,38 @@ public final class LeadDelivery: Service, Sendable {
         await marking?.value // what PostgreSQL has is marked before the daemon stops
     }
 
-    /// An outbox entry decoded: a lead change, or a visitor merge (key `merge:…`); neither when unreadable.
+    /// An outbox entry with what it says changed: a lead (key: its call id) or a visitor merge (key `merge:…`);
+    /// neither when it is gone or unreadable (`problem` says why).
     private struct Item {
         var entry: OutboxEntry
-        var change: LeadChange?
+        var lead: Lead?
         var merge: VisitorMerge?
-
-        init(_ entry: OutboxEntry, leads: JSONDecoder, merges: JSONDecoder) {
-            self.entry = entry
-            if entry.key.hasPrefix(VisitorMerge.outboxKeyPrefix) {
-                merge = try? merges.decode(VisitorMerge.self, from: Data(entry.payload.utf8))
-            } else {
-                change = LeadPayload.decode(entry.payload, fallback: leads)
-            }
-        }
+        var problem: String?
     }
 
-    /// A batch read from the outbox, decoded, and (for the whole batch) turned into parameters.
+    /// A batch read from the outbox with its leads and merges, and (for the whole batch) turned into parameters.
     private struct Batch {
         var items: [Item]
         var rows: LeadRows
     }
 
-    /// The next batch, decoded and prepared; nil when the outbox could not be read (logged; retried after a pause).
+    /// The next batch, read and prepared; nil when the store could not be read (logged; retried after a pause).
     private func load(after cursor: Int64) async -> Batch? {
         do throws(StoreUnavailable) {
             let entries = try await outbox.pending(after: cursor, limit: configuration.batchSize)
-            let (leads, merges) = (LeadPayload.decoder(), JSONDecoder())
-            let items = entries.map { Item($0, leads: leads, merges: merges) }
-            return Batch(items: items, rows: LeadRows(items.compactMap(\.change)))
+            let prefix = VisitorMerge.outboxKeyPrefix
+            let mergeKeys = entries.filter { $0.key.hasPrefix(prefix) }.map { String($0.key.dropFirst(prefix.count)) }
+            let leads = try await ledger.leads(entries.filter { !$0.key.hasPrefix(prefix) }.map(\.key))
+            let merges = try await ledger.merges(of: mergeKeys)
+            let items = entries.map { entry in
+                if entry.key.hasPrefix(prefix) {
+                    let merge = merges[String(entry.key.dropFirst(prefix.count))]
+                    return Item(entry: entry, merge: merge, problem: merge == nil ? "no such visitor merge is recorded" : nil)
+                }
+                guard let stored = leads[entry.key] else { return Item(entry: entry, problem: "no lead of this call is stored") }
+                return Item(entry: entry, lead: stored.lead, problem: stored.lead == nil ? "the stored lead is not readable" : nil)
+            }
+            return Batch(items: items, rows: LeadRows(items.compactMap(\.lead)))
         } catch {
             logger.info("outbox read failed", metadata: ["error": "\(error)"])
             try? await Task.sleep(for: configuration.maxBackoff)
@@ -184,8 +172,8 @@ public final class LeadDelivery: Service, Sendable {
         var failures: [(id: Int64, error: String)] = []
         var good: [Item] = []
         for item in batch.items {
-            if item.change == nil && item.merge == nil {
-                failures.append((item.entry.id, "the outbox payload is not a lead change or visitor merge this daemon can read"))
+            if let problem = item.problem {
+                failures.append((item.entry.id, problem))
             } else {
                 good.append(item)
             }
@@ -197,7 +185,7 @@ public final class LeadDelivery: Service, Sendable {
     /// Upserts `items`; on a refused value, splits the batch in halves until the bad rows are alone.
     private func upsert(_ items: ArraySlice<Item>, prepared: LeadRows? = nil) async -> [(id: Int64, error: String)]? {
         guard !items.isEmpty else { return [] }
-        let rows = prepared ?? LeadRows(items.compactMap(\.change))
+        let rows = prepared ?? LeadRows(items.compactMap(\.lead))
         let merges = items.compactMap(\.merge)
         let (writer, mergeWriter) = (self.writer, self.mergeWriter)
         var backoff = configuration.initialBackoff

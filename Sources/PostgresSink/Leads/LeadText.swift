@@ -1,37 +1,3 @@
-/// Bad data never fails a batch: text is cut to a size a CRM can show, and JSON text loses the
-/// `\u0000` escapes PostgreSQL's `jsonb` refuses. (NUL bytes in plain text are dropped by
-/// `PostgresParameters`; invalid UTF-8 is repaired where bytes become text: `LeadText.repaired`.)
-extension LeadChange {
-    /// Bytes kept of each free-text field; longer values are cut at a character boundary.
-    public enum Limits {
-        public static let userAgent = 1024
-        public static let callerName = 256
-        public static let text = 512
-    }
-
-    public func sanitized() -> LeadChange {
-        var copy = self
-        func cut(_ text: inout String, _ limit: Int = Limits.text) {
-            if text.utf8.count > limit { text = LeadText.truncated(text, maxBytes: limit) }
-        }
-        func cut(_ text: inout String?, _ limit: Int = Limits.text) {
-            if let value = text, value.utf8.count > limit { text = LeadText.truncated(value, maxBytes: limit) }
-        }
-        cut(&copy.callerName, Limits.callerName)
-        cut(&copy.userAgent, Limits.userAgent)
-        cut(&copy.caller)
-        // Indexed or short by nature; the call id is the key and is never cut (one PostgreSQL refuses is set aside).
-        cut(&copy.siteID); cut(&copy.trackingNumber); cut(&copy.disposition); cut(&copy.matchKind)
-        cut(&copy.visitorID); cut(&copy.sessionID); cut(&copy.dealerID); cut(&copy.repeatOf)
-        cut(&copy.answeredBy); cut(&copy.junkReason)
-        copy.matchExplanation = LeadText.jsonWithoutNUL(matchExplanation)
-        copy.firstTouch = firstTouch.map(LeadText.jsonWithoutNUL)
-        copy.lastTouch = lastTouch.map(LeadText.jsonWithoutNUL)
-        copy.journey = LeadText.jsonWithoutNUL(journey)
-        return copy
-    }
-}
-
 /// Text repairs for values that come from the outside world (AMI caller names, user agents).
 public enum LeadText {
     /// Bytes as text: invalid UTF-8 becomes U+FFFD, NUL bytes are dropped.
