@@ -111,7 +111,7 @@ public actor LeadDesk {
     }
 
     /// Matches a call at its start and opens its lead (`Lead.open`) from what the store knows; nil for a number
-    /// no site tracks. A lead an older daemon stored in a format this one does not read is opened again the same way.
+    /// no site tracks. A stored lead whose row cannot be read (an older daemon's unreadable payload) is opened again.
     func open(_ call: CallRecord) async throws(StoreUnavailable) -> (Lead, matchedVisitor: VisitorID?)? {
         guard let number = call.trackingNumber, let owner = owner(of: number) else {
             untracked.increment()
