@@ -91,13 +91,19 @@ struct ResyncRulesTests {
                     ("Uniqueid", uniqueid), ("Linkedid", "1.1"), ("Seconds", "30")] + extra)
     }
 
-    @Test("a known call listed in another context (after a transfer) is still in progress")
-    func transferredCallSurvivesResync() {
+    /// An assembler that has seen one call start ringing on the trunk (Linkedid 1.1), and its events.
+    private func ringingCall() -> (CallAssembler, [CallEvent]) {
         var assembler = CallAssembler()
         var events: [CallEvent] = []
         assembler.process(AMIMessage([("Event", "Newchannel"), ("Channel", "PJSIP/trunk-1"), ("Context", "from-trunk"),
                                       ("Exten", "74950000001"), ("CallerIDNum", "+79161234567"), ("Uniqueid", "1.1"), ("Linkedid", "1.1")]),
                           arrivedAt: t0, into: &events)
+        return (assembler, events)
+    }
+
+    @Test("a known call listed in another context (after a transfer) is still in progress")
+    func transferredCallSurvivesResync() {
+        var (assembler, events) = ringingCall()
         assembler.beginResync()
         assembler.process(row("1.1", context: "internal"), arrivedAt: t0 + .seconds(30), into: &events)
         assembler.finishResync(at: t0 + .seconds(30), into: &events)
@@ -107,11 +113,7 @@ struct ResyncRulesTests {
 
     @Test("a ringing call that ended while we were away has an unknown outcome, not an ordinary no answer")
     func ringingCallClosedByResyncIsUnknown() {
-        var assembler = CallAssembler()
-        var events: [CallEvent] = []
-        assembler.process(AMIMessage([("Event", "Newchannel"), ("Channel", "PJSIP/trunk-1"), ("Context", "from-trunk"),
-                                      ("Exten", "74950000001"), ("CallerIDNum", "+79161234567"), ("Uniqueid", "1.1"), ("Linkedid", "1.1")]),
-                          arrivedAt: t0, into: &events)
+        var (assembler, events) = ringingCall()
         assembler.beginResync()
         assembler.finishResync(at: t0 + .seconds(30), into: &events)
         guard case .ended(let call) = events.last else { Issue.record("not closed: \(events)"); return }

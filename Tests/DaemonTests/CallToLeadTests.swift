@@ -39,9 +39,7 @@ struct CallToLeadTests {
     /// Phase one: the daemon without Asterisk leases the number to a visit that came from a Google ad.
     static func leaseNumber(_ config: AppConfig, clock: any WallClock = SystemClock()) async throws -> String {
         let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), clock: clock, logger: quietLogger)
-        let (ports, listening) = AsyncStream.makeStream(of: Int.self)
-        let running = Task { try await daemon.run(onListening: { listening.yield($0) }) }
-        let port = try await firstElement(ports, waitingFor: "the daemon's HTTP port")
+        let (port, running) = try await daemon.serving()
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/sessions")!)
         request.httpMethod = "POST"
         request.setValue("Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0", forHTTPHeaderField: "User-Agent")
@@ -269,9 +267,7 @@ struct CollisionLeadTests {
             pools: [Pool(id: "main", numbers: [try PhoneNumber.e164("+74950000006")], policy: PoolPolicy(onExhaustion: .share))])]
         // Phase one: two visits hold the one number (the pool shares when full).
         let leasing = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: CallToLeadTests.quietLogger)
-        let (ports, listening) = AsyncStream.makeStream(of: Int.self)
-        let running = Task { try await leasing.run(onListening: { listening.yield($0) }) }
-        let port = try await firstElement(ports, waitingFor: "the daemon's HTTP port")
+        let (port, running) = try await leasing.serving()
         #expect(try await VisitorMergeTests.allocate(port: port, session: "sess_first0001", visitor: "vis_first0001", campaign: "a") == "+74950000006")
         #expect(try await VisitorMergeTests.allocate(port: port, session: "sess_second001", visitor: "vis_second001", campaign: "b") == "+74950000006")
         running.cancel()

@@ -19,10 +19,8 @@ struct HostileClientTests {
         config.httpPort = 0
         config.httpIdleTimeout = .seconds(1)
         let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: CallToLeadTests.quietLogger)
-        let (ports, listening) = AsyncStream.makeStream(of: Int.self)
-        let running = Task { try await daemon.run(onListening: { listening.yield($0) }) }
+        let (port, running) = try await daemon.serving()
         defer { running.cancel() }
-        let port = try await firstElement(ports, waitingFor: "the daemon's HTTP port")
 
         let silent = try RawConnections(count: 2_000, port: port)
         let keepAlive = try RawConnections(count: 1, port: port, greeting: Array("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n".utf8))

@@ -22,9 +22,7 @@ struct ProxyClientTests {
         let numbers = try (0..<(visitors + 50)).map { try PhoneNumber.e164("+7495\(1_000_000 + $0)") }
         config.sites = [Site(id: "acme", defaultNumber: try PhoneNumber.e164("+74950000000"), pools: [Pool(id: "main", numbers: numbers)])]
         let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: CallToLeadTests.quietLogger)
-        let (ports, listening) = AsyncStream.makeStream(of: Int.self)
-        let running = Task { try await daemon.run(onListening: { listening.yield($0) }) }
-        let port = try await firstElement(ports, waitingFor: "the daemon's HTTP port")
+        let (port, running) = try await daemon.serving()
         return (daemon, port, running)
     }
 

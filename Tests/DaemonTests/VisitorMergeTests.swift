@@ -106,9 +106,7 @@ struct VisitorMergeTests {
             id: "acme", defaultNumber: try PhoneNumber.e164("+74950000000"),
             pools: [Pool(id: "main", numbers: [try PhoneNumber.e164("+74950000001"), try PhoneNumber.e164("+74950000002")])])]
         let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: CallToLeadTests.quietLogger)
-        let (ports, listening) = AsyncStream.makeStream(of: Int.self)
-        let running = Task { try await daemon.run(onListening: { listening.yield($0) }) }
-        let port = try await firstElement(ports, waitingFor: "the daemon's HTTP port")
+        let (port, running) = try await daemon.serving()
         return (daemon, port, running)
     }
 
