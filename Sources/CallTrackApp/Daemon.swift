@@ -92,7 +92,7 @@ public struct Daemon: Sendable {
         if let ami = config.ami {
             // The client stops before the ingest (services stop in reverse order), which then drains what came in.
             let client = AMIClientService(configuration: ami, clock: desk.clock, logger: logger)
-            services.append(CallIngest(events: client.callEvents, store: store, leads: leads, logger: logger, onStored: onCallStored))
+            services.append(CallIngest(events: client.callEvents, leads: leads, logger: logger, onStored: onCallStored))
             services.append(client)
         } else {
             logger.notice("no ami.host configured: leasing numbers only, no calls are followed")

@@ -193,7 +193,7 @@ struct AMIClientSocketTests {
         let (ended, events) = try await withClient(configuration(fake), clock: clock, waitingFor: "the call to end after a reconnect") { service in
             async let reconnected = Self.reconnect(service, clock)
             let calls = await Self.endedCalls(service, count: 1)
-            try await reconnected
+            _ = try await reconnected
             return calls
         }
         #expect(events.map { switch $0 { case .started: "started"; case .answered: "answered"; case .ended: "ended" } } == ["started", "answered", "ended"])
@@ -212,7 +212,7 @@ struct AMIClientSocketTests {
         let ended = try await withClient(configuration(fake), clock: clock, waitingFor: "the resync after a reconnect to close the call") { service in
             async let reconnected = Self.reconnect(service, clock)
             let calls = await Self.endedCalls(service, count: 1).ended
-            try await reconnected
+            _ = try await reconnected
             return calls
         }
         let call = try #require(ended.first)
