@@ -26,7 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
-        // Tests only, to read docs/openapi.yaml; already in the graph as swift-configuration's YAML reader.
+        // To read docs/openapi.yaml in tests and a config file's keys; already in the graph as swift-configuration's YAML reader.
         .package(url: "https://github.com/jpsim/Yams", "5.4.0"..<"7.0.0"),
     ],
     targets: [
@@ -125,6 +125,8 @@ let package = Package(
             dependencies: [
                 "CallTrackCore", "AMI", "AMIClient", "Store", "PostgresSink", "HTTPAPI",
                 .product(name: "Configuration", package: "swift-configuration"),
+                // To list the keys a config file sets, so a mistyped key is an error (UnknownKeys).
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -60,9 +60,29 @@ public struct ConfigProblem: Error, Sendable, CustomStringConvertible {
         self.message = message
     }
 
-    public var environmentVariable: String {
-        "CALLTRACKD_" + String(key.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
+    /// A problem with a `CALLTRACKD_*` variable that names no config key.
+    public init(environmentVariable name: String, _ message: String) {
+        self.key = name
+        self.message = message
+        self.isVariable = true
     }
 
-    public var description: String { "config key \(key) (env \(environmentVariable)): \(message)" }
+    private var isVariable = false
+    /// Further problems found in the same check, each shown on its own line.
+    private var others: [ConfigProblem] = []
+
+    public var environmentVariable: String { isVariable ? key : UnknownKeys.environmentName(of: key) }
+
+    func together(with others: some Sequence<ConfigProblem>) -> ConfigProblem {
+        var problem = self
+        problem.others = Array(others)
+        return problem
+    }
+
+    public var description: String {
+        ([self] + others).map { problem in
+            problem.isVariable ? "environment variable \(problem.key): \(problem.message)"
+                : "config key \(problem.key) (env \(problem.environmentVariable)): \(problem.message)"
+        }.joined(separator: "\n")
+    }
 }

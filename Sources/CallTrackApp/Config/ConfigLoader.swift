@@ -31,11 +31,15 @@ public enum ConfigLoader {
                 throw ConfigProblem(key: "--config", "cannot read \(file): \(error); check the path and the YAML syntax")
             }
         }
-        return try read(ConfigReader(providers: providers))
+        let keys = Keys(reader: ConfigReader(providers: providers))
+        let config = try read(keys)
+        let fileKeys = try file.map { path throws(ConfigProblem) in try ConfigFileKeys.dotted(inYAMLAt: path) } ?? []
+        let unknown = UnknownKeys(consulted: keys.consulted, skipped: keys.skipped).problems(fileKeys: fileKeys, environment: environment)
+        if let first = unknown.first { throw first.together(with: unknown.dropFirst()) }
+        return config
     }
 
-    static func read(_ reader: ConfigReader) throws(ConfigProblem) -> AppConfig {
-        let keys = Keys(reader: reader)
+    static func read(_ keys: Keys) throws(ConfigProblem) -> AppConfig {
         var config = AppConfig()
         config.httpHost = keys.string("http.host") ?? config.httpHost
         config.httpPort = try keys.int("http.port", in: 0...65535) ?? config.httpPort
@@ -113,6 +117,8 @@ public enum ConfigLoader {
                 throw ConfigProblem(key: error.description.contains("channel") ? "postgres.channel" : "postgres.schema", error.description)
             }
             config.postgres = postgres
+        } else {
+            keys.skip("postgres", advice: "the postgres section is read only when postgres.url is set: set postgres.url or remove this key")
         }
         return config
     }
@@ -138,7 +144,10 @@ public enum ConfigLoader {
 
     /// `ami.*`: present when `ami.host` is set.
     private static func ami(_ keys: Keys, country: Country) throws(ConfigProblem) -> AMIConfiguration? {
-        guard let host = keys.string("ami.host") else { return nil }
+        guard let host = keys.string("ami.host") else {
+            keys.skip("ami", advice: "the ami section is read only when ami.host is set: set ami.host (Asterisk's manager address) or remove this key")
+            return nil
+        }
         guard let username = keys.string("ami.username") else {
             throw ConfigProblem(key: "ami.username", "missing: the manager user from Asterisk's manager.conf (see asterisk/manager.conf.sample)")
         }
@@ -236,18 +245,32 @@ public enum ConfigLoader {
     }
 }
 
-/// Text lookups with conversions that report the key.
-struct Keys {
+/// Text lookups with conversions that report the key. Remembers every key it was asked for, so keys the
+/// loader never reads can be reported as mistakes (`UnknownKeys`).
+final class Keys {
     let reader: ConfigReader
+    /// Every dotted key looked up, whether or not it was set.
+    private(set) var consulted: Set<String> = []
+    /// Sections the loader read no further (`ami.*` without `ami.host`), with what to do about a key in them.
+    private(set) var skipped: [UnknownKeys.SkippedSection] = []
+
+    init(reader: ConfigReader) { self.reader = reader }
 
     func key(_ dotted: String) -> ConfigKey { ConfigKey(dotted.split(separator: ".").map(String.init)) }
 
+    /// Says that the keys under `prefix` were not read, and why; a key set there is reported with `advice`.
+    func skip(_ prefix: String, advice: String) {
+        skipped.append(UnknownKeys.SkippedSection(prefix: prefix, advice: advice))
+    }
+
     func string(_ dotted: String) -> String? {
-        reader.string(forKey: key(dotted)).flatMap { $0.isEmpty ? nil : $0 }
+        consulted.insert(dotted)
+        return reader.string(forKey: key(dotted)).flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// A YAML list, or a comma-separated string (how environment variables write lists).
     func list(_ dotted: String) -> [String]? {
+        consulted.insert(dotted)
         if let array = reader.stringArray(forKey: key(dotted)) { return array }
         return string(dotted).map { $0.split(separator: ",").map { String($0).trimmingSpaces } }
     }
