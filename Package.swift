@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         // To read docs/openapi.yaml in tests and a config file's keys; already in the graph as swift-configuration's YAML reader.
         .package(url: "https://github.com/jpsim/Yams", "5.4.0"..<"7.0.0"),
     ],
@@ -108,6 +109,8 @@ let package = Package(
             name: "HTTPAPI",
             dependencies: [
                 "CallTrackCore", "Store", "CZlib",
+                // SHA-256 of the admin API's tokens: only digests are kept.
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -138,7 +141,7 @@ let package = Package(
         .executableTarget(
             name: "calltrackd",
             dependencies: [
-                "CallTrackApp",
+                "CallTrackApp", "HTTPAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

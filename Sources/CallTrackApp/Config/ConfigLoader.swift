@@ -76,6 +76,7 @@ public enum ConfigLoader {
         if let token = config.api.adminToken, token.utf8.count < 16 {
             throw ConfigProblem(key: "admin.token", "too short to be safe: use at least 16 random characters (e.g. openssl rand -hex 24)")
         }
+        config.api.tokens = try tokens(keys)
         config.api.benchEcho = try keys.bool("bench.echo_route") ?? false
         config.api.pingIntervalSeconds = try keys.int("snippet.ping_interval_s", in: 5...3600) ?? config.api.pingIntervalSeconds
         config.api.hideTimeoutMilliseconds = try keys.int("snippet.hide_timeout_ms", in: 0...10_000) ?? config.api.hideTimeoutMilliseconds
@@ -121,6 +122,39 @@ public enum ConfigLoader {
             keys.skip("postgres", advice: "the postgres section is read only when postgres.url is set: set postgres.url or remove this key")
         }
         return config
+    }
+
+    /// `tokens` and `token.<name>.*`: admin API tokens, each with a scope, kept only as SHA-256 digests.
+    private static func tokens(_ keys: Keys) throws(ConfigProblem) -> [APIToken] {
+        var tokens: [APIToken] = []
+        for name in keys.list("tokens") ?? [] {
+            let p = "token.\(name)"
+            guard let scope = try keys.oneOf("\(p).scope", TokenScope.allCases.map(\.rawValue)).flatMap(TokenScope.init) else {
+                throw ConfigProblem(key: "\(p).scope", "missing: write admin (everything), read (calls, leads, pools, sites) or connector (identity links)")
+            }
+            let token: APIToken
+            switch (keys.string("\(p).sha256"), keys.string("\(p).secret")) {
+            case (let hex?, nil):
+                guard let digest = APIToken.digest(hex: hex) else {
+                    throw ConfigProblem(key: "\(p).sha256", "not a SHA-256 digest: write the 64 hex digits `calltrackd new-token` printed (or `printf %s TOKEN | sha256sum`)")
+                }
+                token = APIToken(name: name, scope: scope, sha256: digest)
+            case (nil, let secret?):
+                guard secret.utf8.count >= 16 else {
+                    throw ConfigProblem(key: "\(p).secret", "too short to be safe: use at least 16 random characters (`calltrackd new-token` makes one)")
+                }
+                token = APIToken(name: name, scope: scope, secret: secret)
+            case (nil, nil):
+                throw ConfigProblem(key: "\(p).sha256", "missing: write the token's SHA-256 (`calltrackd new-token --name \(name) --scope \(scope.rawValue)` prints it), or token.\(name).secret")
+            case (_?, _?):
+                throw ConfigProblem(key: "\(p).secret", "set token.\(name).sha256 or token.\(name).secret, not both")
+            }
+            if let twin = tokens.first(where: { $0.sha256 == token.sha256 }) {
+                throw ConfigProblem(key: "\(p)", "the same token as token.\(twin.name): give every token its own secret")
+            }
+            tokens.append(token)
+        }
+        return tokens
     }
 
     /// `leads.*`: what makes a call a new lead, a repeat, or junk.

@@ -14,7 +14,7 @@ struct AdminRoutes {
     let leads: (any LeadSource)?
 
     func register(on router: Router<APIContext>) {
-        let admin = router.group("/v1/admin").add(middleware: AdminAuth(token: settings.adminToken))
+        let admin = router.group("/v1/admin").add(middleware: AdminAuth(tokens: settings.acceptedTokens))
         admin.get("/sites") { _, _ in try jsonResponse(desk.book.allSites.map(SiteDefinition.init)) }
         admin.get("/sites/{site}") { _, context in
             try jsonResponse(SiteDefinition(try site(context.parameters.decoded("site"))))
