@@ -24,7 +24,7 @@ struct Calltrackd: AsyncParsableCommand {
             Every config key can be overridden by an environment variable: http.port -> CALLTRACKD_HTTP_PORT.
             """,
         version: CalltrackdVersion.current,
-        subcommands: [Serve.self, CheckConfig.self, Leads.self, PoolSize.self, NewToken.self, Version.self],
+        subcommands: [Serve.self, CheckConfig.self, Leads.self, PoolSize.self, NewToken.self, Backup.self, Restore.self, Version.self],
         defaultSubcommand: nil
     )
 }
@@ -57,8 +57,10 @@ struct Serve: AsyncParsableCommand {
             logger.warning("no site configured: the API answers 404 until you add one to the config file or through the admin API")
         }
         do {
+            let lock = try DataFolderLock(dataDirectory: config.dataDirectory)
             let daemon = try await Daemon.open(config: config, registry: registry, logger: logger)
             try await daemon.run()
+            withExtendedLifetime(lock) {}
         } catch {
             logger.critical("calltrackd cannot run", metadata: ["error": "\(error)"])
             throw ExitCode(1)
@@ -101,6 +103,42 @@ struct NewToken: ParsableCommand {
 
     func run() {
         print(TokenLines(name: name, scope: TokenScope(rawValue: scope)!).text)
+    }
+}
+
+struct Backup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Copy the state database into a new file, consistent as of the moment the copy starts; the daemon may keep running.",
+        discussion: "deploy/calltrackd-backup.timer runs it nightly. Put a backup back with `calltrackd restore`.")
+
+    @OptionGroup var options: ConfigOption
+    @Option(help: "The backup file to write (never overwritten).") var to: String
+
+    func run() async throws {
+        let config = try await options.load()
+        print("backing up \(config.databasePath) …")
+        do {
+            print(try BackupCommands.backup(config: config, to: to))
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+}
+
+struct Restore: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Put a backup back as the state database; the daemon must be stopped. The database it replaces is kept beside it.")
+
+    @OptionGroup var options: ConfigOption
+    @Option(help: "The backup file `calltrackd backup` wrote.") var from: String
+
+    func run() async throws {
+        let config = try await options.load()
+        do {
+            for line in try BackupCommands.restore(config: config, from: from) { print(line) }
+        } catch {
+            throw ValidationError("\(error)")
+        }
     }
 }
 
