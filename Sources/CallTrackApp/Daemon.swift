@@ -97,7 +97,16 @@ public struct Daemon: Sendable {
         } else {
             logger.notice("no ami.host configured: leasing numbers only, no calls are followed")
         }
-        services.append(application(onListening: onListening))
+        let systemd = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
+        services.append(application(onListening: { port in
+            // Ready once the store is open and the port listens (`Type=notify`).
+            systemd.send(["READY=1", "STATUS=serving on port \(port)"])
+            await onListening(port)
+        }))
+        if systemd.isActive {
+            // Last, so it is the first told to stop and says STOPPING=1 before the others wind down.
+            services.append(SystemdWatchdog(notifier: systemd, store: store, book: book, outbox: ledger.outbox, clock: desk.clock, logger: logger))
+        }
         let group = ServiceGroup(
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
