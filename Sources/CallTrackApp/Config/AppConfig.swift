@@ -4,6 +4,17 @@ import CallTrackCore
 import HTTPAPI
 import Store
 
+/// The PEM files of the certificate (with its chain) and its private key.
+public struct TLSFiles: Sendable, Hashable {
+    public var certificate: String
+    public var key: String
+
+    public init(certificate: String, key: String) {
+        self.certificate = certificate
+        self.key = key
+    }
+}
+
 /// Everything the daemon reads from its config file and `CALLTRACKD_…` environment overrides, validated.
 public struct AppConfig: Sendable {
     public var httpHost = "127.0.0.1"
@@ -13,6 +24,9 @@ public struct AppConfig: Sendable {
     public var httpIdleTimeout: Duration = .seconds(60)
     /// Open HTTP connections at most (`http.max_connections`); nil: what the descriptor limit allows.
     public var httpMaxConnections: Int?
+    /// HTTPS served directly (`http.tls.cert`, `http.tls.key`: PEM files, read again on SIGHUP); nil: plain HTTP,
+    /// as behind a proxy that terminates TLS.
+    public var httpTLS: TLSFiles?
     public var dataDirectory = "./data"
     public var storage = SQLiteStore.Options()
     public var logLevel = "info"

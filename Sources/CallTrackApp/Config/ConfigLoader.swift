@@ -51,6 +51,12 @@ public enum ConfigLoader {
             config.httpIdleTimeout = idle
         }
         config.httpMaxConnections = try keys.int("http.max_connections", in: 16...1_000_000)
+        switch (keys.string("http.tls.cert"), keys.string("http.tls.key")) {
+        case (nil, nil): break
+        case (let certificate?, let key?): config.httpTLS = TLSFiles(certificate: certificate, key: key)
+        case (nil, _?): throw ConfigProblem(key: "http.tls.cert", "missing: http.tls.key is set; write the path of the certificate's PEM file too")
+        case (_?, nil): throw ConfigProblem(key: "http.tls.key", "missing: http.tls.cert is set; write the path of the private key's PEM file too")
+        }
         if let proxies = keys.list("http.trusted_proxies") {
             var networks: [IPNetwork] = []
             for (index, raw) in proxies.enumerated() {
