@@ -147,7 +147,7 @@ let package = Package(
         .executableTarget(
             name: "calltrackd",
             dependencies: [
-                "CallTrackApp", "HTTPAPI",
+                "CallTrackApp", "CallTrackCore", "HTTPAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

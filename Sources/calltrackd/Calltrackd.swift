@@ -1,6 +1,7 @@
 import ArgumentParser
 import CallTrackApp
 import Foundation
+import CallTrackCore
 import HTTPAPI
 import NIOCore
 import NIOPosix
@@ -24,7 +25,7 @@ struct Calltrackd: AsyncParsableCommand {
             Every config key can be overridden by an environment variable: http.port -> CALLTRACKD_HTTP_PORT.
             """,
         version: CalltrackdVersion.current,
-        subcommands: [Serve.self, CheckConfig.self, Leads.self, PoolSize.self, NewToken.self, Backup.self, Restore.self, Version.self],
+        subcommands: [Serve.self, CheckConfig.self, Leads.self, PoolSize.self, Simulate.self, NewToken.self, Backup.self, Restore.self, Version.self],
         defaultSubcommand: nil
     )
 }
@@ -83,6 +84,55 @@ struct CheckConfig: AsyncParsableCommand {
             let pools = site.pools.map { "\($0.id) (\($0.numbers.count) numbers, \($0.policy.onExhaustion.rawValue) when full)" }
             print("  site \(site.id): default \(site.defaultNumber), pools: \(pools.isEmpty ? "none" : pools.joined(separator: ", ")), static numbers: \(site.staticNumbers.count)")
         }
+    }
+}
+
+struct Simulate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Drive the real allocator and matcher with synthetic traffic of known truth, for a range of pool sizes.",
+        discussion: """
+            Reports per pool size the calls credited to the wrong visit (or none), exhaustion at the busiest hour beside
+            Erlang B's prediction, collisions and late calls, and the smallest pool meeting --target-error.
+            """)
+
+    @Option(help: "Visits a day (bots included).") var visitsPerDay = 2_000.0
+    @Option(help: "Share of human visits that call.") var callShare = 0.03
+    @Option(help: "Median delay from the visit's start to the call, e.g. 4m.") var callDelay = "4m"
+    @Option(help: "Median visit length, e.g. 3m.") var sessionLength = "3m"
+    @Option(help: "Share of callers who call again 7-30 days later.") var repeatShare = 0.1
+    @Option(help: "Share of visits by bots.") var botShare = 0.05
+    @Option(help: "The pool's idle TTL and cooldown, e.g. 20m and 15m.") var idleTtl = "20m"
+    @Option var cooldown = "15m"
+    @Option(help: "What a full pool does: fallback (the default number) or share (a number two visits hold).") var onExhaustion = "fallback"
+    @Option(help: "Simulated days per pool size.") var days = 7
+    @Option(help: "Pool sizes to try, comma-separated (default: around Erlang B's 1% pool).") var sizes: String?
+    @Option(help: "Highest acceptable share of calls not credited to the visit that made them.") var targetError = 0.01
+    @Option(help: "Random seed: the same seed gives the same run.") var seed: UInt64 = 1
+    @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Print CSV (one row per pool size).") var csv = false
+
+    func duration(_ text: String, _ option: String) throws -> Duration {
+        guard let value = DurationText.parse(text), value > .zero else { throw ValidationError("--\(option) must be a duration such as 4m or 90s") }
+        return value
+    }
+
+    func run() throws {
+        let profile = TrafficProfile(
+            visitsPerDay: visitsPerDay, sessionMedian: try duration(sessionLength, "session-length"), callShare: callShare,
+            callDelayMedian: try duration(callDelay, "call-delay"), repeatShare: repeatShare, botShare: botShare)
+        guard let exhaustion = ExhaustionPolicy(rawValue: onExhaustion) else { throw ValidationError("--on-exhaustion must be fallback or share") }
+        let policy = PoolPolicy(idleTTL: try duration(idleTtl, "idle-ttl"), cooldown: try duration(cooldown, "cooldown"), onExhaustion: exhaustion)
+        let sizes = try sizes.map { list in
+            try list.split(separator: ",").map { item -> Int in
+                guard let size = Int(item.trimmingCharacters(in: .whitespaces)), size > 0 else { throw ValidationError("--sizes: '\(item)' is not a pool size") }
+                return size
+            }
+        }
+        var report = SimulationReport(simulator: PoolSimulator(profile: profile, policy: policy, days: days, seed: seed), targetError: targetError)
+        let bar = ProgressBar(enabled: isatty(STDERR_FILENO) == 1)
+        report.run(sizes: sizes) { bar.show($0) }
+        bar.finish()
+        print(json ? report.json : csv ? report.csv : report.text)
     }
 }
 
