@@ -1,0 +1,66 @@
+/// One pool's traffic in one minute (or, rolled up, one hour): what ops need to judge the pool's size and
+/// the attribution's accuracy. Counters add; `livePeak` takes the maximum.
+public struct PoolMinute: Sendable, Hashable, Codable {
+    public var poolID: String
+    /// The start of the bucket (a whole minute or hour, UTC).
+    public var start: Timestamp
+    /// The bucket's length: 60 s, or 3600 s once rolled up.
+    public var seconds: Int
+    /// Numbers in the pool (the last sample of the bucket).
+    public var size = 0
+    /// Live leases: the sum and count of samples (their mean), and the highest seen.
+    public var liveSum = 0
+    public var liveSamples = 0
+    public var livePeak = 0
+    /// New leases handed out (a touch is not one), of them shared, and visits that found the pool full.
+    public var allocations = 0
+    public var shared = 0
+    public var exhaustions = 0
+    /// Sessions started: the arrival rate.
+    public var sessions = 0
+    /// Leases that ended, and the seconds their numbers stayed out of the free list (lease and cooldown).
+    public var leasesEnded = 0
+    public var holdingSeconds = 0.0
+    /// Calls on this pool's numbers by how they matched.
+    public var calls: [MatchKind: Int] = [:]
+    /// Seconds between a lease's end and a `late` call on its number, one per late call (for the cooldown the
+    /// calls need); kept per bucket, few.
+    public var lateGaps: [Double] = []
+
+    public init(poolID: String, start: Timestamp, seconds: Int = 60) {
+        self.poolID = poolID
+        self.start = start
+        self.seconds = seconds
+    }
+
+    public var liveMean: Double { liveSamples == 0 ? 0 : Double(liveSum) / Double(liveSamples) }
+    public var callsOnPool: Int { calls.filter { $0.key != .static }.values.reduce(0, +) }
+
+    /// This bucket with `other` (same pool) added in: an hour from its minutes.
+    public mutating func add(_ other: PoolMinute) {
+        size = other.start >= start ? other.size : size
+        liveSum += other.liveSum
+        liveSamples += other.liveSamples
+        livePeak = max(livePeak, other.livePeak)
+        allocations += other.allocations
+        shared += other.shared
+        exhaustions += other.exhaustions
+        sessions += other.sessions
+        leasesEnded += other.leasesEnded
+        holdingSeconds += other.holdingSeconds
+        for (kind, count) in other.calls { calls[kind, default: 0] += count }
+        lateGaps += other.lateGaps
+    }
+
+    /// Minutes rolled up into hours (UTC), per pool, in time order.
+    public static func hours(_ minutes: [PoolMinute]) -> [PoolMinute] {
+        var hours: [String: [Int64: PoolMinute]] = [:]
+        for minute in minutes {
+            let hour = minute.start.microsecondsSinceEpoch - minute.start.microsecondsSinceEpoch % 3_600_000_000
+            var bucket = hours[minute.poolID]?[hour] ?? PoolMinute(poolID: minute.poolID, start: Timestamp(microsecondsSinceEpoch: hour), seconds: 3_600)
+            bucket.add(minute)
+            hours[minute.poolID, default: [:]][hour] = bucket
+        }
+        return hours.values.flatMap(\.values).sorted { ($0.start, $0.poolID) < ($1.start, $1.poolID) }
+    }
+}

@@ -1,0 +1,71 @@
+/// What a pool's buckets say over a period: how full it ran, how often it ran out, how often calls found two
+/// visits on one number, and the pool size and cooldown its traffic needs.
+public struct PoolStatsSummary: Sendable, Hashable, Codable {
+    public var poolID: String
+    public var size: Int
+    public var from: Timestamp
+    public var to: Timestamp
+    public var sessions: Int
+    public var allocations: Int
+    public var exhaustions: Int
+    public var callsOnPool: Int
+    /// Utilisation (live ÷ size) at the 50th, 95th and 99th percentile of the buckets' means, and the peak.
+    public var utilisation: [String: Double]
+    public var exhaustionRate: Double
+    public var collisionRate: Double
+    public var lateRate: Double
+    public var unmatchedRate: Double
+    /// The busiest hour: its start, arrivals, mean holding and offered load (erlangs).
+    public var busiestHour: Timestamp?
+    public var busiestHourArrivals: Double
+    public var meanHoldingSeconds: Double
+    public var offeredLoad: Double
+    /// Erlang B's smallest pool for < 1% and < 0.1% exhaustion at the busiest hour.
+    public var recommendedFor1Percent: Int
+    public var recommendedFor01Percent: Int
+    /// The cooldown that would have caught 99% of the late calls (nil without late calls).
+    public var cooldownNeededSeconds: Double?
+
+    /// Summarises `buckets` (one pool's, minutes or hours, any order).
+    public init(poolID: String, buckets: [PoolMinute], from: Timestamp, to: Timestamp) {
+        self.poolID = poolID
+        self.from = from
+        self.to = to
+        let ordered = buckets.sorted { $0.start < $1.start }
+        size = ordered.last?.size ?? 0
+        var total = PoolMinute(poolID: poolID, start: from)
+        for bucket in ordered { total.add(bucket) }
+        sessions = total.sessions
+        allocations = total.allocations
+        exhaustions = total.exhaustions
+        callsOnPool = total.callsOnPool
+        let shares = ordered.filter { $0.size > 0 && $0.liveSamples > 0 }.map { $0.liveMean / Double($0.size) }.sorted()
+        func percentile(_ p: Double) -> Double { shares.isEmpty ? 0 : shares[min(shares.count - 1, Int((Double(shares.count) * p).rounded(.up)) - 1)] }
+        let peak = ordered.filter { $0.size > 0 }.map { Double($0.livePeak) / Double($0.size) }.max() ?? 0
+        utilisation = ["p50": percentile(0.5), "p95": percentile(0.95), "p99": percentile(0.99), "peak": peak]
+        let asked = Double(max(total.allocations + total.exhaustions, 1))
+        exhaustionRate = Double(total.exhaustions) / asked
+        let calls = Double(max(callsOnPool, 1))
+        collisionRate = Double(total.calls[.shared] ?? 0) / calls
+        lateRate = Double(total.calls[.late] ?? 0) / calls
+        unmatchedRate = Double(total.calls[.unmatched] ?? 0) / calls
+        meanHoldingSeconds = total.leasesEnded == 0 ? 0 : total.holdingSeconds / Double(total.leasesEnded)
+        let hours = PoolMinute.hours(ordered)
+        let busiest = hours.max { $0.sessions < $1.sessions }
+        busiestHour = busiest?.start
+        busiestHourArrivals = Double(busiest?.sessions ?? 0)
+        offeredLoad = busiestHourArrivals * meanHoldingSeconds / 3_600
+        recommendedFor1Percent = ErlangB.servers(load: offeredLoad, target: 0.01)
+        recommendedFor01Percent = ErlangB.servers(load: offeredLoad, target: 0.001)
+        let gaps = total.lateGaps.sorted()
+        cooldownNeededSeconds = gaps.isEmpty ? nil : gaps[min(gaps.count - 1, Int((Double(gaps.count) * 0.99).rounded(.up)) - 1)]
+    }
+
+    /// The sentence a person reads first.
+    public var sentence: String {
+        let change = recommendedFor1Percent - size
+        let advice = change > 0 ? "add \(change)" : change < 0 ? "\(-change) could go" : "it has exactly that"
+        let days = max(1, Int(((to - from).secondsDouble / 86_400).rounded()))
+        return "Pool \(poolID) needs \(recommendedFor1Percent) numbers for < 1% exhaustion at the busiest hour of the last \(days) day\(days == 1 ? "" : "s") (has \(size)): \(advice)."
+    }
+}

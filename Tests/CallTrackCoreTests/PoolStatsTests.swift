@@ -1,0 +1,74 @@
+import CallTrackCore
+import Testing
+
+/// Per-pool buckets roll up and summarise into the figures ops act on.
+@Suite("Pool statistics")
+struct PoolStatsTests {
+    static let t0 = Timestamp(microsecondsSinceEpoch: 1_799_971_200_000_000)  // midnight UTC
+
+    static func minute(_ n: Int, sessions: Int, live: Int, size: Int = 10, exhaustions: Int = 0, calls: [MatchKind: Int] = [:],
+                       holding: Double = 2_100, lateGaps: [Double] = []) -> PoolMinute {
+        var m = PoolMinute(poolID: "paid-search", start: t0 + .seconds(Int64(n) * 60))
+        m.size = size
+        m.sessions = sessions
+        m.allocations = sessions - exhaustions
+        m.exhaustions = exhaustions
+        m.liveSum = live
+        m.liveSamples = 1
+        m.livePeak = live
+        m.leasesEnded = sessions
+        m.holdingSeconds = holding * Double(sessions)
+        m.calls = calls
+        m.lateGaps = lateGaps
+        return m
+    }
+
+    @Test("minutes roll up into hours: counters add, the peak is the highest, the size is the last")
+    func rollUp() {
+        let minutes = (0..<120).map { Self.minute($0, sessions: 2, live: $0 % 7, size: $0 < 90 ? 10 : 12) }
+        let hours = PoolMinute.hours(minutes)
+        #expect(hours.count == 2)
+        #expect(hours.map(\.sessions) == [120, 120])
+        #expect(hours.map(\.livePeak) == [6, 6])
+        #expect(hours.map(\.size) == [10, 12])
+        #expect(hours.map(\.seconds) == [3_600, 3_600])
+        #expect(hours[0].start == Self.t0 && hours[1].start == Self.t0 + .seconds(3_600))
+    }
+
+    @Test("the busiest hour's offered load gives Erlang B's pool; the sentence says what to add")
+    func recommendation() {
+        // A quiet hour, then 240 visits in an hour each holding a number 35 minutes: 140 erlangs.
+        let quiet = (0..<60).map { Self.minute($0, sessions: 1, live: 3) }
+        let busy = (60..<120).map { Self.minute($0, sessions: 4, live: 9, exhaustions: 1) }
+        let summary = PoolStatsSummary(poolID: "paid-search", buckets: quiet + busy, from: Self.t0, to: Self.t0 + .seconds(7 * 86_400))
+        #expect(summary.busiestHour == Self.t0 + .seconds(3_600))
+        #expect(summary.busiestHourArrivals == 240)
+        #expect(abs(summary.offeredLoad - 140) < 1e-9)
+        #expect(summary.recommendedFor1Percent == ErlangB.servers(load: 140, target: 0.01))
+        #expect(summary.recommendedFor01Percent > summary.recommendedFor1Percent)
+        #expect(summary.sentence == "Pool paid-search needs \(summary.recommendedFor1Percent) numbers for < 1% exhaustion at the busiest hour of the last 7 days (has 10): add \(summary.recommendedFor1Percent - 10).")
+        #expect(summary.exhaustionRate == 60.0 / 300.0)
+    }
+
+    @Test("collision, late and unmatched rates are shares of the calls on pool numbers; the cooldown needed covers 99% of late gaps")
+    func rates() {
+        let gaps = (1...100).map { Double($0) * 60 }  // late calls 1 to 100 minutes after their lease ended
+        let minutes = [Self.minute(0, sessions: 1, live: 1, calls: [.exact: 6, .shared: 2, .late: 1, .unmatched: 1, .static: 5], lateGaps: gaps)]
+        let summary = PoolStatsSummary(poolID: "p", buckets: minutes, from: Self.t0, to: Self.t0 + .seconds(86_400))
+        #expect(summary.callsOnPool == 10)
+        #expect(summary.collisionRate == 0.2)
+        #expect(summary.lateRate == 0.1)
+        #expect(summary.unmatchedRate == 0.1)
+        #expect(summary.cooldownNeededSeconds.map { Int($0) } == 99 * 60)
+    }
+
+    @Test("utilisation percentiles come from the buckets' mean live ÷ size")
+    func utilisation() {
+        let minutes = (0..<100).map { Self.minute($0, sessions: 1, live: $0 < 95 ? 5 : 10) }
+        let summary = PoolStatsSummary(poolID: "p", buckets: minutes, from: Self.t0, to: Self.t0 + .seconds(86_400))
+        #expect(summary.utilisation["p50"] == 0.5)
+        #expect(summary.utilisation["p95"] == 0.5)
+        #expect(summary.utilisation["p99"] == 1.0)
+        #expect(summary.utilisation["peak"] == 1.0)
+    }
+}
