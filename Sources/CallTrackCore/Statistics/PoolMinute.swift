@@ -18,9 +18,9 @@ public struct PoolMinute: Sendable, Hashable, Codable {
     public var exhaustions = 0
     /// Sessions started: the arrival rate.
     public var sessions = 0
-    /// Leases that ended, and the seconds their numbers stayed out of the free list (lease and cooldown).
-    public var leasesEnded = 0
-    public var holdingSeconds = 0.0
+    /// The pool's cooldown (its policy's, the last of the bucket): a number stays out of the free list for its
+    /// lease and then this long.
+    public var cooldownSeconds = 0.0
     /// Calls on this pool's numbers by how they matched.
     public var calls: [MatchKind: Int] = [:]
     /// Seconds between a lease's end and a `late` call on its number, one per late call (for the cooldown the
@@ -34,6 +34,9 @@ public struct PoolMinute: Sendable, Hashable, Codable {
     }
 
     public var liveMean: Double { liveSamples == 0 ? 0 : Double(liveSum) / Double(liveSamples) }
+    /// Lease-seconds held in the bucket (mean live × length): with the allocations, Little's law gives the
+    /// mean lease length without following each lease to its end.
+    public var leaseSeconds: Double { liveMean * Double(seconds) }
     public var callsOnPool: Int { calls.filter { $0.key != .static }.values.reduce(0, +) }
 
     /// This bucket with `other` (same pool) added in: an hour from its minutes.
@@ -46,8 +49,7 @@ public struct PoolMinute: Sendable, Hashable, Codable {
         shared += other.shared
         exhaustions += other.exhaustions
         sessions += other.sessions
-        leasesEnded += other.leasesEnded
-        holdingSeconds += other.holdingSeconds
+        cooldownSeconds = other.start >= start ? other.cooldownSeconds : cooldownSeconds
         for (kind, count) in other.calls { calls[kind, default: 0] += count }
         lateGaps += other.lateGaps
     }

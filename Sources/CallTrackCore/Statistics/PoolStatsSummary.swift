@@ -15,7 +15,8 @@ public struct PoolStatsSummary: Sendable, Hashable, Codable {
     public var collisionRate: Double
     public var lateRate: Double
     public var unmatchedRate: Double
-    /// The busiest hour: its start, arrivals, mean holding and offered load (erlangs).
+    /// The busiest hour: its start and arrivals; the mean time a number is held per lease (lease and cooldown,
+    /// over the whole period); the busiest hour's offered load (erlangs).
     public var busiestHour: Timestamp?
     public var busiestHourArrivals: Double
     public var meanHoldingSeconds: Double
@@ -49,7 +50,9 @@ public struct PoolStatsSummary: Sendable, Hashable, Codable {
         collisionRate = Double(total.calls[.shared] ?? 0) / calls
         lateRate = Double(total.calls[.late] ?? 0) / calls
         unmatchedRate = Double(total.calls[.unmatched] ?? 0) / calls
-        meanHoldingSeconds = total.leasesEnded == 0 ? 0 : total.holdingSeconds / Double(total.leasesEnded)
+        // Little's law: mean lease = lease-seconds held ÷ leases handed out; then the cooldown.
+        let leaseSeconds = ordered.reduce(0) { $0 + $1.leaseSeconds }
+        meanHoldingSeconds = total.allocations == 0 ? 0 : leaseSeconds / Double(total.allocations) + (ordered.last?.cooldownSeconds ?? 0)
         let hours = PoolMinute.hours(ordered)
         let busiest = hours.max { $0.sessions < $1.sessions }
         busiestHour = busiest?.start
