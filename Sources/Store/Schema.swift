@@ -389,6 +389,36 @@ enum Schema {
                 CREATE INDEX outbox_done ON outbox(topic, state, done_at) WHERE state <> 'pending';
                 """)
         }
+        migrator.registerMigration("v16-pool-statistics") { db in
+            // Per pool, per minute (seconds = 60) or, rolled up after a month, per hour (seconds = 3600): the
+            // traffic ops size the pool by (PoolMinute). Counters only add, so a bucket written twice (a retry,
+            // a restart within the minute) adds up instead of being lost.
+            try db.execute(sql: """
+                CREATE TABLE pool_statistics (
+                    pool_id TEXT NOT NULL,
+                    seconds INTEGER NOT NULL CHECK (seconds = 60 OR seconds = 3600),
+                    start INTEGER NOT NULL,              -- µs since epoch, a whole minute or hour
+                    size INTEGER NOT NULL CHECK (size >= 0),
+                    live_sum INTEGER NOT NULL CHECK (live_sum >= 0),
+                    live_samples INTEGER NOT NULL CHECK (live_samples >= 0),
+                    live_peak INTEGER NOT NULL CHECK (live_peak >= 0),
+                    allocations INTEGER NOT NULL CHECK (allocations >= 0),
+                    shared INTEGER NOT NULL CHECK (shared >= 0),
+                    exhaustions INTEGER NOT NULL CHECK (exhaustions >= 0),
+                    sessions INTEGER NOT NULL CHECK (sessions >= 0),
+                    cooldown_seconds REAL NOT NULL CHECK (cooldown_seconds >= 0),
+                    calls_exact INTEGER NOT NULL DEFAULT 0,
+                    calls_shared INTEGER NOT NULL DEFAULT 0,
+                    calls_late INTEGER NOT NULL DEFAULT 0,
+                    calls_repeat INTEGER NOT NULL DEFAULT 0,
+                    calls_static INTEGER NOT NULL DEFAULT 0,
+                    calls_unmatched INTEGER NOT NULL DEFAULT 0,
+                    late_gaps TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(late_gaps)),  -- seconds after the lease ended, per late call
+                    PRIMARY KEY (pool_id, seconds, start)
+                ) WITHOUT ROWID;
+                CREATE INDEX pool_statistics_by_time ON pool_statistics(seconds, start);
+                """)
+        }
         return migrator
     }
 }
