@@ -17,6 +17,8 @@ public struct Daemon: Sendable {
     public let desk: SessionDesk
     public let ledger: LeadLedger
     public let leads: LeadDesk
+    /// Each pool's history, minute by minute (then hour by hour).
+    public let statistics: PoolStatisticsStore
     /// The certificate HTTPS is served with, when `http.tls` is configured.
     public let certificates: TLSCertificates?
     let registry: PrometheusCollectorRegistry
@@ -49,18 +51,20 @@ public struct Daemon: Sendable {
         logger.info("state recovered", metadata: [
             "database": "\(config.databasePath)", "sites": "\(sites.count)", "live_leases": "\(restored)",
         ])
-        let desk = SessionDesk(book: book, store: store, clock: clock, metrics: APIMetrics(), identityLinks: config.api.identityLinks, logger: logger)
+        let desk = SessionDesk(book: book, store: store, clock: clock, metrics: APIMetrics(), statistics: PoolStatsRecorder(),
+                               identityLinks: config.api.identityLinks, logger: logger)
         let ledger = LeadLedger(store: store, outbox: Outbox(store: store, topic: Outbox.leadTopic))
         let leads = LeadDesk(book: book, store: store, ledger: ledger, settings: config.leads, clock: clock, logger: logger)
         await leads.catchUp()
-        return Daemon(config: config, store: store, book: book, desk: desk, ledger: ledger, leads: leads, certificates: certificates,
+        return Daemon(config: config, store: store, book: book, desk: desk, ledger: ledger, leads: leads,
+                      statistics: PoolStatisticsStore(store: store), certificates: certificates,
                       registry: registry, logger: logger)
     }
 
     /// The HTTP application; `onListening` gets the bound port (useful with `http.port: 0`).
     public func application(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = APIRouter.make(desk: desk, settings: config.api, country: config.country, registry: registry, ledger: ledger,
-                                    leads: LedgerLeads(ledger: ledger))
+                                    leads: LedgerLeads(ledger: ledger), statistics: statistics)
         let logger = self.logger
         let host = config.httpHost
         let idle = config.httpIdleTimeout
@@ -86,7 +90,9 @@ public struct Daemon: Sendable {
     ) async throws {
         var services: [any Service] = [
             StoreService(store: store),
-            LeaseSweeper(book: book, clock: desk.clock, interval: config.sweepInterval),
+            LeaseSweeper(book: book, clock: desk.clock, interval: config.sweepInterval, statistics: desk.statistics),
+            PoolStatsWriter(recorder: desk.statistics, store: statistics, clock: desk.clock, minutesKept: config.statsMinutesKept,
+                            hoursKept: config.statsHoursKept, logger: logger),
             RetentionSweeper(store: store, clock: desk.clock, retention: config.retention, logger: logger),
         ]
         if let postgres = config.postgres {

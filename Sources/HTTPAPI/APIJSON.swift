@@ -20,6 +20,18 @@ extension JSONEncoder {
 /// Times in API answers: ISO 8601 in UTC with its `Z` offset, whole seconds.
 public enum APITime {
     public static func format(_ t: Timestamp) -> String { t.iso8601 }
+
+    /// A time written as ISO 8601 with an offset (`2026-12-01T00:00:00Z`, `2026-12-01T03:00:00.5+03:00`); nil otherwise.
+    public static func parse(_ text: String) -> Timestamp? {
+        for options: ISO8601DateFormatter.Options in [[.withInternetDateTime], [.withInternetDateTime, .withFractionalSeconds]] {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = options
+            if let date = formatter.date(from: text) {
+                return Timestamp(microsecondsSinceEpoch: Int64((date.timeIntervalSince1970 * 1_000_000).rounded()))
+            }
+        }
+        return nil
+    }
 }
 
 /// Reads a request body up to `limit` bytes and decodes it as JSON, whatever the content type

@@ -7,7 +7,7 @@ import Store
 public enum APIRouter {
     public static func make(
         desk: SessionDesk, settings: APISettings, country: Country, registry: PrometheusCollectorRegistry,
-        ledger: LeadLedger? = nil, leads: (any LeadSource)? = nil
+        ledger: LeadLedger? = nil, leads: (any LeadSource)? = nil, statistics: PoolStatisticsStore? = nil
     ) -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         // First, so it wraps every route and the router's own not-found answer.
@@ -16,7 +16,7 @@ public enum APIRouter {
         sessions.register(on: router)
         SnippetRoute().register(on: router)
         OpsRoutes(desk: desk, registry: registry).register(on: router)
-        AdminRoutes(desk: desk, settings: settings, country: country, ledger: ledger, leads: leads).register(on: router)
+        AdminRoutes(desk: desk, settings: settings, country: country, ledger: ledger, leads: leads, statistics: statistics).register(on: router)
         if settings.benchEcho { EchoRoute(sessions: sessions).register(on: router) }
         return router
     }

@@ -39,6 +39,10 @@ public struct AppConfig: Sendable {
     public var sweepInterval: Duration = .seconds(5)
     /// Visits, leases and visitor identifiers (phones, analytics and click ids) last seen longer ago than this are forgotten (a B2B sale takes months: two years by default).
     public var retention: Duration = .seconds(730 * 86_400)
+    /// Pool statistics: minute buckets are kept this long, then rolled into hours (`stats.minutes_kept`), which
+    /// are kept this long (`stats.hours_kept`: dealer and pool reviews compare year over year).
+    public var statsMinutesKept: Duration = .seconds(30 * 86_400)
+    public var statsHoursKept: Duration = .seconds(400 * 86_400)
     public var sites: [Site] = []
     /// The Asterisk Manager Interface to follow; nil runs without Asterisk (leases only).
     public var ami: AMIConfiguration?

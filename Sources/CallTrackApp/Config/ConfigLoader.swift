@@ -111,6 +111,11 @@ public enum ConfigLoader {
             }
             config.retention = retention
         }
+        config.statsMinutesKept = try keys.duration("stats.minutes_kept") ?? config.statsMinutesKept
+        config.statsHoursKept = try keys.duration("stats.hours_kept") ?? config.statsHoursKept
+        guard config.statsMinutesKept >= .seconds(86_400), config.statsHoursKept >= config.statsMinutesKept else {
+            throw ConfigProblem(key: "stats.minutes_kept", "keep minutes at least 1d and hours at least as long as minutes: e.g. 30d and 400d")
+        }
         config.sites = try sites(keys, country: config.country)
         config.ami = try ami(keys, country: config.country)
         config.leads = try leads(keys, country: config.country)

@@ -9,15 +9,19 @@ public struct SessionDesk: Sendable {
     public let store: any StateStore
     public let clock: any WallClock
     public let metrics: APIMetrics
+    /// Each pool's traffic per minute, for pool statistics and sizing.
+    public let statistics: PoolStatsRecorder
     /// The identifiers of a visit that link visitors (`APISettings.identityLinks`).
     public let identityLinks: Set<VisitorIdentifier.Kind>
     let logger: Logger
 
     public init(
         book: LeaseBook, store: any StateStore, clock: any WallClock, metrics: APIMetrics,
+        statistics: PoolStatsRecorder = PoolStatsRecorder(),
         identityLinks: Set<VisitorIdentifier.Kind> = VisitorIdentifier.Kind.fromSessions, logger: Logger
     ) {
         self.book = book
+        self.statistics = statistics
         self.store = store
         self.clock = clock
         self.metrics = metrics
@@ -56,6 +60,7 @@ public struct SessionDesk: Sendable {
                 throw error
             }
             metrics.record(assignment)
+            statistics.note(assignment, at: now)
             log(assignment, visit)
             return assignment
         } catch {

@@ -1,0 +1,47 @@
+import CallTrackCore
+import Logging
+import ServiceLifecycle
+import Store
+
+/// Writes each finished minute of pool statistics to the store (a store that refuses gets them again with the
+/// next minute), rolls old minutes into hours once an hour, and writes what is left when the daemon stops.
+struct PoolStatsWriter: Service {
+    let recorder: PoolStatsRecorder
+    let store: PoolStatisticsStore
+    let clock: any WallClock
+    let minutesKept: Duration
+    let hoursKept: Duration
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var lastCompaction: Timestamp?
+            while !Task.isCancelled {
+                let now = clock.now()
+                await flush(at: now)
+                if lastCompaction.map({ now - $0 >= .seconds(3_600) }) ?? true {
+                    lastCompaction = now
+                    do {
+                        try await store.compact(now: now, minutesKept: minutesKept, hoursKept: hoursKept)
+                    } catch {
+                        logger.warning("pool statistics not compacted; next hour again", metadata: ["error": "\(error)"])
+                    }
+                }
+                try? await clock.sleep(for: .seconds(60 - Int64(now.microsecondsSinceEpoch / 1_000_000 % 60)) + .milliseconds(100))
+            }
+        }
+        // The minute in progress too: a stop loses none of its counts.
+        await flush(at: clock.now() + .seconds(60))
+    }
+
+    func flush(at now: Timestamp) async {
+        let finished = recorder.takeFinished(at: now)
+        guard !finished.isEmpty else { return }
+        do {
+            try await store.add(finished)
+        } catch {
+            recorder.putBack(finished)
+            logger.warning("pool statistics not stored; kept for the next minute", metadata: ["error": "\(error.description)"])
+        }
+    }
+}
