@@ -25,7 +25,7 @@ struct Calltrackd: AsyncParsableCommand {
             Every config key can be overridden by an environment variable: http.port -> CALLTRACKD_HTTP_PORT.
             """,
         version: CalltrackdVersion.current,
-        subcommands: [Serve.self, CheckConfig.self, Leads.self, PoolSize.self, Simulate.self, NewToken.self, Backup.self, Restore.self, Version.self],
+        subcommands: [Serve.self, CheckConfig.self, Leads.self, Stats.self, PoolSize.self, Simulate.self, NewToken.self, Backup.self, Restore.self, Version.self],
         defaultSubcommand: nil
     )
 }
@@ -84,6 +84,20 @@ struct CheckConfig: AsyncParsableCommand {
             let pools = site.pools.map { "\($0.id) (\($0.numbers.count) numbers, \($0.policy.onExhaustion.rawValue) when full)" }
             print("  site \(site.id): default \(site.defaultNumber), pools: \(pools.isEmpty ? "none" : pools.joined(separator: ", ")), static numbers: \(site.staticNumbers.count)")
         }
+    }
+}
+
+struct Stats: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Per pool: the numbers its busiest hour needs (Erlang B), how full it ran, collisions, late calls; from the daemon's stored statistics.")
+
+    @OptionGroup var options: ConfigOption
+    @Option(help: "Days back from now.") var days = 7
+    @Flag(help: "One JSON summary a line.") var json = false
+
+    func run() async throws {
+        let config = try await options.load()
+        for line in try await StatsListing.lines(config: config, days: days, now: SystemClock().now(), json: json) { print(line) }
     }
 }
 
