@@ -17,6 +17,7 @@ public enum APIRouter {
         SnippetRoute().register(on: router)
         OpsRoutes(desk: desk, registry: registry).register(on: router)
         AdminRoutes(desk: desk, settings: settings, country: country, ledger: ledger, leads: leads, statistics: statistics).register(on: router)
+        if let statistics { StatsPage(desk: desk, statistics: statistics, tokens: settings.acceptedTokens).register(on: router) }
         if settings.benchEcho { EchoRoute(sessions: sessions).register(on: router) }
         return router
     }

@@ -29,6 +29,8 @@ struct SnippetLab: Sendable {
     /// The site `acme` swaps +7 495 000-00-00 for numbers of a 40-number pool; `lazy` leases only after
     /// interaction (or 10 min visible); `dwell` after 2 s visible; `brief` leases expire after 2 s idle,
     /// before the snippet's 5 s ping.
+    static let adminToken = "lab-admin-token-0123456789"
+
     static func config(pagesOrigin: String, dataDir: String) -> String {
         let acme = (1...40).map { "\"+749500001\(String(format: "%02d", $0))\"" }.joined(separator: ", ")
         return """
@@ -41,6 +43,7 @@ struct SnippetLab: Sendable {
               per_visitor: { burst: 10000, per_minute: 10000 }
             snippet: { ping_interval_s: 5, hide_timeout_ms: 1500 }
             leases: { sweep_interval: 1s }
+            admin: { token: "\(adminToken)" }
             sites: [acme, lazy, brief, dwell]
             site:
               acme:
@@ -89,9 +92,14 @@ struct SnippetLab: Sendable {
     }
 
     /// Starts the static server, the daemon and chromedriver; stops all three when `body` returns or throws.
-    static func with<T: Sendable>(_ body: @Sendable (SnippetLab) async throws -> T) async throws -> T {
+    /// `prepare` runs on the data folder before the daemon starts (state to show, e.g. statistics).
+    static func with<T: Sendable>(
+        prepare: @Sendable (String) async throws -> Void = { _ in }, _ body: @Sendable (SnippetLab) async throws -> T
+    ) async throws -> T {
         let dir = TemporaryDirectory("snippet")
         defer { dir.remove() }
+        try FileManager.default.createDirectory(atPath: dir.file("data"), withIntermediateDirectories: true)
+        try await prepare(dir.file("data"))
         let (pagesPort, server) = try await StaticPages.start(root: pagesDirectory)
         defer { server.cancel() }
         let pagesOrigin = "http://127.0.0.1:\(pagesPort)"
