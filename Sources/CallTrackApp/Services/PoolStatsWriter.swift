@@ -1,5 +1,6 @@
 import CallTrackCore
 import Logging
+import Metrics
 import ServiceLifecycle
 import Store
 
@@ -34,9 +35,21 @@ struct PoolStatsWriter: Service {
         await flush(at: clock.now() + .seconds(60))
     }
 
+    /// Prometheus counters per pool, a minute at a time (the allocation path only touches the recorder).
+    static func count(_ bucket: PoolMinute) {
+        let pool = [("pool", bucket.poolID)]
+        Counter(label: "calltrackd_pool_sessions_total", dimensions: pool).increment(by: bucket.sessions)
+        Counter(label: "calltrackd_pool_exhaustions_total", dimensions: pool).increment(by: bucket.exhaustions)
+        Counter(label: "calltrackd_pool_shared_leases_total", dimensions: pool).increment(by: bucket.shared)
+        for (kind, calls) in bucket.calls {
+            Counter(label: "calltrackd_pool_calls_total", dimensions: pool + [("match", kind.rawValue)]).increment(by: calls)
+        }
+    }
+
     func flush(at now: Timestamp) async {
         let finished = recorder.takeFinished(at: now)
         guard !finished.isEmpty else { return }
+        for bucket in finished { Self.count(bucket) }
         do {
             try await store.add(finished)
         } catch {
