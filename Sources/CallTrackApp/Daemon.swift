@@ -1,5 +1,6 @@
 import AMIClient
 import CallTrackCore
+import Destinations
 import Foundation
 import HTTPAPI
 import Hummingbird
@@ -92,9 +93,13 @@ public struct Daemon: Sendable {
         if let postgres = config.postgres {
             let schema = try PostgresSchema(name: postgres.schema, channel: postgres.channel)
             let connection = PostgresConnection(postgres.conninfo, setup: ["SET statement_timeout = '30s'"], logger: logger)
-            services.append(LeadDelivery(ledger: ledger, connection: connection, schema: schema, clock: desk.clock, logger: logger))
+            let destination = PostgresLeadDestination(connection: connection, schema: schema, logger: logger)
+            let delivery = DestinationDelivery(destination: destination, ledger: ledger, clock: desk.clock, logger: logger)
+            // Before calls come in: a destination seen for the first time receives the changes from here on.
+            try await delivery.register()
+            services.append(delivery)
         } else {
-            logger.notice("no postgres.url configured: leads stay in SQLite (calltrackd leads, GET /v1/admin/leads) and wait in the outbox")
+            logger.notice("no postgres.url configured: leads stay in SQLite (calltrackd leads, GET /v1/admin/leads)")
         }
         services.append(HangupReloader(certificates: certificates, logger: logger))
         if let ami = config.ami {
