@@ -82,6 +82,9 @@ struct DestinationsTests {
             // Per destination metrics: the live one drained and up, the dead one deep, down and retrying.
             await metrics.waitFor("calltrackd_outbox_depth", [("topic", "lead"), ("destination", "archive")], Double(lastID))
             await metrics.waitFor("calltrackd_outbox_depth", [("topic", "lead"), ("destination", "crm")], 0)
+            #expect((metrics.value("calltrackd_outbox_oldest_age_seconds", [("topic", "lead"), ("destination", "archive")]) ?? 0) > 86_400,
+                    "the oldest entry waiting for it was enqueued at t0, long ago")
+            #expect(metrics.value("calltrackd_outbox_oldest_age_seconds", [("topic", "lead"), ("destination", "crm")]) == 0)
             #expect(metrics.value("calltrackd_leads_delivered_total", [("destination", "crm")]) == Double(lastID))
             #expect(metrics.value("calltrackd_leads_delivered_total", [("destination", "archive")]) ?? 0 == 0)
             #expect(metrics.value("calltrackd_destination_up", [("destination", "crm")]) == 1)
