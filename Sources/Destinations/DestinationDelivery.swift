@@ -93,7 +93,7 @@ public final class DestinationDelivery<Destination: LeadDestination>: Service, S
                 finish(through: cursor)
                 return cursor
             } catch {
-                logger.warning("lead delivery cannot read its cursor; retrying", metadata: ["error": "\(error)", "retry.in": "\(backoff)"])
+                logger.info("lead delivery cannot read its cursor; retrying", metadata: ["error": "\(error)", "retry.in": "\(backoff)"])
                 do { try await Task.sleep(for: backoff) } catch { return nil }
                 backoff = min(backoff * 2, configuration.maxBackoff)
             }
@@ -226,7 +226,7 @@ public final class DestinationDelivery<Destination: LeadDestination>: Service, S
         }
         if changed {
             metrics.up.record(0)
-            logger.info("lead delivery to \(name) paused; leads wait in the outbox", metadata: [
+            logger.info("lead delivery paused; leads wait in the outbox", metadata: [
                 "error": "\(failure)", "destination.error.kind": "\(failure.kind)", "retry.in": "\(backoff)",
             ])
         } else {
@@ -245,13 +245,13 @@ public final class DestinationDelivery<Destination: LeadDestination>: Service, S
         guard was != .delivering else { return }
         metrics.up.record(1)
         if case .waiting = was {
-            logger.info("lead delivery to \(name) resumed")
+            logger.info("lead delivery resumed")
         }
     }
 
     private func record(_ batch: Loaded, failures: [(id: Int64, error: String)], through last: Int64) async {
         for failure in failures {
-            logger.info("lead set aside: \(name) refused it", metadata: ["outbox.id": "\(failure.id)", "error": "\(failure.error)"])
+            logger.info("lead set aside: the destination refused it", metadata: ["outbox.id": "\(failure.id)", "error": "\(failure.error)"])
         }
         do throws(StoreUnavailable) {
             try await outbox.advance(name, through: last, setAside: failures, at: clock.now())

@@ -75,7 +75,7 @@ struct DestinationsTests {
             #expect(try await first.stats().pending == 0)
             // The dead one is paused, and every entry still waits for it.
             #expect(await dead.log.waitFor("paused"))
-            #expect(dead.log.lines.contains { $0.contains("archive") && $0.contains("paused") })
+            #expect(dead.log.lines.contains { $0.contains("paused") && $0.contains("destination=archive") }, "the line names the destination")
             let waiting = try await dead.stats()
             #expect(waiting.pending == Int(lastID) && waiting.oldestPendingAt == t0)
             #expect(dead.delivery.progress.doneThrough == 0 && dead.delivery.progress.delivered == 0)
