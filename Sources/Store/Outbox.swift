@@ -178,6 +178,16 @@ public final class Outbox: Sendable {
         }
     }
 
+    /// The most entries any destination of this topic has still to deliver (the slowest one's backlog); 0 with none.
+    public func depth() async throws(StoreUnavailable) -> Int {
+        let topic = self.topic
+        return try await read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM outbox WHERE id > (SELECT min(delivered_through) FROM outbox_cursor WHERE topic = ?) AND topic = ?
+                """, arguments: [topic, topic]) ?? 0
+        }
+    }
+
     /// The newest entry of each key, newest first, whether delivered anywhere or not.
     public func latestPerKey(limit: Int = 100) async throws(StoreUnavailable) -> [OutboxEntry] {
         let topic = self.topic

@@ -63,6 +63,7 @@ struct TempStore {
         for name in ["fast", "slow"] { _ = try await outbox.register(name, from: .newest, at: now) }
         let ids = try await outbox.enqueue((1...4).map { (key: "call-\($0)", revision: 1) }, at: now)
         try await outbox.advance("fast", through: ids[2], setAside: [(ids[1], "bad value")], at: now + .seconds(1))
+        #expect(try await outbox.depth() == 4, "the slowest destination's backlog")
         let fast = try await outbox.stats(for: "fast")
         #expect(fast.pending == 1 && fast.failed == 1 && fast.oldestPendingAt == now)
         let slow = try await outbox.stats(for: "slow")
@@ -82,6 +83,7 @@ struct TempStore {
         defer { temp.remove() }
         let outbox = Outbox(store: try temp.open(), topic: "lead")
         #expect(try await outbox.prune(before: now + .seconds(10)) == 0, "no destination registered: nothing is known delivered")
+        #expect(try await outbox.depth() == 0, "and nothing waits for anyone")
         for name in ["fast", "slow"] { _ = try await outbox.register(name, from: .newest, at: now) }
         let ids = try await outbox.enqueue((1...6).map { (key: "call-\($0)", revision: 1) }, at: now)
         try await outbox.advance("fast", through: ids[5], setAside: [(ids[0], "bad value")], at: now)
