@@ -82,6 +82,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Lead destinations and the delivery loop that feeds each from the outbox at its own pace. No PostgreSQL.
+        .target(
+            name: "Destinations",
+            dependencies: [
+                "CallTrackCore", "Store",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // The system libpq, for the PostgreSQL lead sink.
         .systemLibrary(
             name: "CLibPQ",
@@ -94,11 +105,11 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        // Lead delivery to PostgreSQL through libpq: schema, upsert, NOTIFY, outbox drain.
+        // PostgreSQL through libpq: schema, upsert, NOTIFY; the PostgreSQL lead destination.
         .target(
             name: "PostgresSink",
             dependencies: [
-                "CallTrackCore", "CLibPQ", "Store",
+                "CallTrackCore", "CLibPQ", "Store", "Destinations",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -130,7 +141,7 @@ let package = Package(
         .target(
             name: "CallTrackApp",
             dependencies: [
-                "CallTrackCore", "AMI", "AMIClient", "Store", "PostgresSink", "HTTPAPI",
+                "CallTrackCore", "AMI", "AMIClient", "Store", "Destinations", "PostgresSink", "HTTPAPI",
                 .product(name: "Configuration", package: "swift-configuration"),
                 // To list the keys a config file sets, so a mistyped key is an error (UnknownKeys).
                 .product(name: "Yams", package: "Yams"),
@@ -158,7 +169,7 @@ let package = Package(
         .executableTarget(
             name: "Benchmarks",
             dependencies: [
-                "CallTrackCore", "AMI", "Store", "PostgresSink", "CallTrackApp", "TestSupport",
+                "CallTrackCore", "AMI", "Store", "Destinations", "PostgresSink", "CallTrackApp", "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -185,7 +196,7 @@ let package = Package(
         .testTarget(
             name: "StoreTests",
             dependencies: ["Store", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
-        .testTarget(name: "PostgresSinkTests", dependencies: ["PostgresSink", "Store", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "PostgresSinkTests", dependencies: ["PostgresSink", "Destinations", "Store", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
@@ -198,7 +209,7 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "CallTrackApp", "CallTrackCore", "AMI", "AMIClient", "Store", "PostgresSink", "TestSupport",
+                "CallTrackApp", "CallTrackCore", "AMI", "AMIClient", "Store", "Destinations", "PostgresSink", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 // The snippet's browser tests: a static page server and a loopback HTTP client for chromedriver.

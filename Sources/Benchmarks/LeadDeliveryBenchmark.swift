@@ -1,5 +1,6 @@
 import ArgumentParser
 import CallTrackCore
+import Destinations
 import Foundation
 import Logging
 import PostgresSink
@@ -18,7 +19,7 @@ struct LeadDeliveryBenchmark: AsyncParsableCommand {
     var leads = 100_000
 
     @Option(help: "Rows per drain statement (the plain baseline always uses 100).")
-    var batch = LeadDeliveryConfiguration().batchSize
+    var batch = DeliveryConfiguration().batchSize
 
     @Option(help: "libpq connection string of a server to use; default: a throwaway durable cluster (fsync on).")
     var conninfo: String?
@@ -63,9 +64,10 @@ struct LeadDeliveryBenchmark: AsyncParsableCommand {
         try await connection.execute("DROP SCHEMA IF EXISTS bench_outbox CASCADE")
         try await connection.withSession { session throws(PostgresError) in try schema.migrate(session) }
         let ledger = LeadLedger(store: store, outbox: Outbox(store: store, topic: Outbox.leadTopic))
-        let delivery = LeadDelivery(
-            ledger: ledger, connection: connection, schema: schema,
-            configuration: LeadDeliveryConfiguration(batchSize: batch), logger: logger)
+        // A destination seen for the first time, asked to start from the beginning: the leads wait already.
+        let delivery = DestinationDelivery(
+            destination: PostgresLeadDestination(connection: connection, schema: schema, logger: logger), ledger: ledger,
+            configuration: DeliveryConfiguration(batchSize: batch, start: .beginning), logger: logger)
         var lastID: Int64 = 0
         for start in stride(from: 0, to: changes.count, by: 1000) {
             lastID = try await ledger.store(Array(changes[start..<min(start + 1000, changes.count)]), at: SystemClock().now()).last ?? lastID

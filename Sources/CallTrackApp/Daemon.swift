@@ -1,5 +1,6 @@
 import AMIClient
 import CallTrackCore
+import Destinations
 import Foundation
 import HTTPAPI
 import Hummingbird
@@ -95,12 +96,26 @@ public struct Daemon: Sendable {
                             hoursKept: config.statsHoursKept, logger: logger),
             RetentionSweeper(store: store, clock: desk.clock, retention: config.retention, logger: logger),
         ]
+        var destinations: Set<String> = []
         if let postgres = config.postgres {
             let schema = try PostgresSchema(name: postgres.schema, channel: postgres.channel)
             let connection = PostgresConnection(postgres.conninfo, setup: ["SET statement_timeout = '30s'"], logger: logger)
-            services.append(LeadDelivery(ledger: ledger, connection: connection, schema: schema, clock: desk.clock, logger: logger))
+            let destination = PostgresLeadDestination(connection: connection, schema: schema, logger: logger)
+            let delivery = DestinationDelivery(destination: destination, ledger: ledger, clock: desk.clock, logger: logger)
+            // Before calls come in: a destination seen for the first time receives the changes from here on.
+            try await delivery.register()
+            services.append(delivery)
+            destinations.insert(destination.name)
         } else {
-            logger.notice("no postgres.url configured: leads stay in SQLite (calltrackd leads, GET /v1/admin/leads) and wait in the outbox")
+            logger.notice("no postgres.url configured: leads stay in SQLite (calltrackd leads, GET /v1/admin/leads)")
+        }
+        // A destination delivered to before and not configured now keeps its place: its changes wait for it, and
+        // the outbox keeps them (pruning waits for every destination).
+        for (name, cursor) in try await ledger.outbox.cursors() where !destinations.contains(name) {
+            let waiting = try await ledger.outbox.stats(for: name).pending
+            logger.notice("lead destination not configured: its changes wait in the outbox until it is", metadata: [
+                "destination": "\(name)", "outbox.delivered_through": "\(cursor)", "outbox.pending": "\(waiting)",
+            ])
         }
         services.append(HangupReloader(certificates: certificates, logger: logger))
         if let ami = config.ami {

@@ -2,17 +2,19 @@ import CallTrackCore
 import GRDB
 import Synchronization
 
-/// A durable, ordered outbox in the state database: that something changed (a lead, by its call id and
-/// revision; a merge, by `merge:<visitor>`) is committed here with the change, and a delivery service (the
-/// PostgreSQL lead drain) reads what changed and sends it on later, in id order. Delivered rows are marked
-/// and pruned after a while; a row is never removed before it was delivered or set aside as failed (with
-/// its error, for an operator).
+/// A durable, ordered log of changes in the state database: that something changed (a lead, by its call id and
+/// revision; a merge, by `merge:<visitor>`) is committed here with the change, in id order. Each destination that
+/// delivers the changes (PostgreSQL, and later webhooks and analytics) reads the log at its own pace through its
+/// own cursor: every entry up to the cursor is delivered or set aside (with its error, for an operator) for that
+/// destination. A slow destination holds back no other; an entry is pruned only once every registered destination
+/// has passed it and it is older than the keep period, and never while a destination keeps it set aside.
 ///
 /// ```swift
-/// let outbox = Outbox(store: store, topic: "lead")         // one instance per topic, shared
+/// let outbox = Outbox(store: store, topic: "lead")                 // one instance per topic, shared
 /// try await outbox.enqueue([(key: "call-1", revision: 3)], at: clock.now())
-/// let batch = try await outbox.pending(after: 0, limit: 500)  // oldest first
-/// try await outbox.markDelivered(after: 0, through: batch.last!.id, at: clock.now())
+/// var cursor = try await outbox.register("postgres", from: .newest, at: clock.now())
+/// let batch = try await outbox.entries(after: cursor, limit: 500)  // oldest first
+/// try await outbox.advance("postgres", through: batch.last!.id, setAside: [], at: clock.now())
 /// ```
 public final class Outbox: Sendable {
     let database: DatabasePool
@@ -21,6 +23,15 @@ public final class Outbox: Sendable {
 
     /// The topic of lead changes and of the visitor merges delivered with them (keys `merge:<visitor>`).
     public static let leadTopic = "lead"
+
+    /// Where a destination registered for the first time starts reading.
+    public enum Start: Sendable, Hashable {
+        /// At the newest entry: it receives the changes committed from then on (what happened before it was
+        /// configured is not replayed to it, e.g. a webhook added a year in does not get a year of leads).
+        case newest
+        /// Before the oldest entry still in the log: it receives everything not yet pruned.
+        case beginning
+    }
 
     public init(store: SQLiteStore, topic: String) {
         self.database = store.database
@@ -52,68 +63,132 @@ public final class Outbox: Sendable {
         return db.lastInsertedRowID
     }
 
-    /// Wakes the delivery loop: entries up to `id` were committed (here or with other rows, by `LeadLedger`).
+    /// Wakes the delivery loops: entries up to `id` were committed (here or with other rows, by `LeadLedger`).
     func ring(newest id: Int64) { doorbell.ring(newest: id) }
 
-    /// Pending entries with an id above `after`, oldest first.
-    public func pending(after id: Int64, limit: Int) async throws(StoreUnavailable) -> [OutboxEntry] {
+    // MARK: - Destinations and their cursors
+
+    /// Registers a destination of this topic (once; later calls change nothing) and returns its cursor: every
+    /// entry up to it is done for the destination. A new destination starts at `start`.
+    public func register(_ destination: String, from start: Start, at now: Timestamp) async throws(StoreUnavailable) -> Int64 {
+        let topic = self.topic
+        return try await write { db in
+            if let known = try Int64.fetchOne(db, sql: "SELECT delivered_through FROM outbox_cursor WHERE destination = ?",
+                                              arguments: [destination]) {
+                return known
+            }
+            let position: Int64 = switch start {
+            case .newest: try Int64.fetchOne(db, sql: "SELECT max(id) FROM outbox WHERE topic = ?", arguments: [topic]) ?? 0
+            case .beginning: 0
+            }
+            try db.execute(sql: """
+                INSERT INTO outbox_cursor (destination, topic, delivered_through, updated_at) VALUES (?, ?, ?, ?)
+                """, arguments: [destination, topic, position, now.microsecondsSinceEpoch])
+            return position
+        }
+    }
+
+    /// Removes a destination that is no longer configured, with its set-aside entries: it holds back pruning no more.
+    public func unregister(_ destination: String) async throws(StoreUnavailable) {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM outbox_cursor WHERE destination = ?", arguments: [destination])
+            try db.execute(sql: "DELETE FROM outbox_failure WHERE destination = ?", arguments: [destination])
+        }
+    }
+
+    /// The destinations of this topic and their cursors, by name.
+    public func cursors() async throws(StoreUnavailable) -> [String: Int64] {
+        let topic = self.topic
+        return try await read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT destination, delivered_through FROM outbox_cursor WHERE topic = ?", arguments: [topic])
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["destination"], $0["delivered_through"]) })
+        }
+    }
+
+    /// Entries with an id above `after`, oldest first: what a destination at that cursor has still to deliver.
+    public func entries(after id: Int64, limit: Int) async throws(StoreUnavailable) -> [OutboxEntry] {
         // One statement, on the caller's thread: the delivery loop asks after every lead.
         try database.readNow("cannot read the outbox") { db in
             try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT id, key, revision, enqueued_at FROM outbox WHERE id > ? AND topic = ? ORDER BY id LIMIT ?
+                """), arguments: [id, topic, limit]).map(Self.entry)
+        }
+    }
+
+    /// The entries a destination has still to deliver, oldest first (none for a destination never registered).
+    public func pending(for destination: String, limit: Int = 100) async throws(StoreUnavailable) -> [OutboxEntry] {
+        let topic = self.topic
+        return try await read { db in
+            try Row.fetchAll(db, sql: """
                 SELECT id, key, revision, enqueued_at FROM outbox
-                WHERE topic = ? AND state = 'pending' AND id > ? ORDER BY id LIMIT ?
-                """), arguments: [topic, id, limit]).map(Self.entry)
+                WHERE id > (SELECT delivered_through FROM outbox_cursor WHERE destination = ?) AND topic = ? ORDER BY id LIMIT ?
+                """, arguments: [destination, topic, limit]).map(Self.entry)
         }
     }
 
-    /// Marks every pending entry with an id in `(after, through]` delivered.
-    public func markDelivered(after: Int64, through: Int64, at now: Timestamp) async throws(StoreUnavailable) {
+    /// Moves a destination's cursor up to `through` and records the entries it set aside — one transaction, so a
+    /// restart neither delivers a batch again nor loses a set-aside entry. A cursor never moves back.
+    public func advance(
+        _ destination: String, through id: Int64, setAside: [(id: Int64, error: String)], at now: Timestamp
+    ) async throws(StoreUnavailable) {
         try await write { db in
+            for failure in setAside {
+                try db.execute(sql: """
+                    INSERT OR REPLACE INTO outbox_failure (destination, outbox_id, error, failed_at) VALUES (?, ?, ?, ?)
+                    """, arguments: [destination, failure.id, failure.error, now.microsecondsSinceEpoch])
+            }
             try db.execute(sql: """
-                UPDATE outbox SET state = 'delivered', done_at = ?
-                WHERE topic = ? AND state = 'pending' AND id > ? AND id <= ?
-                """, arguments: [now.microsecondsSinceEpoch, self.topic, after, through])
+                UPDATE outbox_cursor SET delivered_through = max(delivered_through, ?), updated_at = ? WHERE destination = ?
+                """, arguments: [id, now.microsecondsSinceEpoch, destination])
         }
     }
 
-    /// Sets an entry aside: it will not be delivered again; `error` says why, for an operator.
-    public func markFailed(_ id: Int64, error: String, at now: Timestamp) async throws(StoreUnavailable) {
-        try await write { db in
-            try db.execute(sql: """
-                UPDATE outbox SET state = 'failed', done_at = ?, last_error = ? WHERE id = ? AND state = 'pending'
-                """, arguments: [now.microsecondsSinceEpoch, error, id])
-        }
-    }
-
-    /// Removes entries delivered before `cutoff`; returns how many. Failed entries stay.
+    /// Removes entries older than `cutoff` that every registered destination of this topic has passed and none
+    /// keeps set aside; returns how many. With no destination registered nothing is removed.
     @discardableResult
-    public func prune(deliveredBefore cutoff: Timestamp) async throws(StoreUnavailable) -> Int {
+    public func prune(before cutoff: Timestamp) async throws(StoreUnavailable) -> Int {
         try await write { db in
-            try db.execute(sql: Self.pruneDelivered,
-                           arguments: [self.topic, cutoff.microsecondsSinceEpoch])
+            try db.execute(sql: Self.pruneSQL, arguments: [self.topic, self.topic, cutoff.microsecondsSinceEpoch])
             return db.changesCount
         }
     }
 
-    static let pruneDelivered = "DELETE FROM outbox WHERE topic = ? AND state = 'delivered' AND state <> 'pending' AND done_at < ?"
-    static let failedCount = "SELECT count(*) FROM outbox WHERE topic = ? AND state = 'failed' AND state <> 'pending'"
+    /// Up to the slowest cursor (a rowid range), never an entry a destination set aside (an index probe each).
+    static let pruneSQL = """
+        DELETE FROM outbox
+        WHERE id <= (SELECT min(delivered_through) FROM outbox_cursor WHERE topic = ?) AND topic = ? AND enqueued_at < ?
+            AND NOT EXISTS (SELECT 1 FROM outbox_failure WHERE outbox_failure.outbox_id = outbox.id)
+        """
+    static let failedCountSQL = "SELECT count(*) FROM outbox_failure WHERE destination = ?"
 
-    /// How much waits, and since when; for metrics.
-    public func stats() async throws(StoreUnavailable) -> OutboxStats {
+    /// How much waits for a destination, and since when; for metrics. Zero for a destination never registered.
+    public func stats(for destination: String) async throws(StoreUnavailable) -> OutboxStats {
         let topic = self.topic
         return try await read { db in
-            let pending = try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox WHERE topic = ? AND state = 'pending'", arguments: [topic]) ?? 0
-            // `state <> 'pending'` lets SQLite use the partial index outbox_done: it does not infer it from
-            // `state = 'failed'`, and without it this count scanned every delivered lead ever kept.
-            let failed = try Int.fetchOne(db, sql: Self.failedCount, arguments: [topic]) ?? 0
+            guard let cursor = try Int64.fetchOne(db, sql: "SELECT delivered_through FROM outbox_cursor WHERE destination = ?",
+                                                  arguments: [destination]) else {
+                return OutboxStats(pending: 0, failed: 0, oldestPendingAt: nil)
+            }
+            let pending = try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox WHERE id > ? AND topic = ?", arguments: [cursor, topic]) ?? 0
+            let failed = try Int.fetchOne(db, sql: Self.failedCountSQL, arguments: [destination]) ?? 0
             let oldest = try Int64.fetchOne(db, sql: """
-                SELECT enqueued_at FROM outbox WHERE topic = ? AND state = 'pending' ORDER BY id LIMIT 1
-                """, arguments: [topic])
+                SELECT enqueued_at FROM outbox WHERE id > ? AND topic = ? ORDER BY id LIMIT 1
+                """, arguments: [cursor, topic])
             return OutboxStats(pending: pending, failed: failed, oldestPendingAt: oldest.map(Timestamp.init(microsecondsSinceEpoch:)))
         }
     }
 
-    /// The newest entry of each key, newest first, whatever its state.
+    /// The most entries any destination of this topic has still to deliver (the slowest one's backlog); 0 with none.
+    public func depth() async throws(StoreUnavailable) -> Int {
+        let topic = self.topic
+        return try await read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM outbox WHERE id > (SELECT min(delivered_through) FROM outbox_cursor WHERE topic = ?) AND topic = ?
+                """, arguments: [topic, topic]) ?? 0
+        }
+    }
+
+    /// The newest entry of each key, newest first, whether delivered anywhere or not.
     public func latestPerKey(limit: Int = 100) async throws(StoreUnavailable) -> [OutboxEntry] {
         let topic = self.topic
         return try await read { db in
@@ -124,14 +199,13 @@ public final class Outbox: Sendable {
         }
     }
 
-    /// Entries set aside as failed, newest first, with their errors.
-    public func failed(limit: Int = 100) async throws(StoreUnavailable) -> [(entry: OutboxEntry, error: String)] {
-        let topic = self.topic
-        return try await read { db in
+    /// Entries a destination set aside, newest first, with their errors.
+    public func failed(for destination: String, limit: Int = 100) async throws(StoreUnavailable) -> [(entry: OutboxEntry, error: String)] {
+        try await read { db in
             try Row.fetchAll(db, sql: """
-                SELECT id, key, revision, enqueued_at, last_error FROM outbox
-                WHERE topic = ? AND state = 'failed' AND state <> 'pending' ORDER BY id DESC LIMIT ?
-                """, arguments: [topic, limit]).map { row in (Self.entry(row), row["last_error"] ?? "") }
+                SELECT o.id, o.key, o.revision, o.enqueued_at, f.error FROM outbox_failure f JOIN outbox o ON o.id = f.outbox_id
+                WHERE f.destination = ? ORDER BY f.outbox_id DESC LIMIT ?
+                """, arguments: [destination, limit]).map { row in (Self.entry(row), row["error"] ?? "") }
         }
     }
 
@@ -156,7 +230,7 @@ public final class Outbox: Sendable {
     }
 }
 
-/// One change waiting in (or delivered from) the outbox.
+/// One change in the outbox log.
 public struct OutboxEntry: Sendable, Hashable {
     public var id: Int64
     /// What changed: a call id (its lead), or `merge:<visitor>`; entries of one key are delivered in id order.
@@ -173,8 +247,11 @@ public struct OutboxEntry: Sendable, Hashable {
     }
 }
 
+/// What waits for one destination.
 public struct OutboxStats: Sendable, Hashable {
+    /// Entries above the destination's cursor.
     public var pending: Int
+    /// Entries the destination set aside.
     public var failed: Int
     public var oldestPendingAt: Timestamp?
 }

@@ -389,6 +389,49 @@ enum Schema {
                 CREATE INDEX outbox_done ON outbox(topic, state, done_at) WHERE state <> 'pending';
                 """)
         }
+        migrator.registerMigration("v15-outbox-cursors") { db in
+            // The outbox becomes a log read by several destinations (PostgreSQL now; webhooks and analytics next),
+            // each at its own pace: a row no longer carries a delivery state, each destination keeps how far it
+            // delivered (its cursor) and the entries it set aside (its failures). Today's rows are converted for
+            // the destination `postgres`: its cursor sits just below its oldest pending entry (at the newest entry
+            // when none is pending), and failed entries become its failures. Ids and the id sequence stay.
+            try db.execute(sql: """
+                CREATE TABLE outbox_v15 (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, -- the delivery order; never reused after a prune
+                    topic TEXT NOT NULL,                  -- 'lead': what consumes it
+                    key TEXT NOT NULL,                    -- a call id, or merge:<merged visitor id>
+                    revision INTEGER,                     -- the lead revision that changed; NULL for a merge
+                    enqueued_at INTEGER NOT NULL          -- µs since epoch
+                );
+                CREATE TABLE outbox_cursor (             -- one per destination: every entry up to delivered_through is done
+                    destination TEXT PRIMARY KEY NOT NULL,
+                    topic TEXT NOT NULL,
+                    delivered_through INTEGER NOT NULL CHECK (delivered_through >= 0),
+                    updated_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE outbox_failure (            -- entries a destination set aside, with why; kept for an operator
+                    destination TEXT NOT NULL,
+                    outbox_id INTEGER NOT NULL,
+                    error TEXT NOT NULL,
+                    failed_at INTEGER NOT NULL,
+                    PRIMARY KEY (destination, outbox_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX outbox_failure_by_entry ON outbox_failure(outbox_id);
+                INSERT INTO outbox_v15 (id, topic, key, revision, enqueued_at)
+                    SELECT id, topic, key, revision, enqueued_at FROM outbox ORDER BY id;
+                INSERT INTO outbox_cursor (destination, topic, delivered_through, updated_at)
+                    SELECT 'postgres', 'lead',
+                        coalesce((SELECT min(id) - 1 FROM outbox WHERE topic = 'lead' AND state = 'pending'),
+                                 (SELECT max(id) FROM outbox WHERE topic = 'lead')),
+                        coalesce((SELECT max(done_at) FROM outbox WHERE topic = 'lead'), 0)
+                    WHERE EXISTS (SELECT 1 FROM outbox WHERE topic = 'lead');
+                INSERT INTO outbox_failure (destination, outbox_id, error, failed_at)
+                    SELECT 'postgres', id, coalesce(last_error, ''), coalesce(done_at, enqueued_at)
+                    FROM outbox WHERE topic = 'lead' AND state = 'failed';
+                DELETE FROM sqlite_sequence WHERE name = 'outbox_v15';
+                INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox_v15', seq FROM sqlite_sequence WHERE name = 'outbox';
+                DROP TABLE outbox;
+                ALTER TABLE outbox_v15 RENAME TO outbox;
         migrator.registerMigration("v16-pool-statistics") { db in
             // Per pool, per minute (seconds = 60) or, rolled up after a month, per hour (seconds = 3600): the
             // traffic ops size the pool by (PoolMinute). Counters only add, so a bucket written twice (a retry,

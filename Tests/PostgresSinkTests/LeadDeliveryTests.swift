@@ -1,5 +1,6 @@
 import CallTrackCore
 import CoreMetrics
+import Destinations
 import Logging
 import PostgresSink
 import Store
@@ -12,24 +13,36 @@ struct DeliveryRig {
     let store: SQLiteStore
     let ledger: LeadLedger
     let scratch: Scratch
-    let delivery: LeadDelivery
-    let log = CapturedLogs(level: .info)
+    let delivery: DestinationDelivery<PostgresLeadDestination>
+    let log: CapturedLogs
 
+    /// `conninfo` replaces the scratch cluster's connection string (e.g. a port where nothing listens).
     init(
         _ scratch: Scratch, password: String? = nil, user: String? = nil, batchSize: Int = 500,
-        temp: TempStore? = nil, setup: [String] = [], statsInterval: Duration = .seconds(1)
+        temp: TempStore? = nil, store: SQLiteStore? = nil, setup: [String] = [], statsInterval: Duration = .seconds(1),
+        name: String = PostgresLeadDestination.defaultName, conninfo: String? = nil, log: CapturedLogs = CapturedLogs(level: .info)
     ) throws {
         self.scratch = scratch
         self.temp = try temp ?? TempStore()
-        store = try self.temp.open()
-        ledger = LeadLedger(store: store, outbox: Outbox(store: store, topic: Outbox.leadTopic))
-        let pg = PostgresConnection(scratch.cluster.connectionString(user: user, password: password), setup: setup, logger: log.logger)
-        delivery = LeadDelivery(
-            ledger: ledger, connection: pg, schema: scratch.schema,
-            configuration: LeadDeliveryConfiguration(
-                batchSize: batchSize, initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(200), statsInterval: statsInterval),
+        self.store = try store ?? self.temp.open()
+        self.log = log
+        ledger = LeadLedger(store: self.store, outbox: Outbox(store: self.store, topic: Outbox.leadTopic))
+        let pg = PostgresConnection(conninfo ?? scratch.cluster.connectionString(user: user, password: password), setup: setup, logger: log.logger)
+        // A destination seen for the first time starts at the beginning: the tests enqueue as the delivery starts.
+        // The leads are enqueued at t0, months ago: kept for years, so only a test's own prune removes entries.
+        delivery = DestinationDelivery(
+            destination: PostgresLeadDestination(name: name, connection: pg, schema: scratch.schema, logger: log.logger), ledger: ledger,
+            configuration: DeliveryConfiguration(
+                batchSize: batchSize, initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(200),
+                keepDelivered: .seconds(10 * 365 * 86_400), statsInterval: statsInterval, start: .beginning),
             logger: log.logger)
     }
+
+    /// What waits for this rig's destination.
+    func stats() async throws -> OutboxStats { try await ledger.outbox.stats(for: delivery.name) }
+
+    /// The entries this rig's destination set aside.
+    func failed() async throws -> [(entry: OutboxEntry, error: String)] { try await ledger.outbox.failed(for: delivery.name) }
 
     /// Stores the leads as the daemon does, each with its outbox entry; returns the entries' ids.
     @discardableResult
@@ -66,7 +79,7 @@ struct LeadDeliveryTests {
             try await pg.query("SELECT pg_notify($1, 'end')", [scratch.schema.channel])
             // One batch: call-1 is written once, with its newest revision.
             #expect(try await heard.value.map(\.payload).sorted() == ["call-1", "call-2"])
-            #expect(try await rig.delivery.outbox.stats().pending == 0)
+            #expect(try await rig.stats().pending == 0)
         }
     }
 
@@ -87,7 +100,7 @@ struct LeadDeliveryTests {
             let stored = try await scratch.rows(pg, "SELECT call_id FROM $schema.lead ORDER BY started_at").map { $0[0]! }
             let refused = ["call-4", "call-12", changes[18].callID]
             #expect(stored == changes.map(\.callID).filter { !refused.contains($0) })
-            let failed = try await rig.delivery.outbox.failed()
+            let failed = try await rig.failed()
             #expect(Set(failed.map(\.entry.key)) == Set(refused))
             #expect(failed.allSatisfy { $0.error.contains("SQLSTATE") })
             #expect(rig.delivery.progress.failed == 3 && rig.delivery.progress.delivered == 17)
@@ -110,7 +123,7 @@ struct LeadDeliveryTests {
             let paused = rig.log.lines.filter { $0.contains("paused") }
             #expect(paused.count == 1, "one line for the outage, not one per retry")
             #expect(paused.first?.contains("refused the password") == true)
-            #expect(try await rig.delivery.outbox.stats().pending == 2, "the leads wait in the outbox")
+            #expect(try await rig.stats().pending == 2, "the leads wait in the outbox")
             try await admin.execute("ALTER ROLE \(role) PASSWORD 'new-password'")
             await rig.delivery.waitUntilDone(through: ids.last!)
             #expect(try await scratch.rows(admin, "SELECT count(*) FROM $schema.lead") == [["2"]])
@@ -135,7 +148,7 @@ struct LeadDeliveryTests {
         try await second.running {
             await second.delivery.waitUntilDone(through: ids.last!)
             let stored = try await scratch.rows(scratch.connection(), "SELECT count(*) FROM $schema.lead")
-            let pending = try await second.delivery.outbox.stats().pending
+            let pending = try await second.stats().pending
             #expect(stored == [["30"]] && pending == 0)
         }
     }
@@ -177,14 +190,14 @@ struct LeadDeliveryTests {
         }
         try await rig.running {
             let ids = try await rig.enqueue((1...5).map { lead($0) })
-            await metrics.waitFor("calltrackd_outbox_depth", [("topic", "lead")], 5)
-            #expect(metrics.value("calltrackd_postgres_up") == 0)
-            #expect(metrics.value("calltrackd_outbox_oldest_age_seconds", [("topic", "lead")]) != nil)
+            await metrics.waitFor("calltrackd_outbox_depth", [("topic", "lead"), ("destination", "postgres")], 5)
+            #expect(metrics.value("calltrackd_destination_up", [("destination", "postgres")]) == 0)
+            #expect(metrics.value("calltrackd_outbox_oldest_age_seconds", [("topic", "lead"), ("destination", "postgres")]) != nil)
             try await admin.execute("ALTER ROLE \(role) PASSWORD 'new'")
             await rig.delivery.waitUntilDone(through: ids.last!)
-            await metrics.waitFor("calltrackd_outbox_depth", [("topic", "lead")], 0)
-            #expect(metrics.value("calltrackd_leads_delivered_total") == 5)
-            #expect(metrics.value("calltrackd_postgres_up") == 1)
+            await metrics.waitFor("calltrackd_outbox_depth", [("topic", "lead"), ("destination", "postgres")], 0)
+            #expect(metrics.value("calltrackd_leads_delivered_total", [("destination", "postgres")]) == 5)
+            #expect(metrics.value("calltrackd_destination_up", [("destination", "postgres")]) == 1)
         }
     }
 }

@@ -34,7 +34,7 @@ import TestSupport
                     if index == 3 { try await cluster.stop() }         // mid-stream, with a connection open
                     if index == 10 {
                         #expect(await rig.log.waitFor("paused"))
-                        #expect(try await rig.delivery.outbox.stats().pending > 0, "leads wait in the outbox")
+                        #expect(try await rig.stats().pending > 0, "leads wait in the outbox")
                         try await cluster.restart()
                     }
                 }

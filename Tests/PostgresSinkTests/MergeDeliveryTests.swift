@@ -40,11 +40,11 @@ struct MergeDeliveryTests {
             #expect(try await scratch.rows(pg, "SELECT call_id, visitor_id, person_id FROM $schema.lead_person ORDER BY call_id") == [
                 ["call-1", "v_before", "v_before"], ["call-2", "v_after", "v_before"], ["call-3", "v_third", "v_before"],
             ])
-            #expect(try await rig.delivery.outbox.stats().pending == 0)
-            #expect(try await rig.delivery.outbox.stats().failed == 0)
+            #expect(try await rig.stats().pending == 0)
+            #expect(try await rig.stats().failed == 0)
             // Three leads and two merges, each counted as what it is.
-            #expect(metrics.value("calltrackd_leads_delivered_total") == 3)
-            #expect(metrics.value("calltrackd_visitor_merges_delivered_total") == 2)
+            #expect(metrics.value("calltrackd_leads_delivered_total", [("destination", "postgres")]) == 3)
+            #expect(metrics.value("calltrackd_visitor_merges_delivered_total", [("destination", "postgres")]) == 2)
         }
     }
 

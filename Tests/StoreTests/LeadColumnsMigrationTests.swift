@@ -110,11 +110,11 @@ struct LeadColumnsMigrationTests {
         #expect(try await ledger.callsBehind().isEmpty, "every lead is as far as its call")
 
         // Nothing waiting for PostgreSQL is lost, and it waits in the order it was queued.
-        let pending = try await ledger.outbox.pending(after: 0, limit: 10)
+        let pending = try await ledger.outbox.pending(for: "postgres", limit: 10)
         #expect(pending.map(\.key) == ["call-2", "merge:v2", "call-3"])
         #expect(pending.map(\.revision) == [1, nil, 3], "each entry names the lead revision that changed (none for a merge)")
         #expect(pending.map(\.id) == [2, 3, 4], "ids and their order stay")
-        #expect(try await ledger.outbox.stats().pending == 3)
+        #expect(try await ledger.outbox.stats(for: "postgres").pending == 3)
         // An id pruned before the upgrade is not given out again after it.
         #expect(try await ledger.outbox.enqueue([(key: "call-4", revision: 1)], at: Timestamp(secondsSinceEpoch: 1_800_010_000)) == [6])
         #expect(try await ledger.merges().map(\.merged) == ["v2"])

@@ -34,16 +34,16 @@ struct QueryPlanTests {
         #expect(key == ["started_at", "session_id", "number"], "a new lease goes at the end of the table")
     }
 
-    @Test("the outbox's failed count and set-aside listing use the index of done entries, not a scan of every delivered lead")
-    func outboxFailedEntries() async throws {
+    @Test("the outbox's prune walks the ids up to the slowest cursor and probes the set-aside entries by index; the failed count reads its destination's keys")
+    func outboxPruneAndFailedEntries() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let store = try SQLiteStore(path: dir.file("state.sqlite"), logger: Logger(label: "test"))
-        let count = try await Self.plan(Outbox.failedCount.replacingOccurrences(of: "?", with: "'lead'"), in: store)
-        #expect(count.contains("outbox_done") && !count.contains("SCAN"), "\(count)")
-        let prune = try await Self.plan(
-            Outbox.pruneDelivered.replacingOccurrences(of: "topic = ?", with: "topic = 'lead'").replacingOccurrences(of: "?", with: "1"), in: store)
-        #expect(prune.contains("outbox_done") && !prune.contains("SCAN"), "\(prune)")
+        let count = try await Self.plan(Outbox.failedCountSQL, arguments: ["postgres"], in: store)
+        #expect(count.contains("PRIMARY KEY") && !count.contains("SCAN"), "\(count)")
+        let prune = try await Self.plan(Outbox.pruneSQL, arguments: ["lead", "lead", 1], in: store)
+        #expect(prune.contains("SEARCH outbox USING INTEGER PRIMARY KEY (rowid<?)"), "\(prune)")
+        #expect(prune.contains("outbox_failure_by_entry") && !prune.contains("SCAN outbox_failure"), "\(prune)")
     }
 }
 

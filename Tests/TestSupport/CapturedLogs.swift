@@ -58,8 +58,9 @@ public final class CapturedLogs: Sendable {
         }
 
         func log(event: LogEvent) {
+            // The logger's own metadata (e.g. the destination a delivery's logger names) with the event's.
             logs.append(Entry(level: event.level, message: "\(event.message)",
-                              metadata: (event.metadata ?? [:]).mapValues { "\($0)" }))
+                              metadata: metadata.merging(event.metadata ?? [:]) { $1 }.mapValues { "\($0)" }))
         }
     }
 }

@@ -5,7 +5,7 @@ import Store
 
 /// Turns stored calls into leads: matches a call to a visit when it starts ringing, then updates the
 /// lead when it is answered and when it ends. Each change is stored with its outbox entry in one
-/// transaction, from where `LeadDelivery` takes it to PostgreSQL.
+/// transaction, from where each destination's `DestinationDelivery` takes it (PostgreSQL, when configured).
 public actor LeadDesk {
     let book: LeaseBook
     let store: any StateStore

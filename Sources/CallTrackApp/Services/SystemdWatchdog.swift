@@ -43,7 +43,8 @@ struct SystemdWatchdog: Service {
     func status(problem: String?) async -> String {
         if let problem { return "STATUS=unhealthy: \(problem)" }
         let live = book.snapshot(at: clock.now()).reduce(0) { $0 + $1.live }
-        let depth = (try? await outbox.stats().pending).map { "\($0)" } ?? "unknown"
+        // The slowest destination's backlog: what a destination that is down leaves waiting.
+        let depth = (try? await outbox.depth()).map { "\($0)" } ?? "unknown"
         return "STATUS=serving: \(live) live leases, outbox depth \(depth)"
     }
 
