@@ -97,6 +97,7 @@ public struct Daemon: Sendable {
         } else {
             logger.notice("no ami.host configured: leasing numbers only, no calls are followed")
         }
+        if let agi = config.agi { services.append(fastAGIServer(agi)) }
         services.append(application(onListening: onListening))
         let group = ServiceGroup(
             services: services,
