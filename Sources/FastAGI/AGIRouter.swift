@@ -8,6 +8,13 @@ public protocol AGIRouter: Sendable {
     func fallback(_ environment: AGIEnvironment) -> AGIAnswer
     /// `answer` never reached Asterisk in full (hangup, timeout, deadline passed): undo what it held.
     func abandoned(_ answer: AGIAnswer)
+    /// The answer when it needs no waiting (no lookup to await): given on the event loop at once,
+    /// without a task. Nil: the server awaits `answer` under the deadline.
+    func immediateAnswer(_ environment: AGIEnvironment) -> AGIAnswer?
+}
+
+extension AGIRouter {
+    public func immediateAnswer(_ environment: AGIEnvironment) -> AGIAnswer? { nil }
 }
 
 /// Channel variables to set, in order, and the call they are for.

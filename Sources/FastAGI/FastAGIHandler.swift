@@ -97,6 +97,10 @@ final class FastAGIHandler: ChannelInboundHandler {
 
     private func decide(_ environment: AGIEnvironment, context: ChannelHandlerContext) {
         decisionStarted = .now()
+        if let answer = router.immediateAnswer(environment) {
+            decided(answer, context: context)
+            return
+        }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         deadlineTimer = context.eventLoop.scheduleTask(in: .nanoseconds(configuration.deadline.nanoseconds)) {
             let (handler, context) = bound.value

@@ -46,6 +46,18 @@ struct FastAGIServerTests {
                 "no site owns the number: the dialplan's own fallback")
     }
 
+    @Test("with a sticky-dealer lookup to await, the caller's previous dealer gets the call")
+    func stickyLookup() async throws {
+        let desk = RoutingDesk(routes: try RoutingWorld.table())
+        let router = RoutingWorld.router(desk, sticky: { caller in caller.e164 == "+74951234567" ? "moscow-south" : nil })
+        let exchange = try await RoutingWorld.withServer(router: router, waitingFor: "a sticky session") { port in
+            try await AsteriskAGI.session(port: port, head: Array(AsteriskAGI.environment().utf8))
+        }
+        #expect(exchange.variables["CT_DEALER"] == "moscow-south")
+        #expect(exchange.variables["CT_DIAL"] == "PJSIP/dealer-13")
+        #expect(exchange.variables["CT_DIAL_2"] == "PJSIP/dealer-12", "the failover is the other Moscow dealer")
+    }
+
     @Test("HANGUP in the middle: the session ends, the dealer's line is given back")
     func hangupMidRequest() async throws {
         let desk = RoutingDesk(routes: try RoutingWorld.table())

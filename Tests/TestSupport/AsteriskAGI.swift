@@ -62,12 +62,17 @@ public enum AsteriskAGI {
     }
 
     /// Connects to 127.0.0.1:`port`, sends `head`, answers the n-th command (1-based) with `reply(command, n)`
-    /// (nil: no answer), and returns once the server closes the connection.
+    /// (nil: no answer), and returns once the server closes the connection. `from` is a local loopback
+    /// address to connect from (a benchmark spreads its connections over 127.0.0.x: the server closes
+    /// first, so its TIME_WAIT entries would otherwise crowd one address's ephemeral ports).
     public static func session(
-        port: Int, head: [UInt8], reply: @escaping @Sendable (String, Int) -> String? = { _, _ in "200 result=1" }
+        port: Int, head: [UInt8], from local: String? = nil,
+        reply: @escaping @Sendable (String, Int) -> String? = { _, _ in "200 result=1" }
     ) async throws -> Exchange {
         let done = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: Exchange.self)
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        if let local { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: local, port: 0)) }
+        let channel = try await bootstrap
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

@@ -28,12 +28,13 @@ public struct DealerAGIRouter: AGIRouter {
     let clock: any WallClock
     let country: Country
     let siteOf: @Sendable (PhoneNumber) -> String?
-    let sticky: @Sendable (PhoneNumber) async -> String?
+    let sticky: (@Sendable (PhoneNumber) async -> String?)?
 
-    /// `siteOf` names the site that owns a tracking number; `sticky` the dealer who handled a caller before.
+    /// `siteOf` names the site that owns a tracking number; `sticky` looks up the dealer who handled a
+    /// caller before. Without a lookup to await, a session is answered on its event loop at once.
     public init(
         desk: RoutingDesk, clock: any WallClock, country: Country, siteOf: @escaping @Sendable (PhoneNumber) -> String?,
-        sticky: @escaping @Sendable (PhoneNumber) async -> String? = { _ in nil }
+        sticky: (@Sendable (PhoneNumber) async -> String?)? = nil
     ) {
         self.desk = desk
         self.clock = clock
@@ -43,10 +44,22 @@ public struct DealerAGIRouter: AGIRouter {
     }
 
     public func answer(_ environment: AGIEnvironment) async -> AGIAnswer {
+        let caller = self.caller(environment)
+        let stickyDealer: String? = if let caller, let sticky { await sticky(caller) } else { nil }
+        return decide(environment, caller: caller, stickyDealer: stickyDealer)
+    }
+
+    public func immediateAnswer(_ environment: AGIEnvironment) -> AGIAnswer? {
+        sticky == nil ? decide(environment, caller: caller(environment), stickyDealer: nil) : nil
+    }
+
+    func caller(_ environment: AGIEnvironment) -> PhoneNumber? {
+        environment.callerID.flatMap { try? PhoneNumber.parse($0, defaultCountry: country) }
+    }
+
+    func decide(_ environment: AGIEnvironment, caller: PhoneNumber?, stickyDealer: String?) -> AGIAnswer {
         let call = callID(environment)
-        guard let site = site(environment) else { return fallback(environment) }
-        let caller = environment.callerID.flatMap { try? PhoneNumber.parse($0, defaultCountry: country) }
-        let stickyDealer: String? = if let caller { await sticky(caller) } else { nil }
+        guard let site = site(environment) else { return Self.defaultAnswer(call: call, route: nil) }
         let decision = desk.route(RoutingRequest(site: site, caller: caller, at: clock.now(), stickyDealer: stickyDealer), call: call)
         guard let dealer = decision.dealer else { return Self.defaultAnswer(call: call, route: desk.defaultRoute(site: site)) }
         return AGIAnswer(variables: Self.variables(call: call, dealer: dealer, targets: decision.targets), call: call)
