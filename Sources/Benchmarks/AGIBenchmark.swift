@@ -32,8 +32,8 @@ struct AGIBenchmark: AsyncParsableCommand {
         // Each configuration's latency run is repeated `rounds` times, interleaved with the others, and
         // the median taken: a minute when the machine is busy then moves every configuration alike.
         let configurations: [(String, any AGIRouter, Int)] = [
-            ("fixed answer (baseline)", Self.fixedRouter(), 100), ("2 dealers", try Self.router(dealers: 2), 2),
-            ("200 dealers", try Self.router(dealers: 200), 100),
+            ("fixed answer (baseline)", Self.fixedRouter(), 100), ("2 dealers", try Self.router(dealers: 2), Self.areas(dealers: 2)),
+            ("200 dealers", try Self.router(dealers: 200), Self.areas(dealers: 200)),
         ]
         var throughputs = Array(repeating: 0.0, count: configurations.count)
         var latencies = Array(repeating: [Latency](), count: configurations.count)
@@ -159,11 +159,16 @@ struct AGIBenchmark: AsyncParsableCommand {
     /// Callers from `areas` Russian area codes (+7 300 …), one per session in turn: every caller has a dealer.
     static func caller(_ index: Int, areas: Int) -> String { "+7\(300 + index % areas)\(String(1_000_000 + index).suffix(7))" }
 
-    /// `count` dealers over 100 area codes, two priorities, weights 1–5, capacity 50, all open.
+    /// Area codes the dealers cover: two dealers in each (so every configuration answers a session with
+    /// a dealer and one failover dealer, the same number of SET VARIABLEs).
+    static func areas(dealers count: Int) -> Int { min(600, max(1, count / 2)) }  // +7 300 … +7 899
+
+    /// `count` dealers, two per area code (+7 300 …), priorities 1 and 2, weights 1–5, capacity 1,000 (never full here), all open.
     static func book(dealers count: Int) throws -> DealerBook {
-        try DealerBook((0..<count).map { index in
-            Dealer(id: "dealer-\(index)", regions: [try! PhoneRegion.parse("+7 \(300 + index % 100)")], priority: 1 + index / 100 % 2,
-                   weight: 1 + index % 5, capacity: 50, targets: ["PJSIP/dealer-\(index)", "Local/\(index)@dealers"])
+        let areaCount = Self.areas(dealers: count)
+        return try DealerBook((0..<count).map { index in
+            Dealer(id: "dealer-\(index)", regions: [try! PhoneRegion.parse("+7 \(300 + index % areaCount)")], priority: 1 + index / areaCount % 2,
+                   weight: 1 + index % 5, capacity: 1000, targets: ["PJSIP/dealer-\(index)", "Local/\(index)@dealers"])
         })
     }
 
@@ -179,7 +184,7 @@ struct AGIBenchmark: AsyncParsableCommand {
     static func decisionCost(dealers count: Int) -> Double {
         let book = try! book(dealers: count)
         var wrr = RoundRobin(dealers: count)
-        let callers = (0..<1000).map { try! PhoneNumber.e164(caller($0, areas: min(100, count))) }
+        let callers = (0..<1000).map { try! PhoneNumber.e164(caller($0, areas: Self.areas(dealers: count))) }
         let at = SystemClock().now()
         let rounds = 200_000
         let start = ContinuousClock.now
@@ -192,11 +197,11 @@ struct AGIBenchmark: AsyncParsableCommand {
     }
 }
 
-/// The baseline: the same six variables every time, no decision.
+/// The baseline: the same seven variables every time (as a dealer with a failover dealer gets), no decision.
 struct FixedRouter: AGIRouter {
     func answer(_ environment: AGIEnvironment) async -> AGIAnswer {
-        AGIAnswer(variables: [.init("CT_LEAD", environment.uniqueID ?? ""), .init("CT_DEALER", "fixed"), .init("CT_DIAL_COUNT", "3"),
-                              .init("CT_DIAL", "PJSIP/a"), .init("CT_DIAL_2", "PJSIP/b"), .init("CT_DIAL_3", "PJSIP/c")], call: nil)
+        AGIAnswer(variables: [.init("CT_LEAD", environment.uniqueID ?? ""), .init("CT_DEALER", "fixed"), .init("CT_DIAL_COUNT", "4"),
+                              .init("CT_DIAL", "PJSIP/a"), .init("CT_DIAL_2", "PJSIP/b"), .init("CT_DIAL_3", "PJSIP/c"), .init("CT_DIAL_4", "PJSIP/d")], call: nil)
     }
     func fallback(_ environment: AGIEnvironment) -> AGIAnswer { AGIAnswer(variables: [], call: nil, isFallback: true) }
     func abandoned(_ answer: AGIAnswer) {}

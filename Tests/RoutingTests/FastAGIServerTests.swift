@@ -190,7 +190,8 @@ struct FastAGIServerTests {
         let dealers = Dictionary(grouping: exchanges, by: { $0.variables["CT_DEALER"] ?? "?" }).mapValues(\.count)
         #expect(dealers["moscow-north"] == 400 && dealers["moscow-south"] == 200, "\(dealers)")
         #expect(dealers[""] == 400, "the rest found both dealers full and got the default route")
-        #expect(metrics.value(Self.outcome, [("outcome", "answered")]) == 1000)
+        let outcomes = AGISession.Outcome.allCases.map { "\($0.rawValue)=\(metrics.value(Self.outcome, [("outcome", $0.rawValue)]) ?? 0)" }
+        #expect(metrics.value(Self.outcome, [("outcome", "answered")]) == 1000, "\(outcomes)")
         #expect(desk.busyLines() == ["moscow-north": 400, "moscow-south": 200])
     }
 }

@@ -34,6 +34,8 @@ enum RoutingWorld {
         var configuration = FastAGIConfiguration()
         configuration.port = 0
         configuration.headTimeout = headTimeout
+        // As generous as the deadline: a full parallel test run can hold the client's event loops for seconds.
+        configuration.replyTimeout = .seconds(30)
         configuration.deadline = deadline
         return configuration
     }
