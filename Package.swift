@@ -53,6 +53,25 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Pure FastAGI protocol: the agi_* environment, a capped line reader, the session state machine.
+        .target(
+            name: "AGI",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        // SwiftNIO adapter: the FastAGI server the dialplan asks for a route, run as a Service.
+        .target(
+            name: "FastAGI",
+            dependencies: [
+                "AGI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // SwiftNIO adapter: the TCP connection to Asterisk, run as a Service.
         .target(
             name: "AMIClient",
@@ -141,7 +160,7 @@ let package = Package(
         .target(
             name: "CallTrackApp",
             dependencies: [
-                "CallTrackCore", "AMI", "AMIClient", "Store", "Destinations", "PostgresSink", "HTTPAPI",
+                "CallTrackCore", "AMI", "AMIClient", "Store", "Destinations", "PostgresSink", "HTTPAPI", "AGI", "FastAGI",
                 .product(name: "Configuration", package: "swift-configuration"),
                 // To list the keys a config file sets, so a mistyped key is an error (UnknownKeys).
                 .product(name: "Yams", package: "Yams"),
@@ -169,7 +188,7 @@ let package = Package(
         .executableTarget(
             name: "Benchmarks",
             dependencies: [
-                "CallTrackCore", "AMI", "Store", "Destinations", "PostgresSink", "CallTrackApp", "TestSupport",
+                "CallTrackCore", "AMI", "Store", "Destinations", "PostgresSink", "CallTrackApp", "TestSupport", "AGI", "FastAGI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -192,6 +211,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "CallTrackCoreTests", dependencies: ["CallTrackCore", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "RoutingTests",
+            dependencies: ["AGI", "FastAGI", "CallTrackApp", "CallTrackCore", "TestSupport",
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: strict),
         .testTarget(name: "AMITests", dependencies: ["AMI", "AMIClient", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "StoreTests",

@@ -25,7 +25,7 @@ struct Calltrackd: AsyncParsableCommand {
             Every config key can be overridden by an environment variable: http.port -> CALLTRACKD_HTTP_PORT.
             """,
         version: CalltrackdVersion.current,
-        subcommands: [Serve.self, CheckConfig.self, Leads.self, Stats.self, PoolSize.self, Simulate.self, NewToken.self, Backup.self, Restore.self, Version.self],
+        subcommands: [Serve.self, CheckConfig.self, Leads.self, Route.self, Stats.self, PoolSize.self, Simulate.self, NewToken.self, Backup.self, Restore.self, Version.self],
         defaultSubcommand: nil
     )
 }
@@ -217,6 +217,30 @@ struct Leads: AsyncParsableCommand {
     func run() async throws {
         let config = try await options.load()
         for line in try await LeadListing.lines(config: config, limit: limit, json: json) { print(line) }
+    }
+}
+
+struct Route: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "What-if: which dealer the configured rules pick for a caller on a site at a time, the failover list, and why.",
+        discussion: "Nothing busy, a fresh round robin, nothing held or stored. Example: calltrackd route --site acme --caller +74951234567 --at 2026-12-08T10:00+03:00")
+
+    @OptionGroup var options: ConfigOption
+    @Option(help: "The site id.") var site: String
+    @Option(help: "The caller's number (omit for a withheld caller).") var caller: String?
+    @Option(help: "When the call comes, ISO 8601 with its offset (default: now).") var at: String?
+    @Option(help: "The dealer who handled this caller before.") var sticky: String?
+    @Flag(help: "Print the decision as JSON.") var json = false
+
+    func run() async throws {
+        let config = try await options.load()
+        do {
+            let answer = try RouteAnswer(routes: config.routing, sites: config.sites.map(\.id), site: site, caller: caller, at: at,
+                                         sticky: sticky, country: config.country)
+            print(json ? answer.json : answer.text)
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 import AMI
 import AMIClient
 import CallTrackCore
+import FastAGI
 import HTTPAPI
 import Store
 
@@ -49,6 +50,10 @@ public struct AppConfig: Sendable {
     public var leads = LeadRules()
     /// Where leads go; nil keeps them in SQLite only (`calltrackd leads`, `GET /v1/admin/leads`).
     public var postgres: PostgresSettings?
+    /// Dealers and each site's default route (`dealers:`, `dealer.<id>.*`, `site.<id>.default_route`).
+    public var routing = RoutingTable()
+    /// FastAGI for live routing; nil: not served.
+    public var agi: FastAGIConfiguration?
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text, json

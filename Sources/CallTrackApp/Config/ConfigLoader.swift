@@ -119,6 +119,8 @@ public enum ConfigLoader {
         config.sites = try sites(keys, country: config.country)
         config.ami = try ami(keys, country: config.country)
         config.leads = try leads(keys, country: config.country)
+        config.routing = try routing(keys, country: config.country)
+        config.agi = try agi(keys)
         if try keys.bool("postgres.enabled") ?? (keys.string("postgres.url") != nil) {
             var postgres = PostgresSettings(conninfo: keys.string("postgres.url") ?? "")
             postgres.schema = keys.string("postgres.schema") ?? postgres.schema

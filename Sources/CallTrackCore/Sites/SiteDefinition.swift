@@ -109,7 +109,7 @@ public struct SiteDefinition: Hashable, Sendable, Codable {
             defaultSource: try defaultSource.map { (raw) throws(DefinitionError) in try DefaultSource.parse(raw, key: "\(keyPrefix).default_source") })
     }
 
-    static func isValidID(_ id: String) -> Bool {
+    public static func isValidID(_ id: String) -> Bool {
         (1...64).contains(id.utf8.count) && id.utf8.allSatisfy { byte in
             (48...57).contains(byte) || (65...90).contains(byte) || (97...122).contains(byte) || byte == 45 || byte == 95
         }

@@ -1,0 +1,215 @@
+import AGI
+import ArgumentParser
+import CallTrackApp
+import CallTrackCore
+import FastAGI
+import Foundation
+import Logging
+import TestSupport
+
+/// FastAGI routing over real sockets: 500 Asterisk-like clients each running sessions (the `agi_*`
+/// block, six SET VARIABLE round trips, close), against the server answering with a fixed answer
+/// (the baseline: protocol and sockets only), then deciding among 2 dealers, then among 200.
+struct AGIBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agi",
+        abstract: "FastAGI routing decisions/s and p50/p99 over real sockets with 500 clients, 2 vs 200 dealers (target p99 ≤ 5 ms, no growth beyond O(log n)).")
+
+    @Option(help: "Concurrent clients.") var clients = 500
+    @Option(help: "Sessions per throughput run.") var sessions = 50_000
+    @Option(help: "Sessions per second in the latency run (spread over the clients).") var rate = 1000
+    @Option(help: "Seconds of each latency run.") var seconds = 10
+    @Option(help: "Latency runs per configuration, interleaved; the median is reported.") var rounds = 3
+
+    func run() async throws {
+        print("calltrackd-bench agi: \(clients) clients, \(sessions) sessions for throughput, \(rounds) × \(seconds) s at \(rate)/s for latency, release build")
+        let decision2 = Self.decisionCost(dealers: 2)
+        let decision200 = Self.decisionCost(dealers: 200)
+        let decision2000 = Self.decisionCost(dealers: 2000)
+        print(String(format: "in-process decision: 2 dealers %.2f µs, 200 dealers %.2f µs (%.2f×), 2000 dealers %.2f µs (%.2f×)",
+                     decision2, decision200, decision200 / decision2, decision2000, decision2000 / decision2))
+
+        // Each configuration's latency run is repeated `rounds` times, interleaved with the others, and
+        // the median taken: a minute when the machine is busy then moves every configuration alike.
+        let configurations: [(String, any AGIRouter, Int)] = [
+            ("fixed answer (baseline)", Self.fixedRouter(), 100), ("2 dealers", try Self.router(dealers: 2), Self.areas(dealers: 2)),
+            ("200 dealers", try Self.router(dealers: 200), Self.areas(dealers: 200)),
+        ]
+        var throughputs = Array(repeating: 0.0, count: configurations.count)
+        var latencies = Array(repeating: [Latency](), count: configurations.count)
+        for round in 0..<rounds {
+            for (index, (label, router, areas)) in configurations.enumerated() {
+                let server = try await Server(router: router)
+                if round == 0 { throughputs[index] = try await throughput(port: server.port, router: router, areas: areas) }
+                let latency = try await latency(port: server.port, router: router, areas: areas)
+                server.stop()
+                latencies[index].append(latency)
+                print(String(format: "  round %d, %@: decision wait p50 %.2f ms, p99 %.2f ms; whole session p99 %.2f ms, max %.2f ms",
+                             round + 1, label, latency.firstLine.p50, latency.firstLine.p99, latency.total.p99, latency.total.max))
+            }
+        }
+        var medians: [Double] = []
+        for (index, (label, _, _)) in configurations.enumerated() {
+            let p99s = latencies[index].map(\.firstLine.p99).sorted()
+            let p50s = latencies[index].map(\.firstLine.p50).sorted()
+            let wholes = latencies[index].map(\.total.p99).sorted()
+            medians.append(p99s[p99s.count / 2])
+            print(String(format: "%@: %.0f sessions/s (%d clients back to back); at %d/s, median of %d runs: decision wait p50 %.2f ms, p99 %.2f ms (runs %@); whole session p99 %.2f ms",
+                         label, throughputs[index], clients, rate, rounds, p50s[p50s.count / 2], p99s[p99s.count / 2],
+                         p99s.map { String(format: "%.2f", $0) }.joined(separator: ", "), wholes[wholes.count / 2]))
+        }
+        print(String(format: "ratios: 2 dealers %.2f× the baseline's throughput, 200 dealers %.2f× the 2 dealers'; median p99 decision wait 200 vs 2 dealers %.2f×",
+                     throughputs[1] / throughputs[0], throughputs[2] / throughputs[1], medians[2] / max(medians[1], 0.001)))
+        let worst = max(medians[1], medians[2])
+        print(String(format: "target p99 decision wait ≤ 5 ms: %@ (%.2f ms, median over runs)", worst <= 5 ? "MET" : "MISSED", worst))
+    }
+
+    /// A FastAGI server on a free port for one measurement.
+    struct Server {
+        let port: Int
+        let task: Task<Void, any Error>
+
+        init(router: any AGIRouter) async throws {
+            var logger = Logger(label: "bench")
+            logger.logLevel = .error
+            var configuration = FastAGIConfiguration()
+            configuration.port = 0
+            let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+            let server = FastAGIServer(configuration: configuration, router: router, logger: logger, onListening: { portSink.yield($0) })
+            task = Task { try await server.run() }
+            port = try await firstElement(ports, within: .seconds(30), waitingFor: "the FastAGI port")
+        }
+
+        func stop() { task.cancel() }
+    }
+
+    struct Percentiles {
+        var p50: Double, p99: Double, max: Double
+        init(_ values: [Duration]) {
+            let sorted = values.map { Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15 }.sorted()
+            func at(_ p: Double) -> Double { sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+            p50 = at(0.5)
+            p99 = at(0.99)
+            max = sorted.last ?? .nan
+        }
+    }
+
+    struct Latency {
+        var firstLine: Percentiles
+        var total: Percentiles
+    }
+
+    static func heads(areas: Int) -> [[UInt8]] {
+        (0..<1000).map { Array(AsteriskAGI.environment(uniqueID: "1733650000.\($0)", callerID: caller($0, areas: areas)).utf8) }
+    }
+
+    /// Sessions/s with every client running sessions back to back.
+    func throughput(port: Int, router: any AGIRouter, areas: Int) async throws -> Double {
+        let heads = Self.heads(areas: areas)
+        let counter = Locked(0)
+        let total = sessions
+        let clients = self.clients
+        let started = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for client in 0..<clients {
+                group.addTask {
+                    var index = client
+                    while counter.withLock({ (n: inout Int) -> Bool in n += 1; return n <= total }) {
+                        let exchange = try await AsteriskAGI.session(port: port, head: heads[index % heads.count], from: Self.source(index))
+                        router.release(exchange)
+                        index += clients
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        return Double(total) / (ContinuousClock.now - started).secondsDouble
+    }
+
+    /// Sessions at a steady rate, each client starting its next one on its own schedule.
+    func latency(port: Int, router: any AGIRouter, areas: Int) async throws -> Latency {
+        let heads = Self.heads(areas: areas)
+        let clients = self.clients
+        let perClient = Duration.seconds(1) * clients / rate
+        let rounds = rate * seconds / clients
+        let samples = Locked<[(Duration, Duration)]>([])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for client in 0..<clients {
+                group.addTask {
+                    var next = ContinuousClock.now + perClient * Double(client) / Double(clients)
+                    for round in 0..<rounds {
+                        try await Task.sleep(until: next, clock: .continuous)
+                        let index = client + round * clients
+                        let exchange = try await AsteriskAGI.session(port: port, head: heads[index % heads.count], from: Self.source(index))
+                        router.release(exchange)
+                        if let first = exchange.firstLine, let whole = exchange.total { samples.withLock { $0.append((first, whole)) } }
+                        next += perClient
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let measured = samples.value
+        return Latency(firstLine: Percentiles(measured.map(\.0)), total: Percentiles(measured.map(\.1)))
+    }
+
+    /// Connections come from 127.0.0.2 … 127.0.0.251 in turn (see `AsteriskAGI.session(from:)`).
+    static func source(_ index: Int) -> String { "127.0.0.\(2 + index % 250)" }
+
+    /// Callers from `areas` Russian area codes (+7 300 …), one per session in turn: every caller has a dealer.
+    static func caller(_ index: Int, areas: Int) -> String { "+7\(300 + index % areas)\(String(1_000_000 + index).suffix(7))" }
+
+    /// Area codes the dealers cover: two dealers in each (so every configuration answers a session with
+    /// a dealer and one failover dealer, the same number of SET VARIABLEs).
+    static func areas(dealers count: Int) -> Int { min(600, max(1, count / 2)) }  // +7 300 … +7 899
+
+    /// `count` dealers, two per area code (+7 300 …), priorities 1 and 2, weights 1–5, capacity 1,000 (never full here), all open.
+    static func book(dealers count: Int) throws -> DealerBook {
+        let areaCount = Self.areas(dealers: count)
+        return try DealerBook((0..<count).map { index in
+            Dealer(id: "dealer-\(index)", regions: [try! PhoneRegion.parse("+7 \(300 + index % areaCount)")], priority: 1 + index / areaCount % 2,
+                   weight: 1 + index % 5, capacity: 1000, targets: ["PJSIP/dealer-\(index)", "Local/\(index)@dealers"])
+        })
+    }
+
+    static func router(dealers count: Int) throws -> any AGIRouter {
+        let desk = RoutingDesk(routes: RoutingTable(book: try book(dealers: count), defaultRoutes: ["bench": "PJSIP/reception"]))
+        let number = try PhoneNumber.e164("+74950000001")
+        return DealerAGIRouter(desk: desk, clock: SystemClock(), country: .ru, siteOf: { $0 == number ? "bench" : nil })
+    }
+
+    static func fixedRouter() -> any AGIRouter { FixedRouter() }
+
+    /// Mean µs per in-process decision (no sockets), callers over the 100 area codes.
+    static func decisionCost(dealers count: Int) -> Double {
+        let book = try! book(dealers: count)
+        var wrr = RoundRobin(dealers: count)
+        let callers = (0..<1000).map { try! PhoneNumber.e164(caller($0, areas: Self.areas(dealers: count))) }
+        let at = SystemClock().now()
+        let rounds = 200_000
+        let start = ContinuousClock.now
+        var chosen = 0
+        for round in 0..<rounds {
+            if book.decide(RoutingRequest(site: "bench", caller: callers[round % callers.count], at: at), busy: [], roundRobin: &wrr).dealer != nil { chosen += 1 }
+        }
+        precondition(chosen == rounds)
+        return (ContinuousClock.now - start).secondsDouble * 1e6 / Double(rounds)
+    }
+}
+
+/// The baseline: the same seven variables every time (as a dealer with a failover dealer gets), no decision.
+struct FixedRouter: AGIRouter {
+    func answer(_ environment: AGIEnvironment) async -> AGIAnswer {
+        AGIAnswer(variables: [.init("CT_LEAD", environment.uniqueID ?? ""), .init("CT_DEALER", "fixed"), .init("CT_DIAL_COUNT", "4"),
+                              .init("CT_DIAL", "PJSIP/a"), .init("CT_DIAL_2", "PJSIP/b"), .init("CT_DIAL_3", "PJSIP/c"), .init("CT_DIAL_4", "PJSIP/d")], call: nil)
+    }
+    func fallback(_ environment: AGIEnvironment) -> AGIAnswer { AGIAnswer(variables: [], call: nil, isFallback: true) }
+    func abandoned(_ answer: AGIAnswer) {}
+}
+
+extension AGIRouter {
+    /// The call ended: the bench gives the dealer's line back as the AMI side will.
+    func release(_ exchange: AsteriskAGI.Exchange) {
+        if let router = self as? DealerAGIRouter, let call = exchange.variables["CT_LEAD"] { router.desk.release(call: call) }
+    }
+}

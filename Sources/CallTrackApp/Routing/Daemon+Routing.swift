@@ -1,0 +1,15 @@
+import CallTrackCore
+import FastAGI
+
+extension Daemon {
+    /// The FastAGI server answering the dialplan's `AGI(agi://…/route)` with the configured dealers.
+    /// Lines a decision holds are released when a session ends before Asterisk got the targets;
+    /// the call's hangup on AMI is to release them otherwise (until then they lapse after 4 hours).
+    func fastAGIServer(_ configuration: FastAGIConfiguration, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> FastAGIServer {
+        let desk = RoutingDesk(routes: config.routing)
+        let book = self.book
+        let router = DealerAGIRouter(
+            desk: desk, clock: self.desk.clock, country: config.country, siteOf: { book.site(owning: $0)?.id })
+        return FastAGIServer(configuration: configuration, router: router, logger: logger, onListening: onListening)
+    }
+}
