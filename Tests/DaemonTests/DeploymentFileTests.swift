@@ -10,13 +10,13 @@ struct DeploymentFileTests {
     static var containerfile: String { (try? String(contentsOf: root.appendingPathComponent("deploy/Containerfile"), encoding: .utf8)) ?? "" }
 
     /// Runs a program to completion on a thread of its own (it blocks while it waits).
-    static func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+    static func run(_ executable: String, _ arguments: [String], in directory: URL = root) async throws -> (status: Int32, output: String) {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
                 process.arguments = [executable] + arguments
-                process.currentDirectoryURL = root
+                process.currentDirectoryURL = directory
                 let pipe = Pipe()
                 process.standardOutput = pipe
                 process.standardError = pipe

@@ -69,12 +69,15 @@ struct TLSTests {
         #expect(before.subject.contains("CN=first"), "\(before.body)")
         #expect(before.body.contains(#"{"status":"ok"}"#))
 
-        // A connection opened before the renewal: openssl holds it open and sends its request only after the
-        // reload (it reads its input, which waits for the sleep, then sends the request on the same TLS session).
-        let held = Task {
-            try await Self.run(["sh", "-c", "(sleep 2; printf 'GET /healthz HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n'; sleep 1) | openssl s_client -quiet -connect 127.0.0.1:\(daemon.port) -CAfile \(first.cert) 2>&1"])
+        // A connection opened before the renewal: openssl completes its handshake (it prints the certificate's
+        // subject), then sends its request only after the reload, on the same TLS session.
+        let held = try HeldTLSConnection(port: daemon.port, trusting: first.cert)
+        defer { held.close() }
+        let heldOutput = held.collected
+        _ = try await within(.seconds(20), waitingFor: "the held connection's handshake") {
+            while !heldOutput.withLock({ $0.contains("CN") }) { try await Task.sleep(for: .milliseconds(20)) }
+            return true
         }
-        try await Task.sleep(for: .milliseconds(500))  // the held connection's handshake is done well before the reload
 
         try FileManager.default.removeItem(atPath: cert)
         try FileManager.default.removeItem(atPath: key)
@@ -89,9 +92,12 @@ struct TLSTests {
         let after = try await Self.fetch(port: daemon.port, trusting: renewed.cert)
         #expect(after.subject.contains("CN=renewed"), "\(after.body)")
 
-        let old = try await held.value
-        #expect(old.output.contains("HTTP/1.1 200"), "the connection opened before the reload: \(old.output)")
-        #expect(old.output.contains("CN = first") || old.output.contains("CN=first"), "\(old.output)")
+        held.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        _ = try await within(.seconds(20), waitingFor: "the held connection's answer") {
+            while !heldOutput.withLock({ $0.contains("HTTP/1.1 200") }) { try await Task.sleep(for: .milliseconds(20)) }
+            return true
+        }
+        #expect(held.output.contains("CN = first") || held.output.contains("CN=first"), "\(held.output)")
     }
 
     @Test("a certificate that cannot be read stops the start with the key to fix; a bad one at reload keeps the one in use")
@@ -142,5 +148,43 @@ struct TLSTests {
         let health = try await Self.run(["curl", "-sS", "http://127.0.0.1:\(daemon.port)/healthz"])
         #expect(health.output.contains(#"{"status":"ok"}"#))
         #expect(daemon.terminate() == 0)
+    }
+}
+
+/// `openssl s_client` holding one TLS connection open: its output is collected as it comes, and a request can be
+/// sent on the connection later.
+final class HeldTLSConnection {
+    private let process: Process
+    private let input: Pipe
+    /// Everything openssl printed so far (shared with the thread that reads it).
+    let collected = Locked("")
+
+    init(port: Int, trusting cert: String) throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["openssl", "s_client", "-quiet", "-connect", "127.0.0.1:\(port)", "-CAfile", cert]
+        input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let reader = output.fileHandleForReading, collected = self.collected
+        Thread.detachNewThread {
+            while true {
+                let data = reader.availableData
+                if data.isEmpty { return }
+                collected.withLock { $0 += String(decoding: data, as: UTF8.self) }
+            }
+        }
+    }
+
+    var output: String { collected.withLock { $0 } }
+
+    func send(_ text: String) { input.fileHandleForWriting.write(Data(text.utf8)) }
+
+    func close() {
+        try? input.fileHandleForWriting.close()
+        if process.isRunning { process.terminate() }
     }
 }
