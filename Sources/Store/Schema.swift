@@ -432,6 +432,8 @@ enum Schema {
                 INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox_v15', seq FROM sqlite_sequence WHERE name = 'outbox';
                 DROP TABLE outbox;
                 ALTER TABLE outbox_v15 RENAME TO outbox;
+                """)
+        }
         migrator.registerMigration("v16-pool-statistics") { db in
             // Per pool, per minute (seconds = 60) or, rolled up after a month, per hour (seconds = 3600): the
             // traffic ops size the pool by (PoolMinute). Counters only add, so a bucket written twice (a retry,

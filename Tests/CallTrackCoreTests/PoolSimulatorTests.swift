@@ -23,8 +23,7 @@ struct PoolSimulatorTests {
     @Test("the same seed gives the same run; another seed another")
     func deterministic() async {
         let simulator = PoolSimulator(profile: TrafficProfile(visitsPerDay: 500), days: 2, seed: 7)
-        var other = simulator
-        other.seed = 8
+        let other = PoolSimulator(profile: simulator.profile, days: 2, seed: 8)
         let (a, b, c) = await offThePool { (simulator.run(poolSize: 20), simulator.run(poolSize: 20), other.run(poolSize: 20)) }
         #expect(a == b)
         #expect(c != a)
