@@ -23,6 +23,7 @@ struct Bench: AsyncParsableCommand {
             AMIBenchmark.self,
             LeadDeliveryBenchmark.self,
             CallToLeadBenchmark.self,
+            HTTPUnderCallsBenchmark.self,
             LeaseBookBenchmark.self,
             StoreBenchmark.self,
             FloodGuardBenchmark.self,
