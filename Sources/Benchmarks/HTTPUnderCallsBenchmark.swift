@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import PostgresSink
 import Prometheus
+import Store
 import TestSupport
 
 /// Durable allocations over HTTP with and without calls coming in, in one daemon: the lead path must not stall
@@ -96,11 +97,15 @@ struct HTTPUnderCallsBenchmark: AsyncParsableCommand {
                     try await Task.sleep(for: .milliseconds(500))  // the call load is steady before wrk starts
                 }
                 let cpuBefore = ThreadCPU.processSeconds()
+                let threadsBefore = ThreadCPU.nanosecondsByThreadName()
                 var result = try await HTTPBenchmark.offThread { [threads, connections, seconds, port] in
                     try HTTPBenchmark.wrk(wrk, threads: threads, connections: connections, seconds: seconds, script: script,
                                           url: "http://127.0.0.1:\(port)/v1/sessions", arguments: ["r\(round)\(loaded)", "milliseconds"])
                 }
                 result.daemonCPUMicroseconds = (ThreadCPU.processSeconds() - cpuBefore) * 1e6 / Double(max(result.requests, 1))
+                let threadsAfter = ThreadCPU.nanosecondsByThreadName()
+                result.loopCPUMicroseconds = ThreadCPU.microseconds("event loops", from: threadsBefore, to: threadsAfter, per: result.requests)
+                result.writerCPUMicroseconds = ThreadCPU.microseconds(SQLiteStore.writerThreadName, from: threadsBefore, to: threadsAfter, per: result.requests)
                 var label = "  round \(round) alone"
                 if let pusher {
                     pusher.cancel()
