@@ -26,7 +26,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
-        // Tests only, to read docs/openapi.yaml; already in the graph as swift-configuration's YAML reader.
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // To read docs/openapi.yaml in tests and a config file's keys; already in the graph as swift-configuration's YAML reader.
         .package(url: "https://github.com/jpsim/Yams", "5.4.0"..<"7.0.0"),
     ],
     targets: [
@@ -108,8 +110,13 @@ let package = Package(
             name: "HTTPAPI",
             dependencies: [
                 "CallTrackCore", "Store", "CZlib",
+                // SHA-256 of the admin API's tokens: only digests are kept.
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                // HTTPS served directly, with certificates reloaded on SIGHUP (TLS/).
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -125,18 +132,22 @@ let package = Package(
             dependencies: [
                 "CallTrackCore", "AMI", "AMIClient", "Store", "PostgresSink", "HTTPAPI",
                 .product(name: "Configuration", package: "swift-configuration"),
+                // To list the keys a config file sets, so a mistyped key is an error (UnknownKeys).
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // SIGHUP reloads the TLS certificate (TLSReloader).
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "calltrackd",
             dependencies: [
-                "CallTrackApp",
+                "CallTrackApp", "HTTPAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -17,6 +17,8 @@ public struct Daemon: Sendable {
     public let desk: SessionDesk
     public let ledger: LeadLedger
     public let leads: LeadDesk
+    /// The certificate HTTPS is served with, when `http.tls` is configured.
+    public let certificates: TLSCertificates?
     let registry: PrometheusCollectorRegistry
     let logger: Logger
 
@@ -28,6 +30,9 @@ public struct Daemon: Sendable {
             try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
         } catch {
             throw ConfigProblem(key: "data.dir", "cannot create \(config.dataDirectory): \(error.localizedDescription); choose a writable folder")
+        }
+        let certificates = try config.httpTLS.map { files in
+            try TLSCertificates(certificatePath: files.certificate, keyPath: files.key)
         }
         let store = try SQLiteStore(path: config.databasePath, options: config.storage, logger: logger)
         let sites = SiteOrigins.settle(configured: config.sites, stored: try await store.sites(), logger: logger)
@@ -48,7 +53,8 @@ public struct Daemon: Sendable {
         let ledger = LeadLedger(store: store, outbox: Outbox(store: store, topic: Outbox.leadTopic))
         let leads = LeadDesk(book: book, store: store, ledger: ledger, settings: config.leads, clock: clock, logger: logger)
         await leads.catchUp()
-        return Daemon(config: config, store: store, book: book, desk: desk, ledger: ledger, leads: leads, registry: registry, logger: logger)
+        return Daemon(config: config, store: store, book: book, desk: desk, ledger: ledger, leads: leads, certificates: certificates,
+                      registry: registry, logger: logger)
     }
 
     /// The HTTP application; `onListening` gets the bound port (useful with `http.port: 0`).
@@ -58,15 +64,16 @@ public struct Daemon: Sendable {
         let logger = self.logger
         let host = config.httpHost
         let idle = config.httpIdleTimeout
+        let scheme = certificates == nil ? "http" : "https"
         return Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(idle.microseconds) * 1000))),
+            server: .calltrackd(idleTimeout: .nanoseconds(Int64(idle.microseconds) * 1000), certificates: certificates),
             configuration: .init(
                 address: .hostname(host, port: config.httpPort), serverName: "calltrackd",
                 availableConnectionsDelegate: ConnectionBudget(configured: config.httpMaxConnections)),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
-                logger.notice("calltrackd listening", metadata: ["address": "http://\(host):\(port)"])
+                logger.notice("calltrackd listening", metadata: ["address": "\(scheme)://\(host):\(port)"])
                 await onListening(port)
             },
             logger: logger)
@@ -89,6 +96,7 @@ public struct Daemon: Sendable {
         } else {
             logger.notice("no postgres.url configured: leads stay in SQLite (calltrackd leads, GET /v1/admin/leads) and wait in the outbox")
         }
+        services.append(HangupReloader(certificates: certificates, logger: logger))
         if let ami = config.ami {
             // The client stops before the ingest (services stop in reverse order), which then drains what came in.
             let client = AMIClientService(configuration: ami, clock: desk.clock, logger: logger)
@@ -97,7 +105,16 @@ public struct Daemon: Sendable {
         } else {
             logger.notice("no ami.host configured: leasing numbers only, no calls are followed")
         }
-        services.append(application(onListening: onListening))
+        let systemd = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
+        services.append(application(onListening: { port in
+            // Ready once the store is open and the port listens (`Type=notify`).
+            systemd.send(["READY=1", "STATUS=serving on port \(port)"])
+            await onListening(port)
+        }))
+        if systemd.isActive {
+            // Last, so it is the first told to stop and says STOPPING=1 before the others wind down.
+            services.append(SystemdWatchdog(notifier: systemd, store: store, book: book, outbox: ledger.outbox, clock: desk.clock, logger: logger))
+        }
         let group = ServiceGroup(
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],

@@ -6,6 +6,8 @@ import NIOCore
 public struct APIContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
+    /// The name of the admin token the request was authorised with (never the token): for logs and audit records.
+    public var tokenName: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -4,8 +4,15 @@ import CallTrackCore
 public struct APISettings: Sendable {
     /// Bodies above this answer 413: a session body is well under 4 KB even with long URLs.
     public var maxBodyBytes: Int
-    /// Bearer token of the admin API; nil disables `/v1/admin/`.
+    /// The `admin`-scope bearer token of the config's `admin.token`.
     public var adminToken: String?
+    /// Further tokens, each with its scope (`tokens` in the config).
+    public var tokens: [APIToken] = []
+
+    /// Every token the admin API accepts; none disables `/v1/admin/`.
+    var acceptedTokens: [APIToken] {
+        (adminToken.map { [APIToken(name: "admin.token", scope: .admin, secret: $0)] } ?? []) + tokens
+    }
     /// Serve `POST /v1/bench/echo` (decode + same-sized answer, no pool, no store): benchmarks only.
     public var benchEcho: Bool
     public var pingIntervalSeconds: Int

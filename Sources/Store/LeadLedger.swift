@@ -167,14 +167,16 @@ public final class LeadLedger: Sendable {
         try await read { db in try GRDB.Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM lead ORDER BY started_at DESC LIMIT ?"), arguments: [limit]).map(Self.row) }
     }
 
-    /// Calls whose lead is missing or behind the call (the daemon stopped between storing a call and its lead).
-    public func callsBehind(limit: Int = 10_000) async throws(StoreUnavailable) -> [CallRecord] {
+    /// Calls whose lead is missing or behind the call (the daemon stopped between storing a call and its lead), in
+    /// start order, from after `after` (the last call of the previous page). Calls to numbers no site tracks never get
+    /// a lead and are listed too: the caller pages past them.
+    public func callsBehind(after: CallRecord? = nil, limit: Int = 10_000) async throws(StoreUnavailable) -> [CallRecord] {
         try await read { db in
             try GRDB.Row.fetchAll(db.cachedStatement(sql: """
                 SELECT call.* FROM call LEFT JOIN lead ON lead.call_id = call.id
-                WHERE lead.call_id IS NULL OR lead.call_revision < call.revision
-                ORDER BY call.started_at LIMIT ?
-                """), arguments: [limit]).map(Rows.call)
+                WHERE (lead.call_id IS NULL OR lead.call_revision < call.revision) AND (call.started_at, call.id) > (?, ?)
+                ORDER BY call.started_at, call.id LIMIT ?
+                """), arguments: [after?.startedAt.microsecondsSinceEpoch ?? Int64.min, after?.id ?? "", limit]).map(Rows.call)
         }
     }
 

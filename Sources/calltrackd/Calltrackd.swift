@@ -1,6 +1,7 @@
 import ArgumentParser
 import CallTrackApp
 import Foundation
+import HTTPAPI
 import NIOCore
 import NIOPosix
 
@@ -23,7 +24,7 @@ struct Calltrackd: AsyncParsableCommand {
             Every config key can be overridden by an environment variable: http.port -> CALLTRACKD_HTTP_PORT.
             """,
         version: CalltrackdVersion.current,
-        subcommands: [Serve.self, CheckConfig.self, Leads.self, PoolSize.self, Version.self],
+        subcommands: [Serve.self, CheckConfig.self, Leads.self, PoolSize.self, NewToken.self, Backup.self, Restore.self, Version.self],
         defaultSubcommand: nil
     )
 }
@@ -56,8 +57,10 @@ struct Serve: AsyncParsableCommand {
             logger.warning("no site configured: the API answers 404 until you add one to the config file or through the admin API")
         }
         do {
+            let lock = try DataFolderLock(dataDirectory: config.dataDirectory)
             let daemon = try await Daemon.open(config: config, registry: registry, logger: logger)
             try await daemon.run()
+            withExtendedLifetime(lock) {}
         } catch {
             logger.critical("calltrackd cannot run", metadata: ["error": "\(error)"])
             throw ExitCode(1)
@@ -75,9 +78,66 @@ struct CheckConfig: AsyncParsableCommand {
     func run() async throws {
         let config = try await options.load()
         print("config OK: \(config.sites.count) site(s), HTTP on \(config.httpHost):\(config.httpPort), state in \(config.databasePath)")
+        for token in config.api.tokens { print("  token \(token.name): scope \(token.scope.rawValue)") }
         for site in config.sites {
             let pools = site.pools.map { "\($0.id) (\($0.numbers.count) numbers, \($0.policy.onExhaustion.rawValue) when full)" }
             print("  site \(site.id): default \(site.defaultNumber), pools: \(pools.isEmpty ? "none" : pools.joined(separator: ", ")), static numbers: \(site.staticNumbers.count)")
+        }
+    }
+}
+
+struct NewToken: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "new-token",
+        abstract: "Make a random admin API token and print the config lines that accept it (only its SHA-256 is kept).")
+
+    @Option(help: "The token's name: logs and audit records name it instead of the secret.") var name: String
+    @Option(help: "admin (everything), read (calls, leads, pools, sites) or connector (identity links).") var scope: String
+
+    func validate() throws {
+        guard TokenScope(rawValue: scope) != nil else { throw ValidationError("--scope must be admin, read or connector") }
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw ValidationError("--name must be letters, digits, - or _, e.g. grafana or crm-sync")
+        }
+    }
+
+    func run() {
+        print(TokenLines(name: name, scope: TokenScope(rawValue: scope)!).text)
+    }
+}
+
+struct Backup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Copy the state database into a new file, consistent as of the moment the copy starts; the daemon may keep running.",
+        discussion: "deploy/calltrackd-backup.timer runs it nightly. Put a backup back with `calltrackd restore`.")
+
+    @OptionGroup var options: ConfigOption
+    @Option(help: "The backup file to write (never overwritten).") var to: String
+
+    func run() async throws {
+        let config = try await options.load()
+        print("backing up \(config.databasePath) …")
+        do {
+            print(try BackupCommands.backup(config: config, to: to))
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+}
+
+struct Restore: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Put a backup back as the state database; the daemon must be stopped. The database it replaces is kept beside it.")
+
+    @OptionGroup var options: ConfigOption
+    @Option(help: "The backup file `calltrackd backup` wrote.") var from: String
+
+    func run() async throws {
+        let config = try await options.load()
+        do {
+            for line in try BackupCommands.restore(config: config, from: from) { print(line) }
+        } catch {
+            throw ValidationError("\(error)")
         }
     }
 }

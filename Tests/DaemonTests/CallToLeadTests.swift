@@ -248,6 +248,35 @@ struct LeadCatchUpTests {
         #expect(lead.match.kind == .exact)
         #expect(try await restarted.ledger.callsBehind().isEmpty)
     }
+
+    @Test("stored calls to numbers no site tracks do not hold up the next start, nor hide a call behind them that needs its lead")
+    func untrackedCallsAtStart() async throws {
+        let dir = TemporaryDirectory("catchup-untracked")
+        defer { dir.remove() }
+        let config = CallToLeadTests.config(dir)
+        let t = SystemClock().now()
+        let untracked = (0..<30).map { n in
+            CallRecord(id: "untracked.\(n)", revision: 1, trackingNumber: try! PhoneNumber.e164("+7499000\(String(format: "%04d", n))"),
+                       dialled: "7499000\(String(format: "%04d", n))", caller: try! PhoneNumber.e164("+79161234567"),
+                       callerRaw: "+79161234567", callerWithheld: false, startedAt: t - .seconds(3600) + .seconds(Int64(n)))
+        }
+        let tracked = CallRecord(id: "tracked.1", revision: 1, trackingNumber: try PhoneNumber.e164(CallToLeadTests.trackingNumber),
+                                 dialled: "74950000001", caller: try PhoneNumber.e164("+79161234567"), callerRaw: "+79161234567",
+                                 callerWithheld: false, startedAt: t)
+        let first = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: CallToLeadTests.quietLogger)
+        let writer = Task { await first.store.run() }
+        try await first.store.apply((untracked + [tracked]).map { .call($0) })
+        // Read in pages of 10: the tracked call is behind three pages of calls that never get a lead.
+        #expect(await first.leads.catchUp(pageSize: 10) == 1)
+        #expect(await first.leads.catchUp(pageSize: 10) == 0, "the untracked calls are stored as they are: nothing to do for them")
+        writer.cancel()
+
+        // A start with them stored opens (it used to wait forever storing them again before the store's writer ran).
+        let restarted = try await within(.seconds(30), waitingFor: "the daemon to open with untracked calls stored") {
+            try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: CallToLeadTests.quietLogger)
+        }
+        #expect(try await restarted.ledger.leads(limit: 5).map(\.callID) == ["tracked.1"])
+    }
 }
 
 @Suite("Concurrent calls on one shared number")

@@ -85,7 +85,7 @@ public final class DaemonProcess: Sendable {
     }
 
     static func listeningPort(in text: String) -> Int? {
-        guard let range = text.range(of: "address=http://") else { return nil }
+        guard let range = text.range(of: "address=http://") ?? text.range(of: "address=https://") else { return nil }
         let rest = text[range.upperBound...]
         guard let colon = rest.firstIndex(of: ":") else { return nil }
         let digits = rest[rest.index(after: colon)...].prefix { $0.isNumber }
@@ -96,6 +96,11 @@ public final class DaemonProcess: Sendable {
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
     /// `kill -9`: no shutdown, no flush.
+    /// Sends `signal` (e.g. SIGHUP) to the daemon.
+    public func signal(_ signal: Int32) {
+        Foundation.kill(process.processIdentifier, signal)
+    }
+
     public func kill() {
         Foundation.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()

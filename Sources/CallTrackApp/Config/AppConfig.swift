@@ -4,6 +4,17 @@ import CallTrackCore
 import HTTPAPI
 import Store
 
+/// The PEM files of the certificate (with its chain) and its private key.
+public struct TLSFiles: Sendable, Hashable {
+    public var certificate: String
+    public var key: String
+
+    public init(certificate: String, key: String) {
+        self.certificate = certificate
+        self.key = key
+    }
+}
+
 /// Everything the daemon reads from its config file and `CALLTRACKD_…` environment overrides, validated.
 public struct AppConfig: Sendable {
     public var httpHost = "127.0.0.1"
@@ -13,6 +24,9 @@ public struct AppConfig: Sendable {
     public var httpIdleTimeout: Duration = .seconds(60)
     /// Open HTTP connections at most (`http.max_connections`); nil: what the descriptor limit allows.
     public var httpMaxConnections: Int?
+    /// HTTPS served directly (`http.tls.cert`, `http.tls.key`: PEM files, read again on SIGHUP); nil: plain HTTP,
+    /// as behind a proxy that terminates TLS.
+    public var httpTLS: TLSFiles?
     public var dataDirectory = "./data"
     public var storage = SQLiteStore.Options()
     public var logLevel = "info"
@@ -60,9 +74,29 @@ public struct ConfigProblem: Error, Sendable, CustomStringConvertible {
         self.message = message
     }
 
-    public var environmentVariable: String {
-        "CALLTRACKD_" + String(key.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
+    /// A problem with a `CALLTRACKD_*` variable that names no config key.
+    public init(environmentVariable name: String, _ message: String) {
+        self.key = name
+        self.message = message
+        self.isVariable = true
     }
 
-    public var description: String { "config key \(key) (env \(environmentVariable)): \(message)" }
+    private var isVariable = false
+    /// Further problems found in the same check, each shown on its own line.
+    private var others: [ConfigProblem] = []
+
+    public var environmentVariable: String { isVariable ? key : UnknownKeys.environmentName(of: key) }
+
+    func together(with others: some Sequence<ConfigProblem>) -> ConfigProblem {
+        var problem = self
+        problem.others = Array(others)
+        return problem
+    }
+
+    public var description: String {
+        ([self] + others).map { problem in
+            problem.isVariable ? "environment variable \(problem.key): \(problem.message)"
+                : "config key \(problem.key) (env \(problem.environmentVariable)): \(problem.message)"
+        }.joined(separator: "\n")
+    }
 }

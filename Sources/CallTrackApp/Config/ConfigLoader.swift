@@ -31,11 +31,15 @@ public enum ConfigLoader {
                 throw ConfigProblem(key: "--config", "cannot read \(file): \(error); check the path and the YAML syntax")
             }
         }
-        return try read(ConfigReader(providers: providers))
+        let keys = Keys(reader: ConfigReader(providers: providers))
+        let config = try read(keys)
+        let fileKeys = try file.map { path throws(ConfigProblem) in try ConfigFileKeys.dotted(inYAMLAt: path) } ?? []
+        let unknown = UnknownKeys(consulted: keys.consulted, skipped: keys.skipped).problems(fileKeys: fileKeys, environment: environment)
+        if let first = unknown.first { throw first.together(with: unknown.dropFirst()) }
+        return config
     }
 
-    static func read(_ reader: ConfigReader) throws(ConfigProblem) -> AppConfig {
-        let keys = Keys(reader: reader)
+    static func read(_ keys: Keys) throws(ConfigProblem) -> AppConfig {
         var config = AppConfig()
         config.httpHost = keys.string("http.host") ?? config.httpHost
         config.httpPort = try keys.int("http.port", in: 0...65535) ?? config.httpPort
@@ -47,6 +51,12 @@ public enum ConfigLoader {
             config.httpIdleTimeout = idle
         }
         config.httpMaxConnections = try keys.int("http.max_connections", in: 16...1_000_000)
+        switch (keys.string("http.tls.cert"), keys.string("http.tls.key")) {
+        case (nil, nil): break
+        case (let certificate?, let key?): config.httpTLS = TLSFiles(certificate: certificate, key: key)
+        case (nil, _?): throw ConfigProblem(key: "http.tls.cert", "missing: http.tls.key is set; write the path of the certificate's PEM file too")
+        case (_?, nil): throw ConfigProblem(key: "http.tls.key", "missing: http.tls.cert is set; write the path of the private key's PEM file too")
+        }
         if let proxies = keys.list("http.trusted_proxies") {
             var networks: [IPNetwork] = []
             for (index, raw) in proxies.enumerated() {
@@ -72,6 +82,7 @@ public enum ConfigLoader {
         if let token = config.api.adminToken, token.utf8.count < 16 {
             throw ConfigProblem(key: "admin.token", "too short to be safe: use at least 16 random characters (e.g. openssl rand -hex 24)")
         }
+        config.api.tokens = try tokens(keys)
         config.api.benchEcho = try keys.bool("bench.echo_route") ?? false
         config.api.pingIntervalSeconds = try keys.int("snippet.ping_interval_s", in: 5...3600) ?? config.api.pingIntervalSeconds
         config.api.hideTimeoutMilliseconds = try keys.int("snippet.hide_timeout_ms", in: 0...10_000) ?? config.api.hideTimeoutMilliseconds
@@ -113,8 +124,43 @@ public enum ConfigLoader {
                 throw ConfigProblem(key: error.description.contains("channel") ? "postgres.channel" : "postgres.schema", error.description)
             }
             config.postgres = postgres
+        } else {
+            keys.skip("postgres", advice: "the postgres section is read only when postgres.url is set: set postgres.url or remove this key")
         }
         return config
+    }
+
+    /// `tokens` and `token.<name>.*`: admin API tokens, each with a scope, kept only as SHA-256 digests.
+    private static func tokens(_ keys: Keys) throws(ConfigProblem) -> [APIToken] {
+        var tokens: [APIToken] = []
+        for name in keys.list("tokens") ?? [] {
+            let p = "token.\(name)"
+            guard let scope = try keys.oneOf("\(p).scope", TokenScope.allCases.map(\.rawValue)).flatMap(TokenScope.init) else {
+                throw ConfigProblem(key: "\(p).scope", "missing: write admin (everything), read (calls, leads, pools, sites) or connector (identity links)")
+            }
+            let token: APIToken
+            switch (keys.string("\(p).sha256"), keys.string("\(p).secret")) {
+            case (let hex?, nil):
+                guard let digest = APIToken.digest(hex: hex) else {
+                    throw ConfigProblem(key: "\(p).sha256", "not a SHA-256 digest: write the 64 hex digits `calltrackd new-token` printed (or `printf %s TOKEN | sha256sum`)")
+                }
+                token = APIToken(name: name, scope: scope, sha256: digest)
+            case (nil, let secret?):
+                guard secret.utf8.count >= 16 else {
+                    throw ConfigProblem(key: "\(p).secret", "too short to be safe: use at least 16 random characters (`calltrackd new-token` makes one)")
+                }
+                token = APIToken(name: name, scope: scope, secret: secret)
+            case (nil, nil):
+                throw ConfigProblem(key: "\(p).sha256", "missing: write the token's SHA-256 (`calltrackd new-token --name \(name) --scope \(scope.rawValue)` prints it), or token.\(name).secret")
+            case (_?, _?):
+                throw ConfigProblem(key: "\(p).secret", "set token.\(name).sha256 or token.\(name).secret, not both")
+            }
+            if let twin = tokens.first(where: { $0.sha256 == token.sha256 }) {
+                throw ConfigProblem(key: "\(p)", "the same token as token.\(twin.name): give every token its own secret")
+            }
+            tokens.append(token)
+        }
+        return tokens
     }
 
     /// `leads.*`: what makes a call a new lead, a repeat, or junk.
@@ -138,7 +184,10 @@ public enum ConfigLoader {
 
     /// `ami.*`: present when `ami.host` is set.
     private static func ami(_ keys: Keys, country: Country) throws(ConfigProblem) -> AMIConfiguration? {
-        guard let host = keys.string("ami.host") else { return nil }
+        guard let host = keys.string("ami.host") else {
+            keys.skip("ami", advice: "the ami section is read only when ami.host is set: set ami.host (Asterisk's manager address) or remove this key")
+            return nil
+        }
         guard let username = keys.string("ami.username") else {
             throw ConfigProblem(key: "ami.username", "missing: the manager user from Asterisk's manager.conf (see asterisk/manager.conf.sample)")
         }
@@ -236,18 +285,32 @@ public enum ConfigLoader {
     }
 }
 
-/// Text lookups with conversions that report the key.
-struct Keys {
+/// Text lookups with conversions that report the key. Remembers every key it was asked for, so keys the
+/// loader never reads can be reported as mistakes (`UnknownKeys`).
+final class Keys {
     let reader: ConfigReader
+    /// Every dotted key looked up, whether or not it was set.
+    private(set) var consulted: Set<String> = []
+    /// Sections the loader read no further (`ami.*` without `ami.host`), with what to do about a key in them.
+    private(set) var skipped: [UnknownKeys.SkippedSection] = []
+
+    init(reader: ConfigReader) { self.reader = reader }
 
     func key(_ dotted: String) -> ConfigKey { ConfigKey(dotted.split(separator: ".").map(String.init)) }
 
+    /// Says that the keys under `prefix` were not read, and why; a key set there is reported with `advice`.
+    func skip(_ prefix: String, advice: String) {
+        skipped.append(UnknownKeys.SkippedSection(prefix: prefix, advice: advice))
+    }
+
     func string(_ dotted: String) -> String? {
-        reader.string(forKey: key(dotted)).flatMap { $0.isEmpty ? nil : $0 }
+        consulted.insert(dotted)
+        return reader.string(forKey: key(dotted)).flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// A YAML list, or a comma-separated string (how environment variables write lists).
     func list(_ dotted: String) -> [String]? {
+        consulted.insert(dotted)
         if let array = reader.stringArray(forKey: key(dotted)) { return array }
         return string(dotted).map { $0.split(separator: ",").map { String($0).trimmingSpaces } }
     }

@@ -28,17 +28,28 @@ public actor LeadDesk {
     }
 
     /// Brings every stored call's lead up to date: a call stored just before the daemon stopped gets its lead now.
+    /// Runs before the store's writer does (at open): a call to a number no site tracks is already stored as it is,
+    /// so it is passed over, not stored again. Returns how many leads it brought up to date.
     @discardableResult
-    public func catchUp() async -> Int {
-        let behind: [CallRecord]
-        do { behind = try await ledger.callsBehind() } catch {
-            logger.warning("cannot check for calls without leads", metadata: ["error": "\(error.description)"])
-            return 0
+    public func catchUp(pageSize: Int = 1_000) async -> Int {
+        var caughtUp = 0
+        var last: CallRecord?
+        while true {
+            let page: [CallRecord]
+            do { page = try await ledger.callsBehind(after: last, limit: pageSize) } catch {
+                logger.warning("cannot check for calls without leads", metadata: ["error": "\(error.description)"])
+                break
+            }
+            for call in page where call.trackingNumber.flatMap(owner(of:)) != nil {
+                await handle(call)
+                caughtUp += 1
+            }
+            guard page.count == pageSize else { break }
+            last = page.last
         }
-        for call in behind { await handle(call) }
-        if !behind.isEmpty { logger.notice("leads caught up after a restart", metadata: ["calls": "\(behind.count)"]) }
+        if caughtUp > 0 { logger.notice("leads caught up after a restart", metadata: ["calls": "\(caughtUp)"]) }
         await repairRepeats()
-        return behind.count
+        return caughtUp
     }
 
     /// Decides again the repeats of leads that turned junk before such repeats were decided again, so every

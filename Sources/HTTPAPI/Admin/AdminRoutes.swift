@@ -13,8 +13,17 @@ struct AdminRoutes {
     let ledger: LeadLedger?
     let leads: (any LeadSource)?
 
+    /// `?limit=`: 1 to 1000, 50 when absent; anything else is a 400 that says what to write.
+    static func limit(_ request: Request) throws -> Int {
+        guard let text = request.uri.queryParameters["limit"] else { return 50 }
+        guard let limit = Int(text), (1...1000).contains(limit) else {
+            throw APIError(.badRequest, "limit: '\(text)' is not a whole number from 1 to 1000")
+        }
+        return limit
+    }
+
     func register(on router: Router<APIContext>) {
-        let admin = router.group("/v1/admin").add(middleware: AdminAuth(token: settings.adminToken))
+        let admin = router.group("/v1/admin").add(middleware: AdminAuth(tokens: settings.acceptedTokens))
         admin.get("/sites") { _, _ in try jsonResponse(desk.book.allSites.map(SiteDefinition.init)) }
         admin.get("/sites/{site}") { _, context in
             try jsonResponse(SiteDefinition(try site(context.parameters.decoded("site"))))
@@ -37,12 +46,12 @@ struct AdminRoutes {
             return Response(status: .noContent)
         }
         admin.get("/calls") { request, _ in
-            let limit = min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 50, 1), 1000)
+            let limit = try Self.limit(request)
             return try jsonResponse(try await desk.store.recentCalls(limit: limit).map(CallView.init))
         }
         admin.get("/leads") { request, _ in
             guard let leads else { throw APIError(.notFound, "leads are not kept by this daemon") }
-            let limit = min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 50, 1), 1000)
+            let limit = try Self.limit(request)
             return try await Self.list(leads, limit: limit)
         }
         admin.get("/pools") { _, _ in

@@ -9,7 +9,22 @@
   var site = attr('site');
   if (!site) return;
 
+  // A consent banner that decided before this script loaded may have set `calltrackd = { consent_given: true }`.
+  var givenEarly = !!(w.calltrackd && w.calltrackd.consent_given === true);
   var state = w.calltrackd = { version: '1', site: site, ready: false, number: null, display: null, kind: null, reason: null };
+  // data-consent="required": nothing is stored in the browser and no number is asked for until the site's banner
+  // calls calltrackd.consent(true); until then (and after consent(false)) the page shows its own number.
+  var consented = attr('consent') !== 'required' || givenEarly;
+  var onConsent = null;
+  state.consent = function (given) {
+    try {
+      var was = consented;
+      consented = given === true;
+      state.consented = consented;
+      if (onConsent) onConsent(consented, was);
+    } catch (e) { report(e); }
+  };
+  state.consented = consented;
   var MARK = 'calltrackd-phone', KEY = 'calltrackd.' + site + '.', YEAR = 31536000, IDLE = 1800;
   var CAMPAIGN = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term', 'gclid', 'yclid', 'fbclid', 'msclkid'];
   var reports = 0;
@@ -95,7 +110,7 @@
       setCookie('_ct_sid', '', 0);
       ['visitor', 'session', 'config'].forEach(store.del);
     }
-    persist();
+    if (consented) persist();
 
     // ---- no flicker: marked elements stay hidden until swapped or until the timeout ----
     var selectors = ['.' + MARK].concat(cached.selectors || []);
@@ -103,7 +118,7 @@
     style.textContent = selectors.map(function (s) { return s + '{visibility:hidden!important}'; }).join('\n');
     (d.head || d.documentElement).appendChild(style);
     function reveal() { if (style.parentNode) style.parentNode.removeChild(style); }
-    var hideTimer = setTimeout(reveal, +attr('hide-timeout') || cached.hide_timeout_ms || 1500);
+    var hideTimer = setTimeout(reveal, consented ? +attr('hide-timeout') || cached.hide_timeout_ms || 1500 : 0);
 
     // ---- finding the site's number in any spelling ----
     var targets = []; // digit strings of E.164 numbers to replace
@@ -302,6 +317,7 @@
       report(error);
     }
     function receive(a) {
+      if (!consented) return;  // withdrawn while the request was on its way: nothing stored, nothing shown
       if (!a || typeof a.number !== 'string') throw new Error('calltrackd: unexpected answer');
       answer = a;
       lastContact = Date.now();
@@ -381,7 +397,17 @@
       }
     }));
 
-    try { allocate(); } catch (e) { failed(e); }
+    // Consent given later: store the ids and ask for a number now. Withdrawn: the ids are forgotten and pings
+    // stop (the session's lease simply expires).
+    onConsent = guard(function (given, was) {
+      if (given && !was) { persist(); allocate(); }
+      if (!given && was) {
+        forget();
+        clearTimeout(pingTimer);
+        answer = null;  // no more pings; the number on show stays until the visitor leaves the page
+      }
+    });
+    if (consented) { try { allocate(); } catch (e) { failed(e); } }
   }
   try { main(); } catch (e) { report(e); }
 })();
