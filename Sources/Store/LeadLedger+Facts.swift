@@ -1,27 +1,61 @@
 import CallTrackCore
 import GRDB
 
-/// The lead path's one read: what a call change needs to be decided (`LeadDecision`), in one read transaction
-/// on a reader connection. Matching is pure (`CallMatcher`) and runs inside the read, because who the person is,
-/// and so which journey and open leads to read, depends on its result.
+/// The lead path: one call change is read, decided and written in one transaction on the store's writer thread
+/// (`apply`), never on the event loop that awaits it. Matching is pure (`CallMatcher`) and runs inside the read,
+/// because who the person is, and so which journey and open leads to read, depends on its result; the decision is
+/// pure (`LeadDecision`); the store only reads and applies.
 extension LeadLedger {
-    /// What the store holds for this change of `call`: its stored lead; for a call without a readable lead,
-    /// when `opening` says the number is tracked, its match and what opening the lead needs; for a lead that turns
-    /// junk with this change, its repeats and the leads near them. A change the stored lead is already past
-    /// reads nothing more.
-    public func facts(for call: CallRecord, opening: LeadOpening?, rules: LeadRules) async throws(StoreUnavailable) -> CallFacts {
-        try await read { db in
-            var facts = CallFacts(stored: try Self.stored(call.id, db))
-            if let stored = facts.stored, stored.callRevision >= call.revision { return facts }
-            if let previous = facts.stored?.lead {
-                if LeadDecision.turnsJunk(previous, with: call, rules: rules) {
-                    facts.repeats = try Self.repeatFacts(of: call.id, rules: rules, db)
+    /// A call change as `apply` handled it: what the store held, and what was decided and written.
+    public struct Applied: Sendable {
+        public var facts: CallFacts
+        public var decision: LeadDecision
+    }
+
+    /// Reads what this change of `call` needs (`facts`), decides it (`LeadDecision.decide`), and writes the call, and
+    /// its lead with the caller's binding, the repeats decided again and their outbox entries: one transaction, one
+    /// fsync. The facts are read inside the write transaction: one hop to the store's thread and back per change
+    /// (a read on the reader pool first is a second hop, which at 100 calls/s on a busy 2-core machine queued the
+    /// changes behind each other), and nothing can change between the read and the write.
+    public func apply(_ call: CallRecord, opening: LeadOpening?, rules: LeadRules, at now: Timestamp) async throws(StoreUnavailable) -> Applied {
+        let topic = outbox.topic
+        let (applied, id): (Applied, Int64?)
+        do {
+            (applied, id) = try await database.write { db -> (Applied, Int64?) in
+                let facts = try Self.facts(for: call, opening: opening, rules: rules, db)
+                let decision = LeadDecision.decide(call, facts: facts, rules: rules, at: now)
+                var newest: Int64?
+                switch decision {
+                case .handled: break
+                case .callOnly: try StateWriter.upsert(call, db)
+                case .store(let change):
+                    newest = try Self.write(change.lead, callRevision: call.revision, call: call, binding: change.binding,
+                                            redecided: change.redecided, topic: topic, at: now, db)
                 }
-            } else if let opening {
-                facts.opening = try Self.open(call, opening, rules: rules, db)
+                return (Applied(facts: facts, decision: decision), newest)
             }
-            return facts
+        } catch {
+            throw StoreUnavailable("cannot store the lead: \(SQLiteStore.explain(error))")
         }
+        if let id { outbox.ring(newest: id) }
+        return applied
+    }
+
+    /// What the store holds for this change of `call`: its stored lead; for a call without a readable lead, when
+    /// `opening` says the number is tracked, its match and what opening the lead needs; for a lead that turns junk
+    /// with this change, its repeats and the leads near them. A change the stored lead is already past reads
+    /// nothing more.
+    static func facts(for call: CallRecord, opening: LeadOpening?, rules: LeadRules, _ db: Database) throws -> CallFacts {
+        var facts = CallFacts(stored: try stored(call.id, db))
+        if let stored = facts.stored, stored.callRevision >= call.revision { return facts }
+        if let previous = facts.stored?.lead {
+            if LeadDecision.turnsJunk(previous, with: call, rules: rules) {
+                facts.repeats = try repeatFacts(of: call.id, rules: rules, db)
+            }
+        } else if let opening {
+            facts.opening = try open(call, opening, rules: rules, db)
+        }
+        return facts
     }
 
     /// The repeats of `junked` and the leads near them, for deciding them again without a change of `junked`

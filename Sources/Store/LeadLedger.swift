@@ -36,18 +36,26 @@ public final class LeadLedger: Sendable {
         let id: Int64?
         do {
             id = try await database.write { db -> Int64? in
-                if let call { try StateWriter.upsert(call, db) }
-                let stored = try Int.fetchOne(db.cachedStatement(sql: "SELECT call_revision FROM lead WHERE call_id = ?"), arguments: [lead.callID])
-                if let stored, stored >= callRevision { return nil }
-                try db.cachedStatement(sql: Self.upsertSQL).execute(arguments: Self.arguments(lead, callRevision: callRevision, at: now))
-                if let binding { try Self.bind(binding.phone, to: binding.visitor, call: lead.callID, at: now, db) }
-                let newest = try Outbox.insert(topic: topic, key: lead.callID, revision: lead.revision, at: now, db)
-                return try Self.write(redecided, topic: topic, at: now, db) ?? newest
+                try Self.write(lead, callRevision: callRevision, call: call, binding: binding, redecided: redecided, topic: topic, at: now, db)
             }
         } catch {
             throw StoreUnavailable("cannot store the lead: \(SQLiteStore.explain(error))")
         }
         if let id { outbox.ring(newest: id) }
+    }
+
+    /// `record`'s transaction; returns the newest outbox id, nil when the stored lead is as new.
+    static func write(
+        _ lead: Lead, callRevision: Int, call: CallRecord?, binding: (phone: PhoneNumber, visitor: VisitorID)?,
+        redecided: [Redecided], topic: String, at now: Timestamp, _ db: Database
+    ) throws -> Int64? {
+        if let call { try StateWriter.upsert(call, db) }
+        let stored = try Int.fetchOne(db.cachedStatement(sql: "SELECT call_revision FROM lead WHERE call_id = ?"), arguments: [lead.callID])
+        if let stored, stored >= callRevision { return nil }
+        try db.cachedStatement(sql: Self.upsertSQL).execute(arguments: Self.arguments(lead, callRevision: callRevision, at: now))
+        if let binding { try Self.bind(binding.phone, to: binding.visitor, call: lead.callID, at: now, db) }
+        let newest = try Outbox.insert(topic: topic, key: lead.callID, revision: lead.revision, at: now, db)
+        return try Self.write(redecided, topic: topic, at: now, db) ?? newest
     }
 
     /// Stores leads decided again without a change of the junk lead they repeated (the start-up repair, see

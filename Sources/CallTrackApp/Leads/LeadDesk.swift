@@ -86,23 +86,21 @@ public actor LeadDesk {
         }
     }
 
-    /// One read (`LeadLedger.facts`, on the store's reader threads), one pure decision (`LeadDecision`), one write:
-    /// the call, and its lead when the number is tracked, with the binding and the repeats decided again.
+    /// One read, one pure decision (`LeadDecision`), one write, in one transaction on the store's writer thread
+    /// (`LeadLedger.apply`): the call, and its lead when the number is tracked, with the binding and the repeats
+    /// decided again.
     func process(_ call: CallRecord) async throws(StoreUnavailable) {
-        let facts = try await ledger.facts(for: call, opening: opening(for: call), rules: settings)
-        let now = clock.now()
-        switch LeadDecision.decide(call, facts: facts, rules: settings, at: now) {
+        let applied = try await ledger.apply(call, opening: opening(for: call), rules: settings, at: clock.now())
+        let facts = applied.facts
+        switch applied.decision {
         case .handled:
             return
         case .callOnly:
             untracked.increment()
             logger.notice("call to a number no site tracks: stored, no lead", metadata: ["call": "\(call.id)", "dialled": "\(call.dialled)"])
-            try await store.apply([.call(call)])
         case .store(let change):
             let lead = change.lead
             logUnreadable(change.unreadableRepeats)
-            try await ledger.record(lead, callRevision: call.revision, call: call, binding: change.binding,
-                                    redecided: change.redecided, at: now)
             for decision in change.redecided {
                 logger.info("repeat decided again: the lead it repeated is junk", metadata: [
                     "call": "\(decision.lead.callID)", "junk_lead": "\(call.id)", "repeat_of": "\(decision.lead.repeatOf ?? "-")",

@@ -59,7 +59,7 @@ public struct RepeatFacts: Sendable {
     }
 }
 
-/// What the store held for one change of a call, read in one snapshot: everything `LeadDecision.decide` needs.
+/// What the store held for one change of a call, read in one transaction: everything `LeadDecision.decide` needs.
 ///
 /// Which facts are read depends on what is stored: a call without a readable lead on a tracked number needs its
 /// match (and the journey and open leads of the person it finds); a lead that turns junk needs its repeats.
