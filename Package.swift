@@ -236,6 +236,9 @@ let package = Package(
                 "CallTrackApp", "CallTrackCore", "AMI", "AMIClient", "Store", "Destinations", "PostgresSink", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                // Where the lead path's SQLite statements run: traced on each connection, checked against the event loops.
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 // The snippet's browser tests: a static page server and a loopback HTTP client for chromedriver.
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

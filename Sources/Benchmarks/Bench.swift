@@ -24,6 +24,7 @@ struct Bench: AsyncParsableCommand {
             LeadDeliveryBenchmark.self,
             CallToLeadBenchmark.self,
             AGIBenchmark.self,
+            HTTPUnderCallsBenchmark.self,
             LeaseBookBenchmark.self,
             StoreBenchmark.self,
             FloodGuardBenchmark.self,

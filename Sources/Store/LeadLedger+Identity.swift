@@ -46,26 +46,22 @@ public struct VisitorProfile: Sendable {
 /// Identity lookups and links (SPEC §Identity over a long sales cycle); the rules are in `VisitorIdentity`.
 extension LeadLedger {
     /// The visitor `visitor` is now (itself, or the one it was merged into), and every id of that person.
-    public func person(of visitor: VisitorID) async throws(StoreUnavailable) -> (survivor: VisitorID, ids: [VisitorID]) {
-        try read { db in
-            let survivor = try VisitorIdentity.survivor(of: visitor, db)
-            return (survivor, try VisitorIdentity.group(of: survivor, db))
-        }
+    static func person(of visitor: VisitorID, _ db: Database) throws -> (survivor: VisitorID, ids: [VisitorID]) {
+        let survivor = try VisitorIdentity.survivor(of: visitor, db)
+        return (survivor, try VisitorIdentity.group(of: survivor, db))
     }
 
     /// The survivor a call will end with once its caller is bound to `visitor` (see `bind`).
-    public func survivorAfterBinding(_ phone: PhoneNumber?, to visitor: VisitorID) async throws(StoreUnavailable) -> VisitorID {
-        try read { db in
-            if let phone, let bound = try VisitorIdentity.owner(of: VisitorIdentifier(phone: phone), db) {
-                return try VisitorIdentity.survivor(of: bound, db)
-            }
-            return try VisitorIdentity.survivor(of: visitor, db)
+    static func survivorAfterBinding(_ phone: PhoneNumber?, to visitor: VisitorID, _ db: Database) throws -> VisitorID {
+        if let phone, let bound = try VisitorIdentity.owner(of: VisitorIdentifier(phone: phone), db) {
+            return try VisitorIdentity.survivor(of: bound, db)
         }
+        return try VisitorIdentity.survivor(of: visitor, db)
     }
 
     /// Recorded merges, newest first.
     public func merges(limit: Int = 100) async throws(StoreUnavailable) -> [VisitorMerge] {
-        try read { db in
+        try await read { db in
             try GRDB.Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM visitor_merge ORDER BY merged_at DESC LIMIT ?"), arguments: [limit]).map(Self.merge)
         }
     }
@@ -123,7 +119,7 @@ extension LeadLedger {
 
     /// Everything known about the person `visitor` belongs to; nil for a visitor never seen.
     public func profile(of visitor: VisitorID) async throws(StoreUnavailable) -> VisitorProfile? {
-        try read { db in try Self.isKnown(visitor, db) ? try Self.profile(of: visitor, db) : nil }
+        try await read { db in try Self.isKnown(visitor, db) ? try Self.profile(of: visitor, db) : nil }
     }
 
     /// Whether the daemon has seen `visitor`: in a session, with an identifier, or in a merge.

@@ -15,29 +15,8 @@ public final class LeadLedger: Sendable {
         self.outbox = outbox
     }
 
-    /// One lead as stored: the call revision it was brought up to, its verdict as the repeat rule reads it, and the lead.
-    public struct StoredLead: Sendable, Hashable {
-        public var callID: String
-        /// The revision of the call the lead was last brought up to (a decision again raises the lead's own
-        /// revision, not this one): a call event at or below it has been handled.
-        public var callRevision: Int
-        /// The call as the repeat rule sees it, from the row's columns.
-        public var leadCall: LeadCall
-        /// The lead; nil for a row the schema's upgrade could not fill (an older daemon's unreadable payload).
-        public var lead: Lead?
-    }
-
-    /// A lead decided again because the lead it repeated turned junk, and the revision it was decided from. It is
-    /// written only over that revision; a lead changed meanwhile fails the whole transaction.
-    public struct Redecided: Sendable, Hashable {
-        public var lead: Lead
-        public var decidedFrom: Int64
-
-        public init(lead: Lead, decidedFrom: Int64) {
-            self.lead = lead
-            self.decidedFrom = decidedFrom
-        }
-    }
+    public typealias StoredLead = CallTrackCore.StoredLead
+    public typealias Redecided = RedecidedLead
 
     /// A re-decided lead changed between its read and its write.
     struct LeadChangedMeanwhile: Error, CustomStringConvertible {
@@ -57,18 +36,26 @@ public final class LeadLedger: Sendable {
         let id: Int64?
         do {
             id = try await database.write { db -> Int64? in
-                if let call { try StateWriter.upsert(call, db) }
-                let stored = try Int.fetchOne(db.cachedStatement(sql: "SELECT call_revision FROM lead WHERE call_id = ?"), arguments: [lead.callID])
-                if let stored, stored >= callRevision { return nil }
-                try db.cachedStatement(sql: Self.upsertSQL).execute(arguments: Self.arguments(lead, callRevision: callRevision, at: now))
-                if let binding { try Self.bind(binding.phone, to: binding.visitor, call: lead.callID, at: now, db) }
-                let newest = try Outbox.insert(topic: topic, key: lead.callID, revision: lead.revision, at: now, db)
-                return try Self.write(redecided, topic: topic, at: now, db) ?? newest
+                try Self.write(lead, callRevision: callRevision, call: call, binding: binding, redecided: redecided, topic: topic, at: now, db)
             }
         } catch {
             throw StoreUnavailable("cannot store the lead: \(SQLiteStore.explain(error))")
         }
         if let id { outbox.ring(newest: id) }
+    }
+
+    /// `record`'s transaction; returns the newest outbox id, nil when the stored lead is as new.
+    static func write(
+        _ lead: Lead, callRevision: Int, call: CallRecord?, binding: (phone: PhoneNumber, visitor: VisitorID)?,
+        redecided: [Redecided], topic: String, at now: Timestamp, _ db: Database
+    ) throws -> Int64? {
+        if let call { try StateWriter.upsert(call, db) }
+        let stored = try Int.fetchOne(db.cachedStatement(sql: "SELECT call_revision FROM lead WHERE call_id = ?"), arguments: [lead.callID])
+        if let stored, stored >= callRevision { return nil }
+        try db.cachedStatement(sql: Self.upsertSQL).execute(arguments: Self.arguments(lead, callRevision: callRevision, at: now))
+        if let binding { try Self.bind(binding.phone, to: binding.visitor, call: lead.callID, at: now, db) }
+        let newest = try Outbox.insert(topic: topic, key: lead.callID, revision: lead.revision, at: now, db)
+        return try Self.write(redecided, topic: topic, at: now, db) ?? newest
     }
 
     /// Stores leads decided again without a change of the junk lead they repeated (the start-up repair, see
@@ -160,7 +147,7 @@ public final class LeadLedger: Sendable {
     /// Junk calls that some call still repeats. A `repeat_of` must name a lead: a store that has such repeats
     /// (written before repeats were decided again) is repaired at start from this list.
     public func junkWithRepeats(limit: Int = 10_000) async throws(StoreUnavailable) -> [String] {
-        try read { db in
+        try await read { db in
             try String.fetchAll(db.cachedStatement(sql: Self.junkWithRepeatsSQL), arguments: [limit])
         }
     }
@@ -169,7 +156,6 @@ public final class LeadLedger: Sendable {
         SELECT DISTINCT r.repeat_of FROM lead r JOIN lead l ON l.call_id = r.repeat_of
         WHERE r.repeat_of IS NOT NULL AND l.is_lead = 0 LIMIT ?
         """
-    static let repeatsSQL = "SELECT * FROM lead WHERE repeat_of = ?"
 
     /// Binds a caller's phone to a visitor. A phone already bound to another visitor means one person:
     /// the visitor the phone was bound to first survives, the other is merged into it, and the merge is recorded.
@@ -179,108 +165,26 @@ public final class LeadLedger: Sendable {
                                  call: call, at: now, db)
     }
 
+    /// The stored lead of a call.
     public func lead(_ callID: String) async throws(StoreUnavailable) -> StoredLead? {
-        // Asked for every call event: one indexed row, read on the caller's thread.
-        try database.readNow("cannot read leads") { db in
-            try GRDB.Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM lead WHERE call_id = ?"), arguments: [callID]).map(Self.row)
-        }
+        try await read { db in try Self.stored(callID, db) }
     }
 
     /// Leads, newest call first.
     public func leads(limit: Int) async throws(StoreUnavailable) -> [StoredLead] {
-        try read { db in try GRDB.Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM lead ORDER BY started_at DESC LIMIT ?"), arguments: [limit]).map(Self.row) }
+        try await read { db in try GRDB.Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM lead ORDER BY started_at DESC LIMIT ?"), arguments: [limit]).map(Self.row) }
     }
 
     /// Calls whose lead is missing or behind the call (the daemon stopped between storing a call and its lead), in
     /// start order, from after `after` (the last call of the previous page). Calls to numbers no site tracks never get
     /// a lead and are listed too: the caller pages past them.
     public func callsBehind(after: CallRecord? = nil, limit: Int = 10_000) async throws(StoreUnavailable) -> [CallRecord] {
-        try read { db in
+        try await read { db in
             try GRDB.Row.fetchAll(db.cachedStatement(sql: """
                 SELECT call.* FROM call LEFT JOIN lead ON lead.call_id = call.id
                 WHERE (lead.call_id IS NULL OR lead.call_revision < call.revision) AND (call.started_at, call.id) > (?, ?)
                 ORDER BY call.started_at, call.id LIMIT ?
                 """), arguments: [after?.startedAt.microsecondsSinceEpoch ?? Int64.min, after?.id ?? "", limit]).map(Rows.call)
-        }
-    }
-
-    /// The calls that repeat `callID`'s lead.
-    public func repeats(of callID: String) async throws(StoreUnavailable) -> [StoredLead] {
-        try read { db in
-            try GRDB.Row.fetchAll(db.cachedStatement(sql: Self.repeatsSQL), arguments: [callID]).map(Self.row)
-        }
-    }
-
-    /// The leads a call may repeat (`LeadRules.repeatTarget` picks): of this person and of this caller, the latest
-    /// lead (not junk, not a repeat) that `search` admits, at most one each. `excluding` is a lead being judged junk.
-    public func openLeads(
-        visitor: VisitorID?, caller: PhoneNumber?, search: LeadRules.RepeatSearch, excluding: String? = nil
-    ) async throws(StoreUnavailable) -> [StoredLead] {
-        try read { db in
-            let (partition, value): (String, String?) = switch search.partition {
-            case .all: ("1", nil)
-            case .site(let site): ("site_id = ?", site)
-            case .dealer(let dealer): ("dealer_id IS ?", dealer)
-            }
-            let scoped = search.partition == .all ? [] : [value as (any DatabaseValueConvertible)?]
-            // Two indexed lookups (by visitor, by caller): an OR across them would scan every lead in the window.
-            var found: [StoredLead] = []
-            for (column, key) in [("visitor_id", visitor), ("caller", caller?.e164)] {
-                guard let key else { continue }
-                let bounds: [(any DatabaseValueConvertible)?] =
-                    [key, search.since.microsecondsSinceEpoch, search.before.microsecondsSinceEpoch, excluding]
-                let row = try GRDB.Row.fetchOne(db, sql: """
-                    SELECT * FROM lead WHERE \(column) = ? AND started_at >= ? AND started_at < ?
-                      AND is_lead = 1 AND call_id IS NOT ? AND \(partition)
-                    ORDER BY started_at DESC LIMIT 1
-                    """, arguments: StatementArguments(bounds + scoped))
-                if let row = row.map(Self.row), !found.contains(where: { $0.callID == row.callID }) { found.append(row) }
-            }
-            return found
-        }
-    }
-
-    /// What matching needs to know about the visitor a caller's phone is bound to.
-    public func callerVisitor(_ phone: PhoneNumber, number: PhoneNumber, at t: Timestamp, onSiteWithin: Duration) async throws(StoreUnavailable) -> CallerVisitor? {
-        try read { db in
-            guard let bound = try VisitorIdentity.owner(of: VisitorIdentifier(phone: phone), db) else {
-                return nil
-            }
-            // The person, with every visitor id merged into them: a lease or session of any of them is theirs.
-            let visitor = try VisitorIdentity.survivor(of: bound, db)
-            let ids = try VisitorIdentity.group(of: visitor, db)
-            let micros = t.microsecondsSinceEpoch
-            var heldBefore = false
-            var onSite = false
-            var latest: (id: String, at: Int64)?
-            for id in ids {
-                heldBefore = try heldBefore || (Bool.fetchOne(db.cachedStatement(sql: """
-                    SELECT EXISTS (SELECT 1 FROM lease WHERE number = ? AND visitor_id = ? AND started_at < ?)
-                    """), arguments: [number.e164, id, micros]) ?? false)
-                onSite = try onSite || (Bool.fetchOne(db.cachedStatement(sql: """
-                    SELECT EXISTS (SELECT 1 FROM session WHERE visitor_id = ? AND last_activity_at >= ? AND started_at <= ?)
-                    """), arguments: [id, (t - onSiteWithin).microsecondsSinceEpoch, micros]) ?? false)
-                if let row = try GRDB.Row.fetchOne(db.cachedStatement(sql: """
-                    SELECT id, started_at FROM session WHERE visitor_id = ? AND started_at <= ? ORDER BY started_at DESC LIMIT 1
-                    """), arguments: [id, micros]) {
-                    let candidate = (id: row["id"] as String, at: row["started_at"] as Int64)
-                    if latest.map({ candidate.at > $0.at }) ?? true { latest = candidate }
-                }
-            }
-            return CallerVisitor(visitorID: visitor, allVisitorIDs: Set(ids), heldNumberBefore: heldBefore, onSiteNow: onSite, latestSession: latest?.id)
-        }
-    }
-
-    /// The sessions of a person (all their visitor ids) up to `t`, oldest first: the journey of a lead.
-    public func journey(of visitors: [VisitorID], upTo t: Timestamp, limit: Int = 200) async throws(StoreUnavailable) -> [SessionRecord] {
-        try read { db in
-            var sessions: [SessionRecord] = []
-            for visitor in Set(visitors) {
-                sessions += try GRDB.Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT * FROM session WHERE visitor_id = ? AND started_at <= ? ORDER BY started_at DESC LIMIT ?
-                    """), arguments: [visitor, t.microsecondsSinceEpoch, limit]).map(Rows.session)
-            }
-            return Array(sessions.sorted { ($0.startedAt, $0.id) < ($1.startedAt, $1.id) }.suffix(limit))
         }
     }
 
@@ -372,9 +276,11 @@ public final class LeadLedger: Sendable {
         return decoder
     }
 
-    /// On the caller's thread: a call's match takes several reads, and a hop to a reader queue and back
-    /// cost more than each of them (~0.3 ms on an idle machine).
-    func read<T>(_ body: (Database) throws -> T) throws(StoreUnavailable) -> T {
-        try database.readSnapshotNow("cannot read leads", body)
+    /// On a reader connection's queue, never on the calling thread: the lead path is called from the event
+    /// loops that serve HTTP, which only await the read.
+    func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(StoreUnavailable) -> T {
+        do { return try await database.read(body) } catch {
+            throw StoreUnavailable("cannot read leads: \(SQLiteStore.explain(error))")
+        }
     }
 }

@@ -27,13 +27,18 @@ public final class SQLiteStore: StateStore {
         public var busyTimeoutSeconds: Double
         /// How often committed pages are copied from the WAL into the database file.
         public var checkpointInterval: Duration
+        /// Runs on every connection as it opens (the writer, each reader, the checkpointer's), after the store's
+        /// own set-up: for diagnostics such as `Database.trace`, which reports each statement on the thread
+        /// that runs it.
+        public var prepareConnection: (@Sendable (Database) throws -> Void)?
 
         public init(synchronousFull: Bool = true, maxSizeBytes: Int64? = nil, busyTimeoutSeconds: Double = 2,
-                    checkpointInterval: Duration = .seconds(1)) {
+                    checkpointInterval: Duration = .seconds(1), prepareConnection: (@Sendable (Database) throws -> Void)? = nil) {
             self.synchronousFull = synchronousFull
             self.maxSizeBytes = maxSizeBytes
             self.busyTimeoutSeconds = busyTimeoutSeconds
             self.checkpointInterval = checkpointInterval
+            self.prepareConnection = prepareConnection
         }
     }
 
@@ -42,6 +47,7 @@ public final class SQLiteStore: StateStore {
         configuration.busyMode = .timeout(options.busyTimeoutSeconds)
         let synchronous = options.synchronousFull ? "FULL" : "NORMAL"
         let maxSize = options.maxSizeBytes
+        let prepareConnection = options.prepareConnection
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
             // Checkpoints are the Checkpointer's. The automatic one stays only as a backstop, far above the
@@ -52,6 +58,7 @@ public final class SQLiteStore: StateStore {
                 let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
                 try db.execute(sql: "PRAGMA max_page_count = \(max(16, maxSize / pageSize))")
             }
+            try prepareConnection?(db)
         }
         do {
             database = try DatabasePool(path: path, configuration: configuration)
@@ -133,14 +140,14 @@ public final class SQLiteStore: StateStore {
     }
 
     public func session(_ id: SessionID) async throws(StoreUnavailable) -> SessionRecord? {
-        try readNow { db in
+        try await read { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM session WHERE id = ?"), arguments: [id]).map(Rows.session)
         }
     }
 
     public nonisolated(nonsending) func previousNumber(of visitor: VisitorID, site: String) async throws(StoreUnavailable) -> PhoneNumber? {
         guard mayHaveHeldLease(visitor) else { return nil }
-        return try readNow { db in
+        return try await read { db in
             let raw = try String.fetchOne(db.cachedStatement(sql: Self.previousNumberSQL), arguments: [visitor, site])
             return raw.flatMap { try? PhoneNumber.e164($0) }
         }
@@ -179,13 +186,15 @@ public final class SQLiteStore: StateStore {
     }
 
     public func leases(on number: PhoneNumber, from: Timestamp, to: Timestamp) async throws(StoreUnavailable) -> [Lease] {
-        // The candidates of a call as it rings: one statement, on the caller's thread.
-        try readNow { db in
-            try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT * FROM lease WHERE number = ? AND expires_at >= ? AND started_at <= ?
-                ORDER BY started_at DESC
-                """), arguments: [number.e164, from.microsecondsSinceEpoch, to.microsecondsSinceEpoch]).map(Rows.lease)
-        }
+        try await read { db in try Self.leases(on: number, from: from, to: to, db) }
+    }
+
+    /// Leases on `number` that overlap [from, to], newest first: the candidates of a call as it rings.
+    static func leases(on number: PhoneNumber, from: Timestamp, to: Timestamp, _ db: Database) throws -> [Lease] {
+        try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT * FROM lease WHERE number = ? AND expires_at >= ? AND started_at <= ?
+            ORDER BY started_at DESC
+            """), arguments: [number.e164, from.microsecondsSinceEpoch, to.microsecondsSinceEpoch]).map(Rows.lease)
     }
 
     public func recentCalls(limit: Int) async throws(StoreUnavailable) -> [CallRecord] {
@@ -240,13 +249,9 @@ public final class SQLiteStore: StateStore {
         try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \"\(table)\"") ?? 0 }
     }
 
-    /// A short indexed read on the caller's thread. On the allocation path a hop to a reader queue and
-    /// back costs more than the read itself (WAL readers never wait for the writer). Without a transaction:
-    /// each of these is one SELECT, which SQLite already reads from one consistent snapshot.
-    private func readNow<T>(_ body: (Database) throws -> T) throws(StoreUnavailable) -> T {
-        try database.readNow("state database read failed", body)
-    }
-
+    /// Every read runs on a reader connection's queue, never on the calling thread: callers are the event loops
+    /// that serve HTTP, and a read there would stall every connection of that loop. The hop costs two thread
+    /// wake-ups; the loop serves other requests meanwhile.
     private func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(StoreUnavailable) -> T {
         do { return try await database.read(body) } catch {
             throw StoreUnavailable("state database read failed: \(Self.explain(error))")

@@ -48,9 +48,9 @@ struct VisitorMergeTests {
         #expect(merges.first?.merged == "vis_mobile001")
         #expect(merges.first?.survivor == "vis_desktop01")
         #expect(merges.first?.via == "phone:+79161234567")
-        let person = try await daemon.ledger.person(of: "vis_mobile001")
+        let person = try #require(try await daemon.ledger.profile(of: "vis_mobile001"))
         #expect(person.survivor == "vis_desktop01")
-        #expect(Set(person.ids) == ["vis_desktop01", "vis_mobile001"])
+        #expect(Set(person.visitorIDs) == ["vis_desktop01", "vis_mobile001"])
     }
 
     @Test("a cleared cookie with the same GA client id is the same person: the call's lead carries the earlier visit; admin API shows and links the person")

@@ -105,8 +105,9 @@ struct LeadColumnsMigrationTests {
         var rules = LeadRules()
         rules.uniquenessWindow = .seconds(86_400)
         let search = rules.repeatSearch(at: Timestamp(secondsSinceEpoch: 1_800_010_000), site: "acme", dealer: "north")
-        #expect(try await ledger.openLeads(visitor: nil, caller: try PhoneNumber.e164("+79161234567"), search: search).map(\.callID) == ["call-1"])
-        #expect(try await ledger.openLeads(visitor: "v1", caller: nil, search: search).map(\.callID) == ["call-1"])
+        let caller = try PhoneNumber.e164("+79161234567")
+        #expect(try await store.database.read { db in try LeadLedger.openLeads(visitor: nil, caller: caller, search: search, db) }.map(\.callID) == ["call-1"])
+        #expect(try await store.database.read { db in try LeadLedger.openLeads(visitor: "v1", caller: nil, search: search, db) }.map(\.callID) == ["call-1"])
         #expect(try await ledger.callsBehind().isEmpty, "every lead is as far as its call")
 
         // Nothing waiting for PostgreSQL is lost, and it waits in the order it was queued.

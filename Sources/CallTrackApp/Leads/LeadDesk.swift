@@ -58,7 +58,9 @@ public actor LeadDesk {
         do {
             var repaired = 0
             for junked in try await ledger.junkWithRepeats() {
-                let redecided = try await redecideRepeats(of: junked)
+                let facts = try await ledger.repeatFacts(of: junked, rules: settings)
+                let (redecided, unreadable) = LeadDecision.redecide(facts, rules: settings, at: clock.now())
+                logUnreadable(unreadable)
                 try await ledger.record(redecided: redecided, at: clock.now())
                 repaired += redecided.count
             }
@@ -84,101 +86,54 @@ public actor LeadDesk {
         }
     }
 
-    /// Stores the call, and its lead when the number is tracked, in one transaction.
+    /// One read, one pure decision (`LeadDecision`), one write, in one transaction on the store's writer thread
+    /// (`LeadLedger.apply`): the call, and its lead when the number is tracked, with the binding and the repeats
+    /// decided again.
     func process(_ call: CallRecord) async throws(StoreUnavailable) {
-        let stored = try await ledger.lead(call.id)
-        if let stored, stored.callRevision >= call.revision { return }
-        var lead: Lead
-        var matchedVisitor: VisitorID?
-        let previous = stored?.lead
-        if let previous {
-            lead = previous
-        } else if let opened = try await open(call) {
-            (lead, matchedVisitor) = opened
-        } else {
-            try await store.apply([.call(call)])
+        let applied = try await ledger.apply(call, opening: opening(for: call), rules: settings, at: clock.now())
+        let facts = applied.facts
+        switch applied.decision {
+        case .handled:
             return
-        }
-        lead.update(with: call, rules: settings, at: clock.now())
-        // A lead that turned junk takes its repeats with it: they are decided again, in the same transaction.
-        let redecided: [LeadLedger.Redecided] =
-            if previous?.isLead == true && !lead.isLead { try await redecideRepeats(of: call.id) } else { [] }
-        let binding: (phone: PhoneNumber, visitor: VisitorID)? =
-            if let caller = call.caller, let visitor = matchedVisitor, lead.match.kind != .unmatched { (caller, visitor) } else { nil }
-        try await ledger.record(lead, callRevision: call.revision, call: call, binding: stored == nil ? binding : nil,
-                                redecided: redecided, at: clock.now())
-        for decision in redecided {
-            logger.info("repeat decided again: the lead it repeated is junk", metadata: [
-                "call": "\(decision.lead.callID)", "junk_lead": "\(call.id)", "repeat_of": "\(decision.lead.repeatOf ?? "-")",
-                "is_lead": "\(decision.lead.isLead)",
-            ])
-        }
-        if stored == nil {
-            logger.info("lead opened", metadata: [
-                "call": "\(call.id)", "match": "\(lead.match.kind.rawValue)", "session": "\(lead.match.sessionID ?? "-")",
-                "candidates": "\(lead.match.candidateCount)", "is_lead": "\(lead.isLead)",
-            ])
-        }
-    }
-
-    /// Matches a call at its start and opens its lead (`Lead.open`) from what the store knows; nil for a number
-    /// no site tracks. A stored lead whose row cannot be read (an older daemon's unreadable payload) is opened again.
-    func open(_ call: CallRecord) async throws(StoreUnavailable) -> (Lead, matchedVisitor: VisitorID?)? {
-        guard let number = call.trackingNumber, let owner = owner(of: number) else {
+        case .callOnly:
             untracked.increment()
             logger.notice("call to a number no site tracks: stored, no lead", metadata: ["call": "\(call.id)", "dialled": "\(call.dialled)"])
-            return nil
+        case .store(let change):
+            let lead = change.lead
+            logUnreadable(change.unreadableRepeats)
+            for decision in change.redecided {
+                logger.info("repeat decided again: the lead it repeated is junk", metadata: [
+                    "call": "\(decision.lead.callID)", "junk_lead": "\(call.id)", "repeat_of": "\(decision.lead.repeatOf ?? "-")",
+                    "is_lead": "\(decision.lead.isLead)",
+                ])
+            }
+            if change.opened {
+                matches[lead.match.kind]?.increment()
+                if facts.stored == nil {
+                    logger.info("lead opened", metadata: [
+                        "call": "\(call.id)", "match": "\(lead.match.kind.rawValue)", "session": "\(lead.match.sessionID ?? "-")",
+                        "candidates": "\(lead.match.candidateCount)", "is_lead": "\(lead.isLead)",
+                    ])
+                }
+            }
         }
-        let t = call.startedAt
-        let cooldown = owner.pool?.policy.cooldown ?? PoolPolicy().cooldown
-        var facts = LeadFacts(
-            siteID: owner.site.id, dealerID: owner.site.dealer,  // the site's dealer until dealer routing decides per call
-            staticNumber: owner.staticNumber, defaultSource: owner.site.unmatchedSource(pool: owner.pool), cooldown: cooldown,
-            leases: owner.pool == nil ? [] : try await store.leases(on: number, from: t - cooldown, to: t))
-        if let caller = call.caller {
-            facts.callerVisitor = try await ledger.callerVisitor(caller, number: number, at: t, onSiteWithin: settings.onSiteWindow)
-        }
-        let match = CallMatcher.match(facts.matchQuery(for: call, number: number))
-        matches[match.kind]?.increment()
-        // The person behind the call: the matched visitor, or the one it merges into once the caller is bound.
-        if let visitor = match.visitorID {
-            let survivor = try await ledger.survivorAfterBinding(call.caller, to: visitor)
-            let ids = try await ledger.person(of: survivor).ids + (try await ledger.person(of: visitor).ids)
-            facts.journey = try await ledger.journey(of: ids, upTo: t)
-            facts.person = survivor
-        }
-        facts.openLeads = try await ledger.openLeads(
-            visitor: facts.person, caller: call.caller, search: settings.repeatSearch(at: t, site: facts.siteID, dealer: facts.dealerID)
-        ).map(\.leadCall)
-        return (Lead.open(call, number: number, match: match, facts: facts, rules: settings, at: clock.now()), match.visitorID)
     }
 
-    /// The repeats of `junked`, a lead that has just turned junk, decided again (`LeadRules.redecide`), each with
-    /// the revision it was decided from.
-    func redecideRepeats(of junked: String) async throws(StoreUnavailable) -> [LeadLedger.Redecided] {
-        let repeats = try await ledger.repeats(of: junked)
-        guard !repeats.isEmpty else { return [] }
-        // The leads each repeat may repeat instead (the repeats that become leads are the rule's own business).
-        var near: [String: LeadCall] = [:]
-        for row in repeats {
-            let call = row.leadCall
-            let search = settings.repeatSearch(at: call.startedAt, site: call.siteID, dealer: call.dealerID)
-            for lead in try await ledger.openLeads(visitor: call.person, caller: call.caller, search: search, excluding: junked) {
-                near[lead.callID] = lead.leadCall
-            }
+    private func logUnreadable(_ repeats: [String]) {
+        for id in repeats {
+            logger.warning("repeat of a junk lead not decided again: unreadable stored lead", metadata: ["call": "\(id)"])
         }
-        let stored = Dictionary(repeats.map { ($0.callID, $0) }, uniquingKeysWith: { first, _ in first })
-        var redecided: [LeadLedger.Redecided] = []
-        for decided in settings.redecide(repeatsOf: junked, repeats: repeats.map(\.leadCall), leads: Array(near.values)) {
-            guard var lead = stored[decided.id]?.lead else {
-                logger.warning("repeat of a junk lead not decided again: unreadable stored lead", metadata: ["call": "\(decided.id)"])
-                continue
-            }
-            let from = lead.revision
-            lead.redecide(repeatOf: decided.repeatOf, at: clock.now())
-            redecided.append(LeadLedger.Redecided(lead: lead, decidedFrom: from))
-        }
-        return redecided
+    }
+
+    /// What opening a lead for `call` needs from the configuration: the number's site, dealer, static entry,
+    /// default source and cooldown; nil for a number no site tracks.
+    func opening(for call: CallRecord) -> LeadOpening? {
+        guard let number = call.trackingNumber, let owner = owner(of: number) else { return nil }
+        let facts = LeadFacts(
+            siteID: owner.site.id, dealerID: owner.site.dealer,  // the site's dealer until dealer routing decides per call
+            staticNumber: owner.staticNumber, defaultSource: owner.site.unmatchedSource(pool: owner.pool),
+            cooldown: owner.pool?.policy.cooldown ?? PoolPolicy().cooldown)
+        return LeadOpening(number: number, facts: facts, pooled: owner.pool != nil)
     }
 
     struct NumberOwner {

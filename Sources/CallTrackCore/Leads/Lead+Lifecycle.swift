@@ -1,5 +1,6 @@
-/// What the store knew when a call started, for `Lead.open`: read by the caller, so opening a lead is pure and
-/// replayable. Read in two steps, because who the person is depends on the match:
+/// What the store knew when a call started, for `Lead.open`: read by the store, so opening a lead is pure and
+/// replayable. The store reads it in the change's one transaction (`LeadLedger.apply`), matching inside the read,
+/// because who the person is depends on the match:
 ///
 /// ```swift
 /// var facts = LeadFacts(siteID: site.id, dealerID: site.dealer, cooldown: cooldown, leases: leases, callerVisitor: owner)

@@ -55,7 +55,8 @@ public protocol StateStore: Sendable {
     nonisolated(nonsending) func apply(_ writes: [StateWrite]) async throws(StoreUnavailable)
     func session(_ id: SessionID) async throws(StoreUnavailable) -> SessionRecord?
     /// The number a visitor held last, for stickiness.
-    /// Called on every allocation, on the caller's executor (no hop): SQLite answers it without suspending.
+    /// Called on every allocation, on the caller's executor; an implementation does its I/O off it (SQLite reads on
+    /// its reader threads), as the caller is an event loop serving HTTP.
     nonisolated(nonsending) func previousNumber(of visitor: VisitorID, site: String) async throws(StoreUnavailable) -> PhoneNumber?
     func recovery(pool: String, numbers: [PhoneNumber], at now: Timestamp, cooldown: Duration) async throws(StoreUnavailable) -> PoolRecovery
     /// Leases on `number` that overlap [from, to], newest first: the candidates for a call.

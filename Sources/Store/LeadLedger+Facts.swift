@@ -1,0 +1,172 @@
+import CallTrackCore
+import GRDB
+
+/// The lead path: one call change is read, decided and written in one transaction on the store's writer thread
+/// (`apply`), never on the event loop that awaits it. Matching is pure (`CallMatcher`) and runs inside the read,
+/// because who the person is, and so which journey and open leads to read, depends on its result; the decision is
+/// pure (`LeadDecision`); the store only reads and applies.
+extension LeadLedger {
+    /// A call change as `apply` handled it: what the store held, and what was decided and written.
+    public struct Applied: Sendable {
+        public var facts: CallFacts
+        public var decision: LeadDecision
+    }
+
+    /// Reads what this change of `call` needs (`facts`), decides it (`LeadDecision.decide`), and writes the call, and
+    /// its lead with the caller's binding, the repeats decided again and their outbox entries: one transaction, one
+    /// fsync. The facts are read inside the write transaction: one hop to the store's thread and back per change
+    /// (a read on the reader pool first is a second hop, which at 100 calls/s on a busy 2-core machine queued the
+    /// changes behind each other), and nothing can change between the read and the write.
+    public func apply(_ call: CallRecord, opening: LeadOpening?, rules: LeadRules, at now: Timestamp) async throws(StoreUnavailable) -> Applied {
+        let topic = outbox.topic
+        let (applied, id): (Applied, Int64?)
+        do {
+            (applied, id) = try await database.write { db -> (Applied, Int64?) in
+                let facts = try Self.facts(for: call, opening: opening, rules: rules, db)
+                let decision = LeadDecision.decide(call, facts: facts, rules: rules, at: now)
+                var newest: Int64?
+                switch decision {
+                case .handled: break
+                case .callOnly: try StateWriter.upsert(call, db)
+                case .store(let change):
+                    newest = try Self.write(change.lead, callRevision: call.revision, call: call, binding: change.binding,
+                                            redecided: change.redecided, topic: topic, at: now, db)
+                }
+                return (Applied(facts: facts, decision: decision), newest)
+            }
+        } catch {
+            throw StoreUnavailable("cannot store the lead: \(SQLiteStore.explain(error))")
+        }
+        if let id { outbox.ring(newest: id) }
+        return applied
+    }
+
+    /// What the store holds for this change of `call`: its stored lead; for a call without a readable lead, when
+    /// `opening` says the number is tracked, its match and what opening the lead needs; for a lead that turns junk
+    /// with this change, its repeats and the leads near them. A change the stored lead is already past reads
+    /// nothing more.
+    static func facts(for call: CallRecord, opening: LeadOpening?, rules: LeadRules, _ db: Database) throws -> CallFacts {
+        var facts = CallFacts(stored: try stored(call.id, db))
+        if let stored = facts.stored, stored.callRevision >= call.revision { return facts }
+        if let previous = facts.stored?.lead {
+            if LeadDecision.turnsJunk(previous, with: call, rules: rules) {
+                facts.repeats = try repeatFacts(of: call.id, rules: rules, db)
+            }
+        } else if let opening {
+            facts.opening = try open(call, opening, rules: rules, db)
+        }
+        return facts
+    }
+
+    /// The repeats of `junked` and the leads near them, for deciding them again without a change of `junked`
+    /// (the start-up repair, see `junkWithRepeats`).
+    public func repeatFacts(of junked: String, rules: LeadRules) async throws(StoreUnavailable) -> RepeatFacts {
+        try await read { db in try Self.repeatFacts(of: junked, rules: rules, db) }
+    }
+
+    static func stored(_ callID: String, _ db: Database) throws -> StoredLead? {
+        try GRDB.Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM lead WHERE call_id = ?"), arguments: [callID]).map(Self.row)
+    }
+
+    /// Matches `call` and reads what opening its lead needs: the leases on the number, the caller's visitor, the
+    /// person behind the match (the survivor once the caller is bound), their journey, and their open leads.
+    static func open(_ call: CallRecord, _ opening: LeadOpening, rules: LeadRules, _ db: Database) throws -> CallFacts.Opened {
+        let t = call.startedAt
+        var facts = opening.facts
+        if opening.pooled { facts.leases = try SQLiteStore.leases(on: opening.number, from: t - facts.cooldown, to: t, db) }
+        if let caller = call.caller {
+            facts.callerVisitor = try callerVisitor(caller, number: opening.number, at: t, onSiteWithin: rules.onSiteWindow, db)
+        }
+        let match = CallMatcher.match(facts.matchQuery(for: call, number: opening.number))
+        if let visitor = match.visitorID {
+            let survivor = try survivorAfterBinding(call.caller, to: visitor, db)
+            let ids = try person(of: survivor, db).ids + person(of: visitor, db).ids
+            facts.journey = try journey(of: ids, upTo: t, db)
+            facts.person = survivor
+        }
+        let search = rules.repeatSearch(at: t, site: facts.siteID, dealer: facts.dealerID)
+        facts.openLeads = try openLeads(visitor: facts.person, caller: call.caller, search: search, db).map(\.leadCall)
+        return CallFacts.Opened(number: opening.number, match: match, facts: facts)
+    }
+
+    /// The calls that repeat `junked`, and for each the leads it may repeat instead.
+    static func repeatFacts(of junked: String, rules: LeadRules, _ db: Database) throws -> RepeatFacts {
+        let repeats = try GRDB.Row.fetchAll(db.cachedStatement(sql: repeatsSQL), arguments: [junked]).map(Self.row)
+        var near: [String: LeadCall] = [:]
+        for row in repeats {
+            let call = row.leadCall
+            let search = rules.repeatSearch(at: call.startedAt, site: call.siteID, dealer: call.dealerID)
+            for lead in try openLeads(visitor: call.person, caller: call.caller, search: search, excluding: junked, db) {
+                near[lead.callID] = lead.leadCall
+            }
+        }
+        return RepeatFacts(junked: junked, repeats: repeats, leads: near.values.sorted { $0.id < $1.id })
+    }
+
+    static let repeatsSQL = "SELECT * FROM lead WHERE repeat_of = ?"
+
+    /// The leads a call may repeat (`LeadRules.repeatTarget` picks): of this person and of this caller, the latest
+    /// lead (not junk, not a repeat) that `search` admits, at most one each. `excluding` is a lead being judged junk.
+    static func openLeads(
+        visitor: VisitorID?, caller: PhoneNumber?, search: LeadRules.RepeatSearch, excluding: String? = nil, _ db: Database
+    ) throws -> [StoredLead] {
+        let (partition, value): (String, String?) = switch search.partition {
+        case .all: ("1", nil)
+        case .site(let site): ("site_id = ?", site)
+        case .dealer(let dealer): ("dealer_id IS ?", dealer)
+        }
+        let scoped = search.partition == .all ? [] : [value as (any DatabaseValueConvertible)?]
+        // Two indexed lookups (by visitor, by caller): an OR across them would scan every lead in the window.
+        var found: [StoredLead] = []
+        for (column, key) in [("visitor_id", visitor), ("caller", caller?.e164)] {
+            guard let key else { continue }
+            let bounds: [(any DatabaseValueConvertible)?] =
+                [key, search.since.microsecondsSinceEpoch, search.before.microsecondsSinceEpoch, excluding]
+            let row = try GRDB.Row.fetchOne(db, sql: """
+                SELECT * FROM lead WHERE \(column) = ? AND started_at >= ? AND started_at < ?
+                  AND is_lead = 1 AND call_id IS NOT ? AND \(partition)
+                ORDER BY started_at DESC LIMIT 1
+                """, arguments: StatementArguments(bounds + scoped))
+            if let row = row.map(Self.row), !found.contains(where: { $0.callID == row.callID }) { found.append(row) }
+        }
+        return found
+    }
+
+    /// What matching needs to know about the visitor a caller's phone is bound to.
+    static func callerVisitor(_ phone: PhoneNumber, number: PhoneNumber, at t: Timestamp, onSiteWithin: Duration, _ db: Database) throws -> CallerVisitor? {
+        guard let bound = try VisitorIdentity.owner(of: VisitorIdentifier(phone: phone), db) else { return nil }
+        // The person, with every visitor id merged into them: a lease or session of any of them is theirs.
+        let visitor = try VisitorIdentity.survivor(of: bound, db)
+        let ids = try VisitorIdentity.group(of: visitor, db)
+        let micros = t.microsecondsSinceEpoch
+        var heldBefore = false
+        var onSite = false
+        var latest: (id: String, at: Int64)?
+        for id in ids {
+            heldBefore = try heldBefore || (Bool.fetchOne(db.cachedStatement(sql: """
+                SELECT EXISTS (SELECT 1 FROM lease WHERE number = ? AND visitor_id = ? AND started_at < ?)
+                """), arguments: [number.e164, id, micros]) ?? false)
+            onSite = try onSite || (Bool.fetchOne(db.cachedStatement(sql: """
+                SELECT EXISTS (SELECT 1 FROM session WHERE visitor_id = ? AND last_activity_at >= ? AND started_at <= ?)
+                """), arguments: [id, (t - onSiteWithin).microsecondsSinceEpoch, micros]) ?? false)
+            if let row = try GRDB.Row.fetchOne(db.cachedStatement(sql: """
+                SELECT id, started_at FROM session WHERE visitor_id = ? AND started_at <= ? ORDER BY started_at DESC LIMIT 1
+                """), arguments: [id, micros]) {
+                let candidate = (id: row["id"] as String, at: row["started_at"] as Int64)
+                if latest.map({ candidate.at > $0.at }) ?? true { latest = candidate }
+            }
+        }
+        return CallerVisitor(visitorID: visitor, allVisitorIDs: Set(ids), heldNumberBefore: heldBefore, onSiteNow: onSite, latestSession: latest?.id)
+    }
+
+    /// The sessions of a person (all their visitor ids) up to `t`, oldest first: the journey of a lead.
+    static func journey(of visitors: [VisitorID], upTo t: Timestamp, limit: Int = 200, _ db: Database) throws -> [SessionRecord] {
+        var sessions: [SessionRecord] = []
+        for visitor in Set(visitors) {
+            sessions += try GRDB.Row.fetchAll(db.cachedStatement(sql: """
+                SELECT * FROM session WHERE visitor_id = ? AND started_at <= ? ORDER BY started_at DESC LIMIT ?
+                """), arguments: [visitor, t.microsecondsSinceEpoch, limit]).map(Rows.session)
+        }
+        return Array(sessions.sorted { ($0.startedAt, $0.id) < ($1.startedAt, $1.id) }.suffix(limit))
+    }
+}
