@@ -107,8 +107,9 @@ public final class Outbox: Sendable {
 
     /// Entries with an id above `after`, oldest first: what a destination at that cursor has still to deliver.
     public func entries(after id: Int64, limit: Int) async throws(StoreUnavailable) -> [OutboxEntry] {
-        // One statement, on the caller's thread: the delivery loop asks after every lead.
-        try database.readNow("cannot read the outbox") { db in
+        // On the reader pool, never on an event loop: the delivery loops run there.
+        let topic = self.topic
+        return try await read { db in
             try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT id, key, revision, enqueued_at FROM outbox WHERE id > ? AND topic = ? ORDER BY id LIMIT ?
                 """), arguments: [id, topic, limit]).map(Self.entry)
