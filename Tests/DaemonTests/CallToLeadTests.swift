@@ -185,32 +185,31 @@ struct CallToLeadTests {
         defer { listener.close() }
         try await listener.listen("calltrack_e2e")
         let frozen = config
-        let daemonTask = Task { try await Self.replayCall(frozen) }
-        // The daemon stops right after the call ended; what it delivered by then, or delivers at its next start,
-        // must reach PostgreSQL. Wait for the notification of the call id (restarting the daemon without Asterisk
-        // while it has not come: on a busy machine the first run may stop before it delivered), then read the row.
-        let notifications = listener.notifications
-        var heard: String? = try? await firstElement(notifications, within: .seconds(20), waitingFor: "NOTIFY calltrack_e2e with the call id").payload
-        _ = try await daemonTask.value
+        // The daemon stops right after the call ended; what it delivered by then, or delivers at its next start
+        // (restarted without Asterisk while the row is not there: a stop can come before a delivery), must reach
+        // PostgreSQL, and LISTEN must hear it. The notifications wait in their stream until read, at the end.
+        _ = try await Self.replayCall(frozen)
         func read() async throws -> [String?] {
             try await listener.query(
                 "SELECT call_id, match_kind, session_id, revision::text, disposition FROM calltrack_e2e.lead").rows.first ?? []
         }
         var row = try await read()
         var restarts = 0
-        while heard == nil || row.count != 5 || row[3] != "3", restarts < 5 {
-            // The last revision may still be in the outbox when the daemon stopped: the next start delivers it.
+        while row.count != 5 || row[3] != "3", restarts < 5 {
             restarts += 1
             var restart = config
             restart.ami = nil
             let daemon = try await Daemon.open(config: restart, registry: PrometheusCollectorRegistry(), logger: Self.quietLogger)
             let running = Task { try await daemon.run() }
-            let next = try? await firstElement(notifications, within: .seconds(30), waitingFor: "NOTIFY after restart \(restarts)").payload
-            heard = heard ?? next
+            let deadline = ContinuousClock.now + .seconds(30)
+            while row.count != 5 || row[3] != "3", ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))  // PostgreSQL is another process: poll it, bounded
+                row = try await read()
+            }
             running.cancel()
             _ = try? await running.value
-            row = try await read()
         }
+        let heard = try await firstElement(listener.notifications, within: .seconds(10), waitingFor: "NOTIFY calltrack_e2e with the call id").payload
         #expect(heard == row.first ?? nil)
         #expect(row.count == 5)
         #expect(row[1] == "exact")
