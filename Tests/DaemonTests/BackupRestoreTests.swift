@@ -28,13 +28,9 @@ struct BackupRestoreTests {
         return path
     }
 
-    /// `calltrackd <arguments>` on a thread of its own (it blocks until the command ends).
+    /// `calltrackd <arguments>`, to completion.
     static func command(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                do { continuation.resume(returning: try DaemonProcess.run(arguments)) } catch { continuation.resume(throwing: error) }
-            }
-        }
+        try await runProgram([DaemonProcess.executable.path] + arguments)
     }
 
     /// Call ids of the leads `calltrackd leads --json` lists.

@@ -9,27 +9,8 @@ struct DeploymentFileTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
     static var containerfile: String { (try? String(contentsOf: root.appendingPathComponent("deploy/Containerfile"), encoding: .utf8)) ?? "" }
 
-    /// Runs a program to completion on a thread of its own (it blocks while it waits).
     static func run(_ executable: String, _ arguments: [String], in directory: URL = root) async throws -> (status: Int32, output: String) {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = [executable] + arguments
-                process.currentDirectoryURL = directory
-                let pipe = Pipe()
-                process.standardOutput = pipe
-                process.standardError = pipe
-                do {
-                    try process.run()
-                    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
-                    continuation.resume(returning: (process.terminationStatus, String(decoding: data, as: UTF8.self)))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-        }
+        try await runProgram([executable] + arguments, in: directory)
     }
 
     @Test("hadolint finds nothing in deploy/Containerfile (with the rules .hadolint.yaml skips, and says why)")

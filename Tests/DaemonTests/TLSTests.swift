@@ -5,29 +5,8 @@ import TestSupport
 /// HTTPS served by the daemon itself, its certificate renewed with SIGHUP and no connection dropped.
 @Suite("HTTPS served directly", .serialized)
 struct TLSTests {
-    /// Runs a program to completion on a thread of its own; `input` is written to its standard input.
     static func run(_ arguments: [String], input: String? = nil) async throws -> (status: Int32, output: String) {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = arguments
-                let output = Pipe(), stdin = Pipe()
-                process.standardOutput = output
-                process.standardError = output
-                process.standardInput = stdin
-                do {
-                    try process.run()
-                    if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-                    try? stdin.fileHandleForWriting.close()
-                    let data = output.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
-                    continuation.resume(returning: (process.terminationStatus, String(decoding: data, as: UTF8.self)))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-        }
+        try await runProgram(arguments, input: input)
     }
 
     /// A self-signed certificate for 127.0.0.1 with `name` as its common name.
