@@ -64,7 +64,16 @@ public struct Daemon: Sendable {
 
     /// The HTTP application; `onListening` gets the bound port (useful with `http.port: 0`).
     public func application(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let router = APIRouter.make(desk: desk, settings: config.api, country: config.country, registry: registry, ledger: ledger,
+        var settings = config.api
+        settings.setup = [
+            .init("Version", CalltrackdVersion.current),
+            .init("State", "SQLite at \(config.databasePath)"),
+            .init("Asterisk (AMI)", config.ami.map { "following calls from \($0.host):\($0.port)" } ?? "not configured (ami.host): leasing numbers only"),
+            .init("PostgreSQL", config.postgres.map { "leads delivered to schema \($0.schema)" } ?? "not configured (postgres.url): leads stay in SQLite"),
+            .init("FastAGI routing", config.agi.map { "\($0.host):\($0.port)" } ?? "off"),
+            .init("HTTPS", certificates == nil ? "no (plain HTTP; a proxy may terminate TLS)" : "yes"),
+        ]
+        let router = APIRouter.make(desk: desk, settings: settings, country: config.country, registry: registry, ledger: ledger,
                                     leads: LedgerLeads(ledger: ledger), statistics: statistics)
         let logger = self.logger
         let host = config.httpHost

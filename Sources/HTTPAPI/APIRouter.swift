@@ -16,6 +16,7 @@ public enum APIRouter {
         sessions.register(on: router)
         SnippetRoute().register(on: router)
         OpsRoutes(desk: desk, registry: registry).register(on: router)
+        FrontPage(desk: desk, setup: settings.setup).register(on: router)
         AdminRoutes(desk: desk, settings: settings, country: country, ledger: ledger, leads: leads, statistics: statistics).register(on: router)
         if let statistics { StatsPage(desk: desk, statistics: statistics, tokens: settings.acceptedTokens).register(on: router) }
         if settings.benchEcho { EchoRoute(sessions: sessions).register(on: router) }

@@ -9,6 +9,19 @@ public struct APISettings: Sendable {
     /// Further tokens, each with its scope (`tokens` in the config).
     public var tokens: [APIToken] = []
 
+    /// One line of what the daemon is set up with, for the front page (`GET /`).
+    public struct SetupLine: Sendable, Hashable {
+        public var name: String
+        public var value: String
+        public init(_ name: String, _ value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    /// What the app configured, shown on the front page: no secrets, no personal data.
+    public var setup: [SetupLine] = []
+
     /// Every token the admin API accepts; none disables `/v1/admin/`.
     var acceptedTokens: [APIToken] {
         (adminToken.map { [APIToken(name: "admin.token", scope: .admin, secret: $0)] } ?? []) + tokens

@@ -84,4 +84,21 @@ struct StatsPageTests {
             }
         }
     }
+
+    @Test("the front page: what is set up, each pool's live leases, links onward; no visitor or caller in it")
+    func frontPage() async throws {
+        try await SnippetLab.with { lab in
+            let browser = try await lab.browser()
+            try await browser.open("\(lab.daemon)/?x=1")
+            #expect(try await Self.wait(browser, until: "document.querySelector('h1') && document.querySelector('h1').textContent === 'calltrackd is running'"))
+            let text: String = try await browser.evaluate("return document.body.innerText;")
+            #expect(text.contains("acme-main") && text.contains("of 40 live"), "\(text)")
+            #expect(text.contains("not configured (ami.host)"))
+            let links: [String] = try await browser.evaluate("return Array.from(document.querySelectorAll('a')).map(function (a) { return a.getAttribute('href'); });")
+            #expect(links.contains("/stats") && links.contains("/metrics"))
+            if let folder = ProcessInfo.processInfo.environment["CALLTRACKD_SCREENSHOTS"] {
+                try await browser.screenshot().write(to: URL(fileURLWithPath: "\(folder)/front.png"))
+            }
+        }
+    }
 }
