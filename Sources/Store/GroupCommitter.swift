@@ -16,6 +16,10 @@ import Synchronization
 /// caller B ─┼─> [A B C] ─ BEGIN … COMMIT (1 fsync) ─┼─> B resumes
 /// caller C ─┘                 └─> C resumes
 /// ```
+/// A job (the lead path's read, decision and write of one call change) joins the same transaction in a savepoint
+/// of its own: lead changes that arrive together share one fsync with each other and with the leases, and a
+/// job that fails rolls back only itself.
+///
 /// The writer is a dedicated thread doing synchronous transactions: on a busy machine every hop between
 /// an async task and GRDB's queue can cost a scheduler slice, and the writer is the one serial step of
 /// every allocation.
@@ -38,9 +42,19 @@ final class GroupCommitter: Sendable {
 
     private struct Waiter {
         var writes: [StateWrite]
+        /// Run after `writes`, in a savepoint: its error is this waiter's alone.
+        var job: (@Sendable (Database) throws -> Void)?
         var continuation: CheckedContinuation<Void, any Error>
         /// The event loop the caller waits on, if it is one.
         var home: (any EventLoop)?
+        /// Set when the job failed and its savepoint was rolled back.
+        var failure: (any Error)?
+
+        /// The transaction's result, unless this waiter's own job failed inside it.
+        func outcome(of transaction: Result<Void, any Error>) -> Result<Void, any Error> {
+            if case .success = transaction, let failure { return .failure(failure) }
+            return transaction
+        }
     }
 
     private struct Queue {
@@ -50,11 +64,16 @@ final class GroupCommitter: Sendable {
         /// The writer thread waits on `wake`.
         var sleeping = false
         var stopped = false
+        /// `run` started the writer thread; before it, a job runs in a transaction of its own.
+        var started = false
     }
 
     /// The singleton group's loops, the only ones that never shut down: a waiter on another loop (a test's
     /// group) is resumed from the writer thread, as a task handed to a closed loop would be dropped.
     private let homeLoops = Set(MultiThreadedEventLoopGroup.singleton.makeIterator().map { ObjectIdentifier($0) })
+
+    /// Writes and jobs queued for the writer's next transaction.
+    var waitingCount: Int { queue.withLock { $0.waiting.count } }
 
     /// Most writes per transaction: bounds the latency of the first writer in a burst.
     static let maxBatch = 512
@@ -67,19 +86,7 @@ final class GroupCommitter: Sendable {
 
     nonisolated(nonsending) func commit(_ writes: [StateWrite]) async throws(StoreUnavailable) {
         do {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let home = MultiThreadedEventLoopGroup.currentEventLoop.flatMap { loop in
-                    homeLoops.contains(ObjectIdentifier(loop)) ? loop : nil
-                }
-                let (wakeWriter, stopped) = queue.withLock { queue -> (Bool, Bool) in
-                    if queue.stopped { return (false, true) }
-                    queue.waiting.append(Waiter(writes: writes, continuation: continuation, home: home))
-                    defer { queue.sleeping = false }
-                    return (queue.sleeping, false)
-                }
-                if stopped { continuation.resume(throwing: StoreUnavailable("the daemon is shutting down")) }
-                if wakeWriter { wake.signal() }
-            }
+            try await enqueue(writes: writes, job: nil)
         } catch let error as StoreUnavailable {
             throw error
         } catch {
@@ -87,8 +94,44 @@ final class GroupCommitter: Sendable {
         }
     }
 
+    /// Runs `body` on the writer thread inside the next batch's transaction (in a savepoint) and returns its result
+    /// once that transaction is durable. Throws what `body` threw, or why the transaction failed.
+    func perform<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        // Before the writer runs (the lead desk's catch-up at open, tools, tests): a transaction of its own.
+        if !queue.withLock({ $0.started }) { return try await database.write(body) }
+        let result = JobResult<T>()
+        try await enqueue(writes: [], job: { db in
+            let value = try body(db)
+            result.value.withLock { $0 = value }
+        })
+        guard let value = result.value.withLock({ $0 }) else { throw StoreUnavailable("the writer finished a job without its result") }
+        return value
+    }
+
+    /// Where a job leaves its result for the caller, who reads it after the commit resumed it.
+    private final class JobResult<T: Sendable>: Sendable {
+        let value = Mutex<T?>(nil)
+    }
+
+    private nonisolated(nonsending) func enqueue(writes: [StateWrite], job: (@Sendable (Database) throws -> Void)?) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let home = MultiThreadedEventLoopGroup.currentEventLoop.flatMap { loop in
+                homeLoops.contains(ObjectIdentifier(loop)) ? loop : nil
+            }
+            let (wakeWriter, stopped) = queue.withLock { queue -> (Bool, Bool) in
+                if queue.stopped { return (false, true) }
+                queue.waiting.append(Waiter(writes: writes, job: job, continuation: continuation, home: home))
+                defer { queue.sleeping = false }
+                return (queue.sleeping, false)
+            }
+            if stopped { continuation.resume(throwing: StoreUnavailable("the daemon is shutting down")) }
+            if wakeWriter { wake.signal() }
+        }
+    }
+
     /// Runs the writer thread until cancelled; what was queued by then is committed before it returns.
     func run() async {
+        queue.withLock { $0.started = true }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
                 let thread = Thread { [self] in
@@ -170,11 +213,23 @@ final class GroupCommitter: Sendable {
         // Each waiter's writes as they are: gathering them into one array copied every session and lease,
         // a retain per string, on the one serial thread.
         let writes = batch.reduce(0) { $0 + $1.writes.count }
+        var batch = batch
         let result: Result<Void, any Error>
         do {
             let outboxID = try database.write { db in
                 var newest: Int64?
-                for index in batch.indices { newest = try StateWriter.apply(batch[index].writes, in: db) ?? newest }
+                for index in batch.indices {
+                    newest = try StateWriter.apply(batch[index].writes, in: db) ?? newest
+                    guard let job = batch[index].job else { continue }
+                    do {
+                        try db.inSavepoint {
+                            try job(db)
+                            return .commit
+                        }
+                    } catch {
+                        batch[index].failure = error
+                    }
+                }
                 return newest
             }
             if let outboxID { doorbell.ring(newest: outboxID) }  // a merge to deliver
@@ -210,7 +265,7 @@ final class GroupCommitter: Sendable {
         batch.reverse()  // popLast moves each waiter out in queue order
         while let waiter = batch.popLast() {
             guard let home = waiter.home else {
-                waiter.continuation.resume(with: result)
+                waiter.continuation.resume(with: waiter.outcome(of: result))
                 continue
             }
             if let index = byLoop.firstIndex(where: { $0.loop === home }) {
@@ -220,7 +275,7 @@ final class GroupCommitter: Sendable {
             }
         }
         while let (loop, waiters) = byLoop.popLast() {
-            loop.execute { for waiter in waiters { waiter.continuation.resume(with: result) } }
+            loop.execute { for waiter in waiters { waiter.continuation.resume(with: waiter.outcome(of: result)) } }
         }
     }
 
@@ -229,3 +284,4 @@ final class GroupCommitter: Sendable {
         tellWriter { $0.stopped = true }
     }
 }
+

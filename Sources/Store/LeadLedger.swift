@@ -8,10 +8,13 @@ import GRDB
 /// transaction: a lead is never stored without being queued for PostgreSQL, nor queued twice.
 public final class LeadLedger: Sendable {
     let database: DatabasePool
+    /// Lead changes are written in the store's group-commit transactions (see `GroupCommitter.perform`).
+    let committer: GroupCommitter
     public let outbox: Outbox
 
     public init(store: SQLiteStore, outbox: Outbox) {
         database = store.database
+        committer = store.committer
         self.outbox = outbox
     }
 
@@ -35,7 +38,7 @@ public final class LeadLedger: Sendable {
         let topic = outbox.topic
         let id: Int64?
         do {
-            id = try await database.write { db -> Int64? in
+            id = try await committer.perform { db -> Int64? in
                 try Self.write(lead, callRevision: callRevision, call: call, binding: binding, redecided: redecided, topic: topic, at: now, db)
             }
         } catch {
