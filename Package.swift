@@ -101,11 +101,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Lead destinations and the delivery loop that feeds each from the outbox at its own pace. No PostgreSQL.
+        // Lead destinations and the delivery loop that feeds each from the delivery log at its own pace. Neither
+        // SQLite nor PostgreSQL: it reads the state through CallTrackCore's store protocols.
         .target(
             name: "Destinations",
             dependencies: [
-                "CallTrackCore", "Store",
+                "CallTrackCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -128,7 +129,7 @@ let package = Package(
         .target(
             name: "PostgresSink",
             dependencies: [
-                "CallTrackCore", "CLibPQ", "Store", "Destinations",
+                "CallTrackCore", "CLibPQ", "Destinations",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -139,7 +140,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "CallTrackCore", "Store", "CZlib",
+                "CallTrackCore", "CZlib",
                 // SHA-256 of the admin API's tokens: only digests are kept.
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),

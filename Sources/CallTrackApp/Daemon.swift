@@ -11,6 +11,9 @@ import ServiceLifecycle
 import Store
 
 /// The running daemon: state store, lease book recovered from it, HTTP API, and the services around them.
+///
+/// `store` and `ledger` are the SQLite implementation of the state; the services see it only through the store
+/// protocols, so a PostgreSQL implementation replaces it in `open` alone.
 public struct Daemon: Sendable {
     public let config: AppConfig
     public let store: SQLiteStore
@@ -98,6 +101,22 @@ public struct Daemon: Sendable {
         onListening: @escaping @Sendable (Int) async -> Void = { _ in },
         onCallStored: @escaping @Sendable (CallRecord) async -> Void = { _ in }
     ) async throws {
+        let group = ServiceGroup(
+            services: try await services(onListening: onListening, onCallStored: onCallStored),
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        try await group.run()
+        logger.notice("calltrackd stopped")
+    }
+
+    /// Every service `serve` runs, in start order (they stop in reverse: the store's writer last). The tests and
+    /// the benchmarks run the daemon through `run`, so they start exactly these. Each gets the state through the
+    /// store protocols (`StateStore`, `LeadStore`, `DeliveryLog`, `PoolHistory`); `open` is the one place that
+    /// builds their SQLite implementation.
+    public func services(
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in },
+        onCallStored: @escaping @Sendable (CallRecord) async -> Void = { _ in }
+    ) async throws -> [any Service] {
         var services: [any Service] = [
             StoreService(store: store),
             LeaseSweeper(book: book, clock: desk.clock, interval: config.sweepInterval, statistics: desk.statistics),
@@ -120,8 +139,8 @@ public struct Daemon: Sendable {
         }
         // A destination delivered to before and not configured now keeps its place: its changes wait for it, and
         // the outbox keeps them (pruning waits for every destination).
-        for (name, cursor) in try await ledger.outbox.cursors() where !destinations.contains(name) {
-            let waiting = try await ledger.outbox.stats(for: name).pending
+        for (name, cursor) in try await ledger.deliveryLog.cursors() where !destinations.contains(name) {
+            let waiting = try await ledger.deliveryLog.stats(for: name).pending
             logger.notice("lead destination not configured: its changes wait in the outbox until it is", metadata: [
                 "destination": "\(name)", "outbox.delivered_through": "\(cursor)", "outbox.pending": "\(waiting)",
             ])
@@ -144,14 +163,9 @@ public struct Daemon: Sendable {
         }))
         if systemd.isActive {
             // Last, so it is the first told to stop and says STOPPING=1 before the others wind down.
-            services.append(SystemdWatchdog(notifier: systemd, store: store, book: book, outbox: ledger.outbox, clock: desk.clock, logger: logger))
+            services.append(SystemdWatchdog(notifier: systemd, store: store, book: book, outbox: ledger.deliveryLog, clock: desk.clock, logger: logger))
         }
-        let group = ServiceGroup(
-            services: services,
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger)
-        try await group.run()
-        logger.notice("calltrackd stopped")
+        return services
     }
 }
 

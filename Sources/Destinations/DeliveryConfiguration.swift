@@ -1,5 +1,4 @@
 import CallTrackCore
-import Store
 
 /// How a destination's delivery batches, retries and cleans up.
 public struct DeliveryConfiguration: Sendable {
@@ -14,12 +13,12 @@ public struct DeliveryConfiguration: Sendable {
     /// How often depth and age metrics are refreshed while delivering.
     public var statsInterval: Duration
     /// Where a destination seen for the first time starts; later starts resume at its cursor.
-    public var start: Outbox.Start
+    public var start: DeliveryStart
 
     public init(
         batchSize: Int = 500, initialBackoff: Duration = .milliseconds(100),
         maxBackoff: Duration = .seconds(30), keepDelivered: Duration = .seconds(7 * 86_400),
-        statsInterval: Duration = .seconds(1), start: Outbox.Start = .newest
+        statsInterval: Duration = .seconds(1), start: DeliveryStart = .newest
     ) {
         self.batchSize = max(1, batchSize)
         self.initialBackoff = initialBackoff

@@ -1,7 +1,6 @@
 import CallTrackCore
 import Logging
 import ServiceLifecycle
-import Store
 import Synchronization
 
 /// Delivers the lead outbox to one destination, at the destination's own pace: one loop (one task) per
@@ -18,7 +17,7 @@ import Synchronization
 /// slow or refusing never loses a change and never blocks the daemon.
 public final class DestinationDelivery<Destination: LeadDestination>: Service, Sendable {
     public let destination: Destination
-    public let ledger: LeadLedger
+    public let ledger: any LeadStore & IdentityBook
     private let clock: any WallClock
     private let configuration: DeliveryConfiguration
     private let batchSize: Int
@@ -34,7 +33,7 @@ public final class DestinationDelivery<Destination: LeadDestination>: Service, S
     }
 
     public init(
-        destination: Destination, ledger: LeadLedger, clock: (any WallClock)? = nil,
+        destination: Destination, ledger: any LeadStore & IdentityBook, clock: (any WallClock)? = nil,
         configuration: DeliveryConfiguration = DeliveryConfiguration(), logger: Logger
     ) {
         self.destination = destination
@@ -45,13 +44,13 @@ public final class DestinationDelivery<Destination: LeadDestination>: Service, S
         var logger = logger
         logger[metadataKey: "destination"] = "\(destination.name)"
         self.logger = logger
-        self.metrics = DeliveryMetrics(destination: destination.name, topic: ledger.outbox.topic)
+        self.metrics = DeliveryMetrics(destination: destination.name, topic: ledger.deliveryLog.topic)
     }
 
     public var name: String { destination.name }
 
     /// The outbox this delivery reads.
-    public var outbox: Outbox { ledger.outbox }
+    public var outbox: any DeliveryLog { ledger.deliveryLog }
 
     public var progress: DeliveryProgress { state.withLock { $0.progress } }
 

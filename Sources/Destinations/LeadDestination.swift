@@ -1,5 +1,4 @@
 import CallTrackCore
-import Store
 
 /// Somewhere lead changes go: PostgreSQL, and next webhooks and analytics. A `DestinationDelivery` reads the
 /// outbox through the destination's own cursor and hands it batches of changes, in outbox order; the

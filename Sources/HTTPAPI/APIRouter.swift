@@ -1,13 +1,12 @@
 import CallTrackCore
 import Hummingbird
 import Prometheus
-import Store
 
 /// Every route of the daemon on one router: snippet API, snippet file, ops, admin, and (for benchmarks) echo.
 public enum APIRouter {
     public static func make(
         desk: SessionDesk, settings: APISettings, country: Country, registry: PrometheusCollectorRegistry,
-        ledger: LeadLedger? = nil, leads: (any LeadSource)? = nil, statistics: PoolStatisticsStore? = nil
+        ledger: (any IdentityBook)? = nil, leads: (any LeadSource)? = nil, statistics: (any PoolHistory)? = nil
     ) -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         // First, so it wraps every route and the router's own not-found answer.

@@ -6,11 +6,7 @@ import GRDB
 /// because who the person is, and so which journey and open leads to read, depends on its result; the decision is
 /// pure (`LeadDecision`); the store only reads and applies.
 extension LeadLedger {
-    /// A call change as `apply` handled it: what the store held, and what was decided and written.
-    public struct Applied: Sendable {
-        public var facts: CallFacts
-        public var decision: LeadDecision
-    }
+    public typealias Applied = AppliedCallChange
 
     /// Reads what this change of `call` needs (`facts`), decides it (`LeadDecision.decide`), and writes the call, and
     /// its lead with the caller's binding, the repeats decided again and their outbox entries: one transaction,

@@ -1,48 +1,6 @@
 import CallTrackCore
 import GRDB
 
-/// A recorded merge: who merged into whom, why, and when.
-public struct VisitorMerge: Sendable, Hashable {
-    public var merged: VisitorID
-    public var survivor: VisitorID
-    public var reason: String
-    /// The identifier that linked them, `kind:value`.
-    public var via: String
-    public var callID: String?
-    public var at: Timestamp
-
-    public init(merged: VisitorID, survivor: VisitorID, reason: String, via: String, callID: String?, at: Timestamp) {
-        self.merged = merged
-        self.survivor = survivor
-        self.reason = reason
-        self.via = via
-        self.callID = callID
-        self.at = at
-    }
-
-    /// Outbox keys of merges start with this; lead changes are keyed by call id.
-    public static let outboxKeyPrefix = "merge:"
-}
-
-/// An identifier with the visitor it was first linked to.
-public struct LinkedIdentifier: Sendable, Hashable {
-    public var identifier: VisitorIdentifier
-    public var visitorID: VisitorID
-    public var linkedAt: Timestamp
-    public var lastSeenAt: Timestamp
-    public var callID: String?
-}
-
-/// One person as calltrackd knows them: every visitor id, identifier, merge and lead.
-public struct VisitorProfile: Sendable {
-    public var survivor: VisitorID
-    public var visitorIDs: [VisitorID]
-    public var identifiers: [LinkedIdentifier]
-    public var merges: [VisitorMerge]
-    /// Call ids of their leads, newest first.
-    public var leads: [String]
-}
-
 /// Identity lookups and links (SPEC §Identity over a long sales cycle); the rules are in `VisitorIdentity`.
 extension LeadLedger {
     /// The visitor `visitor` is now (itself, or the one it was merged into), and every id of that person.
@@ -68,7 +26,7 @@ extension LeadLedger {
 
     /// The recorded merges of these visitor ids, by merged id (as they stand now: a survivor merged later is the
     /// survivor's survivor). Read off the caller's thread: the delivery asks for a whole batch.
-    public func merges(of merged: some Collection<VisitorID>) async throws(StoreUnavailable) -> [VisitorID: VisitorMerge] {
+    public func merges(of merged: [VisitorID]) async throws(StoreUnavailable) -> [VisitorID: VisitorMerge] {
         guard !merged.isEmpty else { return [:] }
         let ids = Array(Set(merged))
         do {
@@ -86,11 +44,6 @@ extension LeadLedger {
         }
     }
 
-    public enum LinkTarget: Sendable, Hashable {
-        case visitor(VisitorID)
-        /// The visitor of this call's lead.
-        case call(String)
-    }
 
     /// A connector's link (a CRM contact id, another phone of the contact): the identifier joins the person,
     /// and a person it already named merges. Nil when the target is unknown (a visitor never seen, no such call,

@@ -127,7 +127,7 @@ public final class LeadLedger: Sendable {
 
     /// The stored leads of these calls, by call id (calls without a lead are left out). Read off the caller's
     /// thread: the delivery asks for a whole batch.
-    public func leads(_ callIDs: some Collection<String>) async throws(StoreUnavailable) -> [String: StoredLead] {
+    public func leads(_ callIDs: [String]) async throws(StoreUnavailable) -> [String: StoredLead] {
         guard !callIDs.isEmpty else { return [:] }
         let ids = Array(Set(callIDs))
         do {

@@ -24,14 +24,7 @@ public final class Outbox: Sendable {
     /// The topic of lead changes and of the visitor merges delivered with them (keys `merge:<visitor>`).
     public static let leadTopic = "lead"
 
-    /// Where a destination registered for the first time starts reading.
-    public enum Start: Sendable, Hashable {
-        /// At the newest entry: it receives the changes committed from then on (what happened before it was
-        /// configured is not replayed to it, e.g. a webhook added a year in does not get a year of leads).
-        case newest
-        /// Before the oldest entry still in the log: it receives everything not yet pruned.
-        case beginning
-    }
+    public typealias Start = DeliveryStart
 
     public init(store: SQLiteStore, topic: String) {
         self.database = store.database
@@ -229,30 +222,4 @@ public final class Outbox: Sendable {
             throw StoreUnavailable("cannot write to the outbox: \(SQLiteStore.explain(error))")
         }
     }
-}
-
-/// One change in the outbox log.
-public struct OutboxEntry: Sendable, Hashable {
-    public var id: Int64
-    /// What changed: a call id (its lead), or `merge:<visitor>`; entries of one key are delivered in id order.
-    public var key: String
-    /// The lead revision that changed; nil for a merge.
-    public var revision: Int64?
-    public var enqueuedAt: Timestamp
-
-    public init(id: Int64, key: String, revision: Int64?, enqueuedAt: Timestamp) {
-        self.id = id
-        self.key = key
-        self.revision = revision
-        self.enqueuedAt = enqueuedAt
-    }
-}
-
-/// What waits for one destination.
-public struct OutboxStats: Sendable, Hashable {
-    /// Entries above the destination's cursor.
-    public var pending: Int
-    /// Entries the destination set aside.
-    public var failed: Int
-    public var oldestPendingAt: Timestamp?
 }

@@ -29,7 +29,7 @@ struct MergeDeliveryTests {
             try await rig.store.apply([.link(ga, to: "v_after", at: t0 + .seconds(60))])
             try await rig.store.apply([.link(ga, to: "v_third", at: t0 + .seconds(120))])
             // No lead follows the merges: the commit of the visit itself must wake the delivery.
-            let merges = try await rig.delivery.outbox.latestPerKey().filter { $0.key.hasPrefix(VisitorMerge.outboxKeyPrefix) }
+            let merges = try await rig.ledger.outbox.latestPerKey().filter { $0.key.hasPrefix(VisitorMerge.outboxKeyPrefix) }
             #expect(merges.map(\.key).sorted() == ["merge:v_after", "merge:v_third"])
             await rig.delivery.waitUntilDone(through: merges.map(\.id).max()!)
 
@@ -61,7 +61,7 @@ struct MergeDeliveryTests {
             try await rig.store.apply([.link(click, to: "v_a", at: t0 + .seconds(10))])
             try await rig.store.apply([.link(click, to: "v_b", at: t0 + .seconds(20))])  // v_b → v_a
             try await rig.store.apply([.link(ym, to: "v_b", at: t0 + .seconds(30))])     // v_a (and v_b) → v_oldest
-            let merges = try await rig.delivery.outbox.latestPerKey().filter { $0.key.hasPrefix(VisitorMerge.outboxKeyPrefix) }
+            let merges = try await rig.ledger.outbox.latestPerKey().filter { $0.key.hasPrefix(VisitorMerge.outboxKeyPrefix) }
             await rig.delivery.waitUntilDone(through: merges.map(\.id).max()!)
             let pg = scratch.connection()
             #expect(try await scratch.rows(pg, "SELECT merged_id, survivor_id FROM $schema.visitor_merge ORDER BY merged_id") == [

@@ -9,7 +9,7 @@ import Store
 public actor LeadDesk {
     let book: LeaseBook
     let store: any StateStore
-    let ledger: LeadLedger
+    let ledger: any LeadStore
     let settings: LeadRules
     let clock: any WallClock
     let logger: Logger
@@ -18,7 +18,7 @@ public actor LeadDesk {
         ($0, Counter(label: "calltrackd_calls_matched_total", dimensions: [("kind", $0.rawValue)]))
     })
 
-    public init(book: LeaseBook, store: any StateStore, ledger: LeadLedger, settings: LeadRules, clock: any WallClock, logger: Logger) {
+    public init(book: LeaseBook, store: any StateStore, ledger: any LeadStore, settings: LeadRules, clock: any WallClock, logger: Logger) {
         self.book = book
         self.store = store
         self.ledger = ledger
@@ -57,7 +57,7 @@ public actor LeadDesk {
     func repairRepeats() async {
         do {
             var repaired = 0
-            for junked in try await ledger.junkWithRepeats() {
+            for junked in try await ledger.junkWithRepeats(limit: 10_000) {
                 let facts = try await ledger.repeatFacts(of: junked, rules: settings)
                 let (redecided, unreadable) = LeadDecision.redecide(facts, rules: settings, at: clock.now())
                 logUnreadable(unreadable)

@@ -94,7 +94,7 @@ struct LeadView: Encodable, Sendable {
 /// The stored leads, newest call first, as the admin API lists them. A lead an older daemon stored that this
 /// one cannot read is left out here; `calltrackd leads` names it.
 struct LedgerLeads: LeadSource {
-    let ledger: LeadLedger
+    let ledger: any LeadStore
 
     func leads(limit: Int) async throws -> [LeadView] {
         try await ledger.leads(limit: limit).compactMap { $0.lead.map(LeadView.init) }

@@ -8,7 +8,7 @@ import Store
 /// next minute), rolls old minutes into hours once an hour, and writes what is left when the daemon stops.
 struct PoolStatsWriter: Service {
     let recorder: PoolStatsRecorder
-    let store: PoolStatisticsStore
+    let store: any PoolHistory
     let clock: any WallClock
     let minutesKept: Duration
     let hoursKept: Duration

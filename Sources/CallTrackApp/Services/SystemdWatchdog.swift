@@ -11,9 +11,9 @@ import Store
 /// deadline; if not, no `WATCHDOG=1` is sent and systemd restarts the daemon once the watchdog time is up.
 struct SystemdWatchdog: Service {
     let notifier: SystemdNotifier
-    let store: SQLiteStore
+    let store: any StateStore
     let book: LeaseBook
-    let outbox: Outbox
+    let outbox: any DeliveryLog
     let clock: any WallClock
     let logger: Logger
     /// STATUS is refreshed this often when systemd does not watch the process.

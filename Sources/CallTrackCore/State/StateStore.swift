@@ -51,6 +51,8 @@ public struct StoreUnavailable: Error, Hashable, Sendable, CustomStringConvertib
 /// `apply` returns only once the writes are durable; an implementation may group writes of
 /// concurrent callers into one transaction (group commit).
 public protocol StateStore: Sendable {
+    /// The store's own work (its writer, checkpoints) until the task is cancelled; queued writes are committed first.
+    func run() async
     /// On the caller's executor (no hop to the generic one): called on every allocation.
     nonisolated(nonsending) func apply(_ writes: [StateWrite]) async throws(StoreUnavailable)
     func session(_ id: SessionID) async throws(StoreUnavailable) -> SessionRecord?

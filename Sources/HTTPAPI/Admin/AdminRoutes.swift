@@ -1,7 +1,6 @@
 import CallTrackCore
 import Foundation
 import Hummingbird
-import Store
 
 /// `/v1/admin/…`: sites, pools and numbers changed without a restart. Every change is applied to the
 /// lease book, then stored (marked as an admin change, which outranks the config file at the next start);
@@ -10,9 +9,9 @@ struct AdminRoutes {
     let desk: SessionDesk
     let settings: APISettings
     let country: Country
-    let ledger: LeadLedger?
+    let ledger: (any IdentityBook)?
     let leads: (any LeadSource)?
-    let statistics: PoolStatisticsStore?
+    let statistics: (any PoolHistory)?
 
     /// `?limit=`: 1 to 1000, 50 when absent; anything else is a 400 that says what to write.
     static func limit(_ request: Request) throws -> Int {

@@ -1,7 +1,6 @@
 import CallTrackCore
 import Foundation
 import Hummingbird
-import Store
 
 /// `/v1/admin/visitors/{id}` and `/v1/admin/identities`: who a visitor is, and a connector's way to say
 /// more (a CRM contact id, another phone of the contact). A link that names two people merges them.
@@ -25,7 +24,7 @@ extension AdminRoutes {
             }
             let body = try await decodeBody(Body.self, from: request, limit: settings.maxBodyBytes)
             let identifier = try identifier(body.kind, body.value)
-            let target: LeadLedger.LinkTarget
+            let target: LinkTarget
             switch (body.visitor_id, body.call_id) {
             case (let visitor?, nil):
                 guard Identifier.isWellFormed(visitor) else {
@@ -66,7 +65,7 @@ extension AdminRoutes {
         String(text.prefix(80).unicodeScalars.map { $0.isControlOrLineBreak ? $0.escaped(asASCII: true) : String($0) }.joined())
     }
 
-    private func keptLedger() throws -> LeadLedger {
+    private func keptLedger() throws -> any IdentityBook {
         guard let ledger else { throw APIError(.notFound, "visitors are not kept by this daemon") }
         return ledger
     }

@@ -2,14 +2,13 @@ import CallTrackCore
 import Foundation
 import Hummingbird
 import NIOCore
-import Store
 
 /// `GET /stats`: the pool statistics as a page a person reads (on a phone too), drawn on the server. It needs a
 /// token of scope `read` (or `admin`): a login form (`POST /stats/login`) sets it as an HttpOnly cookie, never in a
 /// URL; scripts may send `Authorization: Bearer` instead.
 struct StatsPage {
     let desk: SessionDesk
-    let statistics: PoolStatisticsStore
+    let statistics: any PoolHistory
     let tokens: [APIToken]
 
     static let cookie = "calltrackd_token"

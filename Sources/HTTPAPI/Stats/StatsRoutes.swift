@@ -1,14 +1,13 @@
 import CallTrackCore
 import Foundation
 import Hummingbird
-import Store
 
 /// `GET /v1/admin/stats`: per pool, the figures ops size the pool by (a summary with the sentence to read
 /// first) and the series behind them, minute by minute or hour by hour. Counts go up to the last minute the
 /// daemon finished (written once a minute).
 struct StatsRoutes {
     let desk: SessionDesk
-    let statistics: PoolStatisticsStore
+    let statistics: any PoolHistory
 
     func register(on admin: RouterGroup<APIContext>) {
         admin.get("/stats") { request, _ in

@@ -1,7 +1,6 @@
 import CallTrackCore
 import Destinations
 import Logging
-import Store
 
 /// PostgreSQL as a lead destination: each batch of changes is one upsert of the leads (the newest revision of
 /// each call wins, a NOTIFY per lead) and the visitor merges, in one session. A value PostgreSQL refuses is

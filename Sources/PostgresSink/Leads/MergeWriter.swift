@@ -1,4 +1,4 @@
-import Store
+import CallTrackCore
 
 /// Writes visitor merges into `calltrack.visitor_merge`, in outbox order. Idempotent: a replayed merge
 /// changes nothing, and re-pointing the survivor's own merged ids keeps one level as calltrackd does.
