@@ -100,7 +100,7 @@ extension LeadLedger {
             sessions.formUnion(try String.fetchAll(db, sql: "SELECT id FROM session WHERE visitor_id = ?", arguments: [id]))
             sessions.formUnion(try String.fetchAll(db, sql: "SELECT DISTINCT session_id FROM lease WHERE visitor_id = ?", arguments: [id]))
             for value in try String.fetchAll(db, sql: """
-                SELECT value FROM visitor_identifier WHERE visitor_id = ? AND kind = 'phone'
+                SELECT value FROM visitor_identifier WHERE visitor_id = ?1 AND kind = 'phone'
                 UNION SELECT caller FROM lead WHERE visitor_id = ?1 AND caller IS NOT NULL
                 """, arguments: [id]) {
                 if let phone = try? PhoneNumber.e164(value) { phones.insert(phone) }

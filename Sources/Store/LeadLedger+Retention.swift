@@ -30,34 +30,37 @@ extension LeadLedger {
         let micros = { (kind: PersonalData) in cutoffs[kind]!.microsecondsSinceEpoch }
         do {
             // Sessions: each kind's columns, by when the visit began (its last activity for who it was).
-            for (kind, set, pending, time) in [
-                (PersonalData.ipAddresses, "client_network = NULL", "client_network IS NOT NULL", "started_at"),
+            let sessionColumns: [(kind: PersonalData, set: String, pending: String, time: String)] = [
+                (.ipAddresses, "client_network = NULL", "client_network IS NOT NULL", "started_at"),
                 (.userAgents, "user_agent = NULL", "user_agent IS NOT NULL", "started_at"),
                 (.urls, "referrer = NULL, landing_url = NULL", "(referrer IS NOT NULL OR landing_url IS NOT NULL)", "started_at"),
                 (.sessions, "visitor_id = '', ga_client_id = NULL, ym_uid = NULL, gclid = NULL, yclid = NULL, fbclid = NULL, msclkid = NULL",
                  "(visitor_id <> '' OR ga_client_id IS NOT NULL OR ym_uid IS NOT NULL OR gclid IS NOT NULL OR yclid IS NOT NULL OR fbclid IS NOT NULL OR msclkid IS NOT NULL)",
                  "last_activity_at"),
-            ] {
+            ]
+            for (kind, set, pending, time) in sessionColumns {
+                let cutoff = micros(kind)
                 counts.sessions += try await batches(batchSize) { db, limit in
                     try db.execute(sql: """
                         UPDATE session SET \(set) WHERE id IN (SELECT id FROM session WHERE \(time) < ? AND \(pending) LIMIT ?)
-                        """, arguments: [micros(kind), limit])
+                        """, arguments: [cutoff, limit])
                     return db.changesCount
                 }
             }
             // Leases name the visitor that held the number; keyed by start, so this is a range.
+            let (visits, callers) = (micros(.sessions), micros(.callers))
             counts.leases += try await batches(batchSize) { db, limit in
                 try db.execute(sql: """
                     UPDATE lease SET visitor_id = '' WHERE (started_at, session_id, number) IN
                         (SELECT started_at, session_id, number FROM lease WHERE started_at < ? AND visitor_id <> '' LIMIT ?)
-                    """, arguments: [micros(.sessions), limit])
+                    """, arguments: [visits, limit])
                 return db.changesCount
             }
             counts.calls += try await batches(batchSize) { db, limit in
                 try db.execute(sql: """
                     UPDATE call SET caller = NULL, caller_raw = '', caller_name = NULL WHERE id IN (SELECT id FROM call
                         WHERE started_at < ? AND (caller IS NOT NULL OR caller_raw <> '' OR caller_name IS NOT NULL) LIMIT ?)
-                    """, arguments: [micros(.callers), limit])
+                    """, arguments: [callers, limit])
                 return db.changesCount
             }
             counts.leads += try await redactLeads(policy, cutoffs: cutoffs, at: now, batchSize: batchSize)

@@ -1,3 +1,4 @@
+import CallTrackCore
 import GRDB
 
 /// One place a text was found: which table, which column, how many rows.

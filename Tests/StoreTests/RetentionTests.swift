@@ -45,7 +45,7 @@ struct RetentionTests {
         let writer = Task { await store.run() }
         defer { writer.cancel() }
         let ledger = LeadLedger(store: store, outbox: Outbox(store: store, topic: Outbox.leadTopic))
-        let midAge = now - day * 100   // past user agents (90d) and IPs (30d), not URLs (180d)
+        let midAge = Self.now - Self.day * 100   // past user agents (90d) and IPs (30d), not URLs (180d)
         try await store.apply([
             .session(Self.visit("s-c1", visitor: "v1", at: Self.old)),
             .lease(SQLiteStoreTests.lease(1, session: "s-c1", visitor: "v1", start: Self.old, expires: Self.old + .seconds(1200))),

@@ -32,4 +32,9 @@ public struct PersonalDataSet: OptionSet, Hashable, Sendable {
     public func contains(_ kind: PersonalData) -> Bool { rawValue & kind.bit != 0 }
     public var kinds: [PersonalData] { PersonalData.allCases.filter(contains) }
     public static let all = PersonalDataSet(PersonalData.allCases)
+    public static let callers = PersonalDataSet([PersonalData.callers])
+    public static let ipAddresses = PersonalDataSet([PersonalData.ipAddresses])
+    public static let userAgents = PersonalDataSet([PersonalData.userAgents])
+    public static let urls = PersonalDataSet([PersonalData.urls])
+    public static let sessions = PersonalDataSet([PersonalData.sessions])
 }

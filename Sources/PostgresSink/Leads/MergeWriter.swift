@@ -14,8 +14,8 @@ struct MergeWriter: Sendable {
                           LeadText.repaired(Array(merge.via.utf8)), merge.callID, merge.at.postgresText])
             try session.query("""
                 WITH repointed AS (UPDATE \(table) SET survivor_id = $2 WHERE survivor_id = $1 AND merged_id <> $2)
-                INSERT INTO \(table) (merged_id, survivor_id, reason, via, call_id, merged_at) VALUES ($1, $2, $3, $4, $5, $6)
-                ON CONFLICT (merged_id) DO UPDATE SET via = EXCLUDED.via WHERE \(table).via <> EXCLUDED.via
+                INSERT INTO \(table) AS m (merged_id, survivor_id, reason, via, call_id, merged_at) VALUES ($1, $2, $3, $4, $5, $6)
+                ON CONFLICT (merged_id) DO UPDATE SET via = EXCLUDED.via WHERE m.via <> EXCLUDED.via
                 """, values, prepared: true)
         }
     }
