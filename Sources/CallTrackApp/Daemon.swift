@@ -122,7 +122,7 @@ public struct Daemon: Sendable {
             LeaseSweeper(book: book, clock: desk.clock, interval: config.sweepInterval, statistics: desk.statistics),
             PoolStatsWriter(recorder: desk.statistics, store: statistics, clock: desk.clock, minutesKept: config.statsMinutesKept,
                             hoursKept: config.statsHoursKept, logger: logger),
-            RetentionSweeper(store: store, clock: desk.clock, retention: config.retention, logger: logger),
+            RetentionSweeper(ledger: ledger, clock: desk.clock, policy: config.retention, logger: logger),
         ]
         var destinations: Set<String> = []
         if let postgres = config.postgres {

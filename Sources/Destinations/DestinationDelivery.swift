@@ -161,14 +161,23 @@ public final class DestinationDelivery<Destination: LeadDestination>: Service, S
         do throws(StoreUnavailable) {
             let entries = try await outbox.entries(after: cursor, limit: batchSize)
             let prefix = VisitorMerge.outboxKeyPrefix
+            let erasurePrefix = ErasureRecord.outboxKeyPrefix
             let mergeKeys = entries.filter { $0.key.hasPrefix(prefix) }.map { String($0.key.dropFirst(prefix.count)) }
-            let leads = try await ledger.leads(entries.filter { !$0.key.hasPrefix(prefix) }.map(\.key))
+            let erasureIDs = entries.compactMap { $0.key.hasPrefix(erasurePrefix) ? Int64($0.key.dropFirst(erasurePrefix.count)) : nil }
+            let leads = try await ledger.leads(entries.filter { !$0.key.hasPrefix(prefix) && !$0.key.hasPrefix(erasurePrefix) }.map(\.key))
             let merges = mergeKeys.isEmpty ? [:] : try await ledger.merges(of: mergeKeys)
+            let erasures = erasureIDs.isEmpty ? [:] : try await ledger.erasures(ids: erasureIDs)
             var changes: [LeadChange] = []
             var unreadable: [(id: Int64, error: String)] = []
             changes.reserveCapacity(entries.count)
             for entry in entries {
-                if entry.key.hasPrefix(prefix) {
+                if entry.key.hasPrefix(erasurePrefix) {
+                    if let erasure = Int64(entry.key.dropFirst(erasurePrefix.count)).flatMap({ erasures[$0] }) {
+                        changes.append(.erasure(erasure, entry: entry))
+                    } else {
+                        unreadable.append((entry.id, "no such erasure is recorded"))
+                    }
+                } else if entry.key.hasPrefix(prefix) {
                     if let merge = merges[String(entry.key.dropFirst(prefix.count))] {
                         changes.append(.merge(merge, entry: entry))
                     } else {
@@ -262,7 +271,8 @@ public final class DestinationDelivery<Destination: LeadDestination>: Service, S
         let failed = Set(failures.map(\.id))
         let arrived = batch.changes.filter { !failed.contains($0.entry.id) }
         let merges = arrived.count { $0.merge != nil }
-        metrics.delivered.increment(by: arrived.count - merges)
+        let erasures = arrived.count { $0.erasure != nil }
+        metrics.delivered.increment(by: arrived.count - merges - erasures)
         metrics.mergesDelivered.increment(by: merges)
         metrics.setAside.increment(by: failures.count)
         state.withLock { state in

@@ -47,11 +47,18 @@ public enum LeadChange: Sendable, Hashable {
     case lead(Lead, entry: OutboxEntry)
     /// A visitor merged into another; delivered in order with the leads so a destination sees one person.
     case merge(VisitorMerge, entry: OutboxEntry)
+    /// A person was forgotten: their leads came before it as new revisions; the destination forgets what else it
+    /// keeps of them (PostgreSQL: their visitor merges).
+    case erasure(ErasureRecord, entry: OutboxEntry)
 
     public var entry: OutboxEntry {
         switch self {
-        case .lead(_, let entry), .merge(_, let entry): entry
+        case .lead(_, let entry), .merge(_, let entry), .erasure(_, let entry): entry
         }
+    }
+
+    public var erasure: ErasureRecord? {
+        if case .erasure(let erasure, _) = self { erasure } else { nil }
     }
 
     public var lead: Lead? {

@@ -213,26 +213,6 @@ public final class SQLiteStore: StateStore {
         }
     }
 
-    /// Forgets visits, leases and identifiers (phones, analytics and click ids, CRM contacts) last seen before
-    /// `cutoff` (SPEC §Privacy; default two years). Calls, leads and recorded merges stay: they are the
-    /// company's records, and leads live on in its CRM.
-    @discardableResult
-    public func forget(before cutoff: Timestamp) async throws(StoreUnavailable) -> (sessions: Int, leases: Int, identifiers: Int) {
-        do {
-            return try await database.write { db in
-                let micros = cutoff.microsecondsSinceEpoch
-                try db.execute(sql: "DELETE FROM session WHERE last_activity_at < ?", arguments: [micros])
-                let sessions = db.changesCount
-                try db.execute(sql: "DELETE FROM lease WHERE expires_at < ?", arguments: [micros])
-                let leases = db.changesCount
-                try db.execute(sql: "DELETE FROM visitor_identifier WHERE last_seen_at < ?", arguments: [micros])
-                return (sessions, leases, db.changesCount)
-            }
-        } catch {
-            throw StoreUnavailable("cannot apply the retention policy: \(Self.explain(error))")
-        }
-    }
-
     /// The writer connection's `PRAGMA synchronous`: 2 is FULL, 1 NORMAL (what commits really do).
     func writerSynchronous() throws -> Int {
         try database.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }

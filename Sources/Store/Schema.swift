@@ -4,6 +4,8 @@ import GRDB
 enum Schema {
     /// Copies every session once: a store with years of sessions takes a while, so it is announced.
     static let sessionsKeyedByID = "v11-sessions-keyed-by-id"
+    /// Retention per kind and erasures.
+    static let privacyMigration = "v17-privacy-redaction-erasure"
 
     static func migrator() -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -462,6 +464,28 @@ enum Schema {
                     PRIMARY KEY (pool_id, seconds, start)
                 ) WITHOUT ROWID;
                 CREATE INDEX pool_statistics_by_time ON pool_statistics(seconds, start);
+                """)
+        }
+        migrator.registerMigration(privacyMigration) { db in
+            // Retention per kind of personal data, and erasures (SPEC §Privacy).
+            // - `lead.redacted`: the kinds (PersonalData bits) already redacted from the lead, so the daily sweep
+            //   passes over a lead once per kind, not every day.
+            // - `erasure`: that a person was forgotten, when, named by which visitor id, by whom (a token's name,
+            //   or the command line), and how much was erased; never what was erased.
+            try db.execute(sql: """
+                ALTER TABLE lead ADD COLUMN redacted INTEGER NOT NULL DEFAULT 0 CHECK (redacted >= 0);
+                CREATE TABLE erasure (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    erased_at INTEGER NOT NULL,        -- µs since epoch
+                    visitor_id TEXT,                   -- the visitor id it was asked for (or the phone's person); NULL: a phone no visitor had
+                    by TEXT NOT NULL,                  -- the admin token's name, or 'command line'
+                    visitors INTEGER NOT NULL CHECK (visitors >= 0),
+                    sessions INTEGER NOT NULL CHECK (sessions >= 0),
+                    calls INTEGER NOT NULL CHECK (calls >= 0),
+                    leads INTEGER NOT NULL CHECK (leads >= 0),
+                    identifiers INTEGER NOT NULL CHECK (identifiers >= 0),
+                    merges INTEGER NOT NULL CHECK (merges >= 0)
+                );
                 """)
         }
         return migrator

@@ -25,7 +25,7 @@ struct Calltrackd: AsyncParsableCommand {
             Every config key can be overridden by an environment variable: http.port -> CALLTRACKD_HTTP_PORT.
             """,
         version: CalltrackdVersion.current,
-        subcommands: [Serve.self, CheckConfig.self, Leads.self, Route.self, Stats.self, PoolSize.self, Simulate.self, NewToken.self, Backup.self, Restore.self, Version.self],
+        subcommands: [Serve.self, CheckConfig.self, Leads.self, Route.self, Stats.self, PoolSize.self, Simulate.self, NewToken.self, Backup.self, Restore.self, Forget.self, Version.self],
         defaultSubcommand: nil
     )
 }
@@ -202,6 +202,41 @@ struct Restore: AsyncParsableCommand {
             for line in try BackupCommands.restore(config: config, from: from) { print(line) }
         } catch {
             throw ValidationError("\(error)")
+        }
+    }
+}
+
+struct Forget: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Forget one person: their identifiers, visits' personal fields, caller numbers and names, across every merged device; anonymous counts stay.",
+        discussion: """
+            Runs against the data folder while the daemon is stopped; while `calltrackd serve` runs, use DELETE /v1/admin/people/{visitor}
+            (or /v1/admin/people/phone:+7…) with an admin token. The erasure is recorded (when, which visitor id, by whom) without the erased data;
+            PostgreSQL forgets them when the daemon next delivers. Example: calltrackd forget --phone "+7 916 123-45-67"
+            """)
+
+    @OptionGroup var options: ConfigOption
+    @Option(help: "A visitor id (v_…): the whole person, every device and cookie merged with it.") var visitor: String?
+    @Option(help: "A phone number in any usual spelling: its calls, and the person it is bound to.") var phone: String?
+
+    func validate() throws {
+        guard (visitor == nil) != (phone == nil) else { throw ValidationError("name the person by exactly one of --visitor or --phone") }
+    }
+
+    func run() async throws {
+        let config = try await options.load()
+        let target: ErasureTarget
+        if let phone {
+            do { target = .phone(try PhoneNumber.parse(phone, defaultCountry: config.country)) } catch {
+                throw ValidationError("--phone '\(phone)' is not a phone number (\(error))")
+            }
+        } else {
+            target = .visitor(visitor!)
+        }
+        do {
+            for line in try await ForgetCommand.forget(config: config, target: target) { print(line) }
+        } catch let refused as ForgetCommand.Refused {
+            throw ValidationError(refused.description)
         }
     }
 }

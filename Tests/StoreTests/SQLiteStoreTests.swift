@@ -130,37 +130,3 @@ struct SQLiteStoreTests {
         }
     }
 }
-
-@Suite("Retention")
-struct RetentionTests {
-    @Test("visits, leases and identifiers last seen before the cutoff are forgotten; newer ones and calls stay")
-    func forgetsOldVisits() async throws {
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
-        let store = try SQLiteStore(path: dir.file("state.sqlite"), logger: Logger(label: "test"))
-        let writer = Task { await store.run() }
-        defer { writer.cancel() }
-        let old = SQLiteStoreTests.t0
-        let recent = old + .seconds(800 * 86_400)
-        try await store.apply([
-            .session(SQLiteStoreTests.session("old", visitor: "v1", number: 1, at: old)),
-            .lease(SQLiteStoreTests.lease(1, session: "old", visitor: "v1", start: old, expires: old + .seconds(1200))),
-            .session(SQLiteStoreTests.session("new", visitor: "v2", number: 2, at: recent)),
-            .lease(SQLiteStoreTests.lease(2, session: "new", visitor: "v2", start: recent, expires: recent + .seconds(1200))),
-            .call(CallRecord(id: "c1", revision: 3, trackingNumber: SQLiteStoreTests.number(1), dialled: "1", caller: nil,
-                             callerRaw: "anonymous", callerWithheld: true, startedAt: old)),
-            .link(VisitorIdentifier(.gaClientID, "1.old")!, to: "v1", at: old),
-            .link(VisitorIdentifier(.gaClientID, "2.seen-again")!, to: "v1", at: old),
-            .link(VisitorIdentifier(.gaClientID, "2.seen-again")!, to: "v1", at: recent),
-            .link(VisitorIdentifier(.ymUID, "3.new")!, to: "v2", at: recent),
-        ])
-        let forgotten = try await store.forget(before: recent - .seconds(730 * 86_400))
-        #expect(forgotten.sessions == 1)
-        #expect(forgotten.leases == 1)
-        #expect(forgotten.identifiers == 1, "only the id not seen since the cutoff")
-        #expect(try await store.count("visitor_identifier") == 2)
-        #expect(try await store.session("old") == nil)
-        #expect(try await store.session("new") != nil)
-        #expect(try await store.count("call") == 1)
-    }
-}

@@ -38,8 +38,10 @@ public struct AppConfig: Sendable {
     public var perVisitor = FloodGuard.Limit(burst: 10, perMinute: 5)
     /// How often expired leases are swept from memory and pool gauges refreshed.
     public var sweepInterval: Duration = .seconds(5)
-    /// Visits, leases and visitor identifiers (phones, analytics and click ids) last seen longer ago than this are forgotten (a B2B sale takes months: two years by default).
-    public var retention: Duration = .seconds(730 * 86_400)
+    /// Retention per kind of personal data (`privacy.redact_after.*`: redacted after) and of visitor identifiers
+    /// (`privacy.retention`: deleted when last seen longer ago). A B2B sale takes months: two years for what links a
+    /// call to a person, much less for the traces of a visit.
+    public var retention = RetentionPolicy()
     /// Pool statistics: minute buckets are kept this long, then rolled into hours (`stats.minutes_kept`), which
     /// are kept this long (`stats.hours_kept`: dealer and pool reviews compare year over year).
     public var statsMinutesKept: Duration = .seconds(30 * 86_400)

@@ -105,12 +105,7 @@ public enum ConfigLoader {
         config.perIP = try limit(keys, "limits.per_ip", default: config.perIP)
         config.perVisitor = try limit(keys, "limits.per_visitor", default: config.perVisitor)
         if let sweep = try keys.duration("leases.sweep_interval") { config.sweepInterval = sweep }
-        if let retention = try keys.duration("privacy.retention") {
-            guard retention >= .seconds(30 * 86_400) else {
-                throw ConfigProblem(key: "privacy.retention", "shorter than 30 days would forget visits before their calls: write e.g. 730d")
-            }
-            config.retention = retention
-        }
+        config.retention = try retention(keys)
         config.statsMinutesKept = try keys.duration("stats.minutes_kept") ?? config.statsMinutesKept
         config.statsHoursKept = try keys.duration("stats.hours_kept") ?? config.statsHoursKept
         guard config.statsMinutesKept >= .seconds(86_400), config.statsHoursKept >= config.statsMinutesKept else {
@@ -135,6 +130,29 @@ public enum ConfigLoader {
             keys.skip("postgres", advice: "the postgres section is read only when postgres.url is set: set postgres.url or remove this key")
         }
         return config
+    }
+
+    /// `privacy.retention` (visitor identifiers, deleted when last seen longer ago) and `privacy.redact_after.<kind>`
+    /// (each kind of personal data, redacted that long after the visit or call began).
+    private static func retention(_ keys: Keys) throws(ConfigProblem) -> RetentionPolicy {
+        var policy = RetentionPolicy()
+        if let retention = try keys.duration("privacy.retention") {
+            guard retention >= .seconds(30 * 86_400) else {
+                throw ConfigProblem(key: "privacy.retention", "shorter than 30 days would forget visitors before their calls: write e.g. 730d")
+            }
+            policy.identifiers = retention
+        }
+        for kind in PersonalData.allCases {
+            let key = "privacy.redact_after.\(kind.rawValue)"
+            guard let period = try keys.duration(key) else { continue }
+            let minimum = RetentionPolicy.minimum[kind]!
+            guard period >= minimum else {
+                let days = minimum.components.seconds / 86_400
+                throw ConfigProblem(key: key, "shorter than \(days) day\(days == 1 ? "" : "s") is not allowed (\(kind == .sessions ? "visits must outlive the calls and repeats that can still match them" : "the daily sweep needs a day")): write e.g. \(RetentionPolicy.defaults[kind]!.components.seconds / 86_400)d")
+            }
+            policy.redactAfter[kind] = period
+        }
+        return policy
     }
 
     /// `tokens` and `token.<name>.*`: admin API tokens, each with a scope, kept only as SHA-256 digests.

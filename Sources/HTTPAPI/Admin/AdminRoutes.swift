@@ -96,6 +96,7 @@ struct AdminRoutes {
             return try await change(from: old, to: new)
         }
         registerIdentity(on: admin)
+        registerPeople(on: admin)
     }
 
     private static func list<Source: LeadSource>(_ source: Source, limit: Int) async throws -> Response {

@@ -65,6 +65,7 @@ public struct PostgresLeadDestination: LeadDestination {
         guard !changes.isEmpty else { return .success([]) }
         let rows = prepared ?? LeadRows(changes.compactMap(\.lead))
         let merges = changes.compactMap(\.merge)
+        let erasures = changes.compactMap(\.erasure)
         let (writer, mergeWriter) = (self.writer, self.mergeWriter)
         var retriedAtOnce = false
         while true {
@@ -72,6 +73,8 @@ public struct PostgresLeadDestination: LeadDestination {
                 try await connection.withSession { session throws(PostgresError) in
                     try writer.upsert(rows, in: session)
                     try mergeWriter.write(merges, in: session)  // a lead keeps its visitor id: the order between them does not matter
+                    // After the merges: a merge of the person delivered in this batch is forgotten too.
+                    try mergeWriter.forget(erasures, in: session)
                 }
                 return .success([])
             } catch where error.kind == .badData {
