@@ -17,7 +17,7 @@ import Synchronization
 /// slow or refusing never loses a change and never blocks the daemon.
 public final class DestinationDelivery<Destination: LeadDestination>: Service, Sendable {
     public let destination: Destination
-    public let ledger: any LeadStore & IdentityBook
+    public let ledger: any LeadStore & IdentityBook & PersonalDataStore
     private let clock: any WallClock
     private let configuration: DeliveryConfiguration
     private let batchSize: Int
@@ -33,7 +33,7 @@ public final class DestinationDelivery<Destination: LeadDestination>: Service, S
     }
 
     public init(
-        destination: Destination, ledger: any LeadStore & IdentityBook, clock: (any WallClock)? = nil,
+        destination: Destination, ledger: any LeadStore & IdentityBook & PersonalDataStore, clock: (any WallClock)? = nil,
         configuration: DeliveryConfiguration = DeliveryConfiguration(), logger: Logger
     ) {
         self.destination = destination

@@ -6,7 +6,7 @@ import Prometheus
 public enum APIRouter {
     public static func make(
         desk: SessionDesk, settings: APISettings, country: Country, registry: PrometheusCollectorRegistry,
-        ledger: (any IdentityBook)? = nil, leads: (any LeadSource)? = nil, statistics: (any PoolHistory)? = nil
+        ledger: (any IdentityBook & PersonalDataStore)? = nil, leads: (any LeadSource)? = nil, statistics: (any PoolHistory)? = nil
     ) -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         // First, so it wraps every route and the router's own not-found answer.

@@ -1,25 +1,6 @@
 import CallTrackCore
 import GRDB
 
-/// That a person was forgotten: when, named by which visitor id, by whom, and how much was erased — never what.
-public struct ErasureRecord: Sendable, Hashable {
-    public var id: Int64
-    public var at: Timestamp
-    /// The visitor id the erasure was asked for (for a phone: the person it was bound to; nil when none was).
-    public var visitorID: VisitorID?
-    /// The admin token's name, or `command line`.
-    public var by: String
-    public var visitors: Int
-    public var sessions: Int
-    public var calls: Int
-    public var leads: Int
-    public var identifiers: Int
-    public var merges: Int
-
-    /// Outbox keys of erasures start with this, then the record's id: destinations forget the person too.
-    public static let outboxKeyPrefix = "erase:"
-}
-
 /// Forgetting a person (SPEC §Privacy, GDPR art. 17 / 152-FZ art. 21): one transaction erases their identifiers,
 /// the personal fields of their visits, their caller numbers and names, their visitor ids and visit ids wherever
 /// they are written (sessions, leases, calls, leads and their match candidates and journeys, identifiers, merges,
@@ -53,7 +34,7 @@ extension LeadLedger {
     }
 
     /// Erasure records by id (for the delivery, which reads the entries `erase:<id>`).
-    public func erasures(ids: some Collection<Int64>) async throws(StoreUnavailable) -> [Int64: ErasureRecord] {
+    public func erasures(ids: [Int64]) async throws(StoreUnavailable) -> [Int64: ErasureRecord] {
         guard !ids.isEmpty else { return [:] }
         let ids = Array(Set(ids))
         return try await read { db in

@@ -2,7 +2,8 @@ import CallTrackCore
 import GRDB
 
 /// Who is who: the identifiers linked to visitors, and the merges they cause (SPEC §Identity over a long
-/// sales cycle). Runs inside the caller's transaction, so a link and the merge it causes are one write.
+/// sales cycle; the rule is `VisitorMergeRule`). Runs inside the caller's transaction, so a link and the merge
+/// it causes are one write.
 enum VisitorIdentity {
     /// Links `identifier` to `visitor`. When it already names another person, the two are one: the person it
     /// named first survives, the other is merged into it, and the merge is recorded with why: `source` made the link.
@@ -19,14 +20,13 @@ enum VisitorIdentity {
             RETURNING visitor_id
             """)
         guard let owner = try String.fetchOne(upsert, arguments: [identifier.kind.rawValue, identifier.value, visitor, micros, call]),
-              owner != visitor else { return nil }
-        let survivor = try survivor(of: owner, db)
-        let merged = try self.survivor(of: visitor, db)
-        guard survivor != merged else { return nil }
+              let merge = VisitorMergeRule.merge(
+                linking: identifier, to: visitor, owner: owner, ownerSurvivor: try survivor(of: owner, db),
+                visitorSurvivor: try self.survivor(of: visitor, db), by: source, call: call, at: now)
+        else { return nil }
+        let (merged, survivor) = (merge.merged, merge.survivor)
         // One level: whoever was merged into `merged` now points at the survivor too.
         try db.execute(sql: "UPDATE visitor_merge SET survivor_id = ? WHERE survivor_id = ?", arguments: [survivor, merged])
-        let merge = VisitorMerge(merged: merged, survivor: survivor, reason: reason(linking: identifier.kind, by: source),
-                                 via: identifier.description, callID: call, at: now)
         try db.execute(sql: """
             INSERT INTO visitor_merge (merged_id, survivor_id, reason, via, call_id, merged_at) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (merged_id) DO NOTHING
@@ -49,15 +49,5 @@ enum VisitorIdentity {
     /// Every visitor id of the person `survivor` is, the survivor first.
     static func group(of survivor: VisitorID, _ db: Database) throws -> [VisitorID] {
         [survivor] + (try String.fetchAll(db, sql: "SELECT merged_id FROM visitor_merge WHERE survivor_id = ? ORDER BY merged_at", arguments: [survivor]))
-    }
-
-    /// Why a link merged two visitors, in words for the merge record.
-    static func reason(linking kind: VisitorIdentifier.Kind, by source: String) -> String {
-        switch kind {
-        case .phone: "\(source) carried a phone already bound to the survivor"
-        case .crmContact: "\(source) linked a CRM contact already linked to the survivor"
-        case .gclid, .yclid, .fbclid, .msclkid: "\(source) carried an ad click id the survivor arrived with"
-        case .gaClientID, .ymUID: "\(source) carried an analytics client id already seen with the survivor"
-        }
     }
 }

@@ -7,7 +7,7 @@ import Store
 /// (`privacy.redact_after.*`) and forgets visitor identifiers not seen within `privacy.retention`
 /// (`LeadLedger.redact`). Redacted leads reach PostgreSQL through the outbox as new revisions.
 struct RetentionSweeper: Service {
-    let ledger: LeadLedger
+    let ledger: any PersonalDataStore
     let clock: any WallClock
     let policy: RetentionPolicy
     let logger: Logger
@@ -23,7 +23,7 @@ struct RetentionSweeper: Service {
 
     func sweep() async {
         do {
-            let redacted = try await ledger.redact(policy, at: clock.now())
+            let redacted = try await ledger.redact(policy, at: clock.now(), batchSize: 500)
             if redacted.total > 0 {
                 logger.notice("retention: redacted personal data past its period", metadata: [
                     "sessions": "\(redacted.sessions)", "leases": "\(redacted.leases)", "calls": "\(redacted.calls)",

@@ -9,7 +9,7 @@ struct AdminRoutes {
     let desk: SessionDesk
     let settings: APISettings
     let country: Country
-    let ledger: (any IdentityBook)?
+    let ledger: (any IdentityBook & PersonalDataStore)?
     let leads: (any LeadSource)?
     let statistics: (any PoolHistory)?
 

@@ -65,7 +65,7 @@ extension AdminRoutes {
         String(text.prefix(80).unicodeScalars.map { $0.isControlOrLineBreak ? $0.escaped(asASCII: true) : String($0) }.joined())
     }
 
-    private func keptLedger() throws -> any IdentityBook {
+    private func keptLedger() throws -> any IdentityBook & PersonalDataStore {
         guard let ledger else { throw APIError(.notFound, "visitors are not kept by this daemon") }
         return ledger
     }

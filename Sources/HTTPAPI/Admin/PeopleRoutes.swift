@@ -1,7 +1,6 @@
 import CallTrackCore
 import Foundation
 import Hummingbird
-import Store
 
 /// `DELETE /v1/admin/people/{visitor}` (admin scope): forgets one person — the visitor and every device and cookie
 /// merged with it, or with `phone:+7…` a phone's calls and its person — in the state database at once and in
