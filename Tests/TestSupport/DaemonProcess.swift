@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Synchronization
+import Yams
 
 /// The real `calltrackd` executable, started as a child process on an ephemeral port.
 public final class DaemonProcess: Sendable {
@@ -44,6 +45,9 @@ public final class DaemonProcess: Sendable {
         }
         var env = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         env["CALLTRACKD_HTTP_PORT"] = env["CALLTRACKD_HTTP_PORT"] ?? "0"
+        // FastAGI too, when the config serves it: daemons of tests running side by side from one config (the
+        // example's 127.0.0.1:4573) would otherwise compete for one port, and all but one fail to start.
+        if env["CALLTRACKD_AGI_PORT"] == nil, Self.servesFastAGI(config) { env["CALLTRACKD_AGI_PORT"] = "0" }
         process.environment = env
         let pipe = Pipe()
         process.standardOutput = pipe
@@ -128,5 +132,12 @@ public final class DaemonProcess: Sendable {
         guard let (data, http) = try? await OpenAPIConformance.data(for: request) else { return nil }
         let body = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
         return (http.statusCode, body)
+    }
+
+    /// The config file has an `agi` section that is not switched off.
+    static func servesFastAGI(_ config: String) -> Bool {
+        guard let text = try? String(contentsOfFile: config, encoding: .utf8),
+              let root = (try? Yams.load(yaml: text)) as? [String: Any], let agi = root["agi"] as? [String: Any] else { return false }
+        return agi["enabled"] as? Bool ?? true
     }
 }
