@@ -60,6 +60,8 @@ struct StatsBenchmark: AsyncParsableCommand {
             ("stats: \(poolIDs.count) pools, \(days) days by the hour", "/v1/admin/stats?from=\(monthAgo)"),
             ("stats: one pool, \(days) days by the hour", "/v1/admin/stats?pool=\(poolIDs[0])&from=\(monthAgo)"),
             ("stats: one pool, 1 day by the minute", "/v1/admin/stats?pool=\(poolIDs[0])&step=minute&from=\(dayAgo)"),
+            // Every minute read, as an hourly answer did before pool_statistics_hour (diagnostic, no target).
+            ("stats: one pool, 7 days by the minute", "/v1/admin/stats?pool=\(poolIDs[0])&step=minute"),
         ]
         var results: [String: [HTTPBenchmark.Result]] = [:]
         for round in 1...max(rounds, 1) {
@@ -76,7 +78,7 @@ struct StatsBenchmark: AsyncParsableCommand {
         let baseline = HTTPBenchmark.Result.median(results[queries[0].name] ?? [])
         for query in queries {
             let median = HTTPBenchmark.Result.median(results[query.name] ?? [])
-            let target = query.path == queries[0].path ? "" : median.p99Milliseconds <= 50 ? " (target p99 ≤ 50 ms: met)" : " (target p99 ≤ 50 ms: MISSED)"
+            let target = query.path == queries[0].path || query.path.hasSuffix("&step=minute") ? "" : median.p99Milliseconds <= 50 ? " (target p99 ≤ 50 ms: met)" : " (target p99 ≤ 50 ms: MISSED)"
             print(String(format: "%@: p50 %.2f ms, p99 %.2f ms (median of rounds), %.1f× the baseline's p50%@",
                          query.name, median.p50Milliseconds, median.p99Milliseconds,
                          median.p50Milliseconds / max(baseline.p50Milliseconds, 0.001), target))

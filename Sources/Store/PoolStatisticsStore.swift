@@ -39,7 +39,7 @@ public final class PoolStatisticsStore: Sendable {
         let cutoff = minuteCutoff.microsecondsSinceEpoch - minuteCutoff.microsecondsSinceEpoch % 3_600_000_000
         do {
             return try await database.write { db in
-                let old = try Row.fetchAll(db, sql: "SELECT * FROM pool_statistics WHERE seconds = 60 AND start < ?", arguments: [cutoff]).map(Self.bucket)
+                let old = try Row.fetchAll(db, sql: "SELECT \(Self.columns), seconds FROM pool_statistics WHERE seconds = 60 AND start < ?", arguments: [cutoff]).map(Self.bucket)
                 let statement = try db.cachedStatement(sql: Self.addSQL)
                 for hour in PoolMinute.hours(old) { try statement.execute(arguments: Self.arguments(hour)) }
                 try db.execute(sql: "DELETE FROM pool_statistics WHERE seconds = 60 AND start < ?", arguments: [cutoff])
@@ -57,10 +57,15 @@ public final class PoolStatisticsStore: Sendable {
     public func buckets(pools: Set<String>? = nil, from: Timestamp, to: Timestamp) async throws(StoreUnavailable) -> [PoolMinute] {
         do {
             return try await database.read { db in
-                try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT * FROM pool_statistics WHERE start >= ? AND start < ? ORDER BY start, pool_id
+                if let pools {
+                    // Each pool by the primary key, rather than every pool's rows of the period.
+                    return try pools.flatMap { try Self.rows(db, Self.edgeSQL, [$0, from.microsecondsSinceEpoch, to.microsecondsSinceEpoch], Self.bucket) }
+                        .sorted { ($0.start, $0.poolID) < ($1.start, $1.poolID) }
+                }
+                return try Row.fetchAll(db.cachedStatement(sql: """
+                    SELECT \(Self.columns), seconds FROM pool_statistics WHERE start >= ? AND start < ? ORDER BY start, pool_id
                     """), arguments: [from.microsecondsSinceEpoch, to.microsecondsSinceEpoch])
-                    .map(Self.bucket).filter { pools?.contains($0.poolID) ?? true }
+                    .map(Self.bucket)
             }
         } catch {
             throw StoreUnavailable("cannot read pool statistics: \(SQLiteStore.explain(error))")
@@ -90,9 +95,12 @@ public final class PoolStatisticsStore: Sendable {
         }
     }
 
-    static let hoursSQL = "SELECT * FROM pool_statistics_hour WHERE pool_id = ? AND start >= ? AND start < ? ORDER BY start"
+    static let hoursSQL = "SELECT \(columns), minute_lease_seconds, minute_utilisation FROM pool_statistics_hour WHERE pool_id = ? AND start >= ? AND start < ? ORDER BY start"
     /// In key order (seconds, then start): the caller orders by time.
-    static let edgeSQL = "SELECT * FROM pool_statistics WHERE pool_id = ? AND seconds IN (60, 3600) AND start >= ? AND start < ?"
+    static let edgeSQL = "SELECT \(columns), seconds FROM pool_statistics WHERE pool_id = ? AND seconds IN (60, 3600) AND start >= ? AND start < ?"
+    /// The columns `bucket` reads, by position (a name lookup per column and row cost more than the query).
+    static let columns = "pool_id, start, size, live_sum, live_samples, live_peak, allocations, shared, exhaustions, sessions, cooldown_seconds, "
+        + callColumns.map(\.1).joined(separator: ", ") + ", late_gaps"
 
     static func rows(_ db: Database, _ sql: String, _ arguments: StatementArguments, _ make: (Row) -> PoolMinute) throws -> [PoolMinute] {
         var found: [PoolMinute] = []
@@ -127,8 +135,8 @@ public final class PoolStatisticsStore: Sendable {
 
     static func hourBucket(_ row: Row) -> PoolMinute {
         var b = bucket(row, seconds: 3_600)
-        b.minuteLeaseSeconds = row["minute_lease_seconds"]
-        let text: String = row["minute_utilisation"]
+        b.minuteLeaseSeconds = row[18]
+        let text: String = row[19]
         for pair in text.utf8.split(separator: UInt8(ascii: " ")) {
             let parts = pair.split(separator: UInt8(ascii: ":"))
             guard parts.count == 2, let step = Int(Substring(parts[0])), let minutes = Int(Substring(parts[1])) else { continue }
@@ -169,25 +177,25 @@ public final class PoolStatisticsStore: Sendable {
     }
 
     static func bucket(_ row: Row) -> PoolMinute {
-        bucket(row, seconds: row["seconds"])
+        bucket(row, seconds: row[18])
     }
 
     static func bucket(_ row: Row, seconds: Int) -> PoolMinute {
-        var b = PoolMinute(poolID: row["pool_id"], start: Timestamp(microsecondsSinceEpoch: row["start"]), seconds: seconds)
-        b.size = row["size"]
-        b.liveSum = row["live_sum"]
-        b.liveSamples = row["live_samples"]
-        b.livePeak = row["live_peak"]
-        b.allocations = row["allocations"]
-        b.shared = row["shared"]
-        b.exhaustions = row["exhaustions"]
-        b.sessions = row["sessions"]
-        b.cooldownSeconds = row["cooldown_seconds"]
-        for (kind, column) in callColumns {
-            let count: Int = row[column]
+        var b = PoolMinute(poolID: row[0], start: Timestamp(microsecondsSinceEpoch: row[1]), seconds: seconds)
+        b.size = row[2]
+        b.liveSum = row[3]
+        b.liveSamples = row[4]
+        b.livePeak = row[5]
+        b.allocations = row[6]
+        b.shared = row[7]
+        b.exhaustions = row[8]
+        b.sessions = row[9]
+        b.cooldownSeconds = row[10]
+        for (index, (kind, _)) in callColumns.enumerated() {
+            let count: Int = row[11 + index]
             if count > 0 { b.calls[kind] = count }
         }
-        let gaps: String = row["late_gaps"]
+        let gaps: String = row[17]
         b.lateGaps = gaps == "[]" ? [] : (try? JSONDecoder().decode([Double].self, from: Data(gaps.utf8))) ?? []
         return b
     }

@@ -76,15 +76,25 @@ public struct PoolMinute: Sendable, Hashable, Codable {
         lateGaps += other.lateGaps
     }
 
-    /// Minutes rolled up into hours (UTC), per pool, in time order.
+    /// Minutes rolled up into hours (UTC), per pool, in time order. A bucket that already is its hour is taken
+    /// as it is; the rest are added into their hour in place.
     public static func hours(_ minutes: [PoolMinute]) -> [PoolMinute] {
-        var hours: [String: [Int64: PoolMinute]] = [:]
+        var hours: [HourKey: PoolMinute] = [:]
+        hours.reserveCapacity(minutes.count / 30 + 1)
         for minute in minutes {
             let hour = minute.start.microsecondsSinceEpoch - minute.start.microsecondsSinceEpoch % 3_600_000_000
-            var bucket = hours[minute.poolID]?[hour] ?? PoolMinute(poolID: minute.poolID, start: Timestamp(microsecondsSinceEpoch: hour), seconds: 3_600)
-            bucket.add(minute)
-            hours[minute.poolID, default: [:]][hour] = bucket
+            let key = HourKey(pool: minute.poolID, hour: hour)
+            if minute.seconds == 3_600, minute.start.microsecondsSinceEpoch == hour, hours[key] == nil {
+                hours[key] = minute
+                continue
+            }
+            hours[key, default: PoolMinute(poolID: minute.poolID, start: Timestamp(microsecondsSinceEpoch: hour), seconds: 3_600)].add(minute)
         }
-        return hours.values.flatMap(\.values).sorted { ($0.start, $0.poolID) < ($1.start, $1.poolID) }
+        return hours.values.sorted { ($0.start, $0.poolID) < ($1.start, $1.poolID) }
+    }
+
+    struct HourKey: Hashable {
+        var pool: String
+        var hour: Int64
     }
 }
