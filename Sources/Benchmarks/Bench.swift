@@ -28,6 +28,7 @@ struct Bench: AsyncParsableCommand {
             LeaseBookBenchmark.self,
             StoreBenchmark.self,
             FloodGuardBenchmark.self,
+            StatsBenchmark.self,
         ]
     )
 }

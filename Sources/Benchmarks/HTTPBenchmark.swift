@@ -20,6 +20,8 @@ struct HTTPBenchmark: AsyncParsableCommand {
     @Flag(help: "synchronous=NORMAL instead of FULL (survives a crash, not a power cut).") var normalSync = false
     @Option(help: "The clock in the ids wrk makes: 'milliseconds' as the snippet's, or 'seconds', which puts the ids of one second in random order, as browsers whose clocks disagree would at this rate.")
     var idClock: IDClock = .milliseconds
+    @Flag(help: "Also drive, in the same rounds, a second daemon whose allocation path has no per-pool counters (PoolStatsRecorder), and print what the counters cost.")
+    var compareStatistics = false
 
     enum IDClock: String, ExpressibleByArgument, CaseIterable {
         case milliseconds, seconds
@@ -31,33 +33,29 @@ struct HTTPBenchmark: AsyncParsableCommand {
         }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("calltrackd-bench-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var config = AppConfig()
-        config.dataDirectory = dir
-        config.httpPort = 0
-        config.storage.synchronousFull = !normalSync
-        config.api.benchEcho = true
-        config.perIP = .init(burst: 1e12, perMinute: 1e12)
-        config.perVisitor = .init(burst: 1e12, perMinute: 1e12)
-        config.sites = [BenchSite.site(pool: "bench-main", numbers: BenchSite.numbers(poolSize), policy: PoolPolicy(onExhaustion: .share))]
-        var logger = Logger(label: "bench")
-        logger.logLevel = .warning
-        let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: logger)
-        let (ports, listening) = AsyncStream.makeStream(of: Int.self)
-        let server = Task { try await daemon.run { port in listening.yield(port) } }
-        var port = 0
-        for await bound in ports { port = bound; break }
+        let (daemon, server, port) = try await openDaemon(dir: dir, countsPoolAllocations: true)
+        // The same daemon without the per-pool counters on the allocation path, driven in the same rounds.
+        let uncounted = compareStatistics ? try await openDaemon(dir: dir + "-uncounted", countsPoolAllocations: false) : nil
+        defer { if uncounted != nil { try? FileManager.default.removeItem(atPath: dir + "-uncounted") } }
 
         let script = dir + "/sessions.lua"
         try Self.luaScript.write(toFile: script, atomically: true, encoding: .utf8)
-        print("calltrackd-bench http: \(rounds) rounds of wrk -t\(threads) -c\(connections) -d\(seconds)s on each route, pool \(poolSize), ids on a \(idClock.rawValue) clock, synchronous=\(normalSync ? "NORMAL" : "FULL"), release build")
+        print("calltrackd-bench http: \(rounds) rounds of wrk -t\(threads) -c\(connections) -d\(seconds)s on each route, pool \(poolSize), ids on a \(idClock.rawValue) clock, synchronous=\(normalSync ? "NORMAL" : "FULL"), release build\(compareStatistics ? ", with and without the per-pool counters" : "")")
         var durables: [Result] = []
         var bares: [Result] = []
+        var withoutCounters: [Result] = []
         for round in 1...max(rounds, 1) {
-            // Alternating runs: a slow minute of the VM hits both routes, not one.
-            for (path, name) in [("/v1/sessions", "durable"), ("/v1/bench/echo", "bare")] {
+            // Alternating runs: a slow minute of the VM hits both routes, not one. With --compare-statistics the
+            // daemon without counters goes first in even rounds, so neither side always runs after the other.
+            var runs = [(port, "/v1/sessions", "durable"), (port, "/v1/bench/echo", "bare")]
+            if let uncounted {
+                let run = (uncounted.port, "/v1/sessions", "durable, no pool counters")
+                runs.insert(run, at: round % 2 == 0 ? 0 : 1)
+            }
+            for (port, path, name) in runs {
                 let cpuBefore = ThreadCPU.processSeconds()
                 let threadsBefore = ThreadCPU.nanosecondsByThreadName()
-                var result = try await Self.offThread { [threads, connections, seconds, port, idClock] in
+                var result = try await Self.offThread { [threads, connections, seconds, idClock] in
                     try Self.wrk(wrk, threads: threads, connections: connections, seconds: seconds, script: script,
                                  url: "http://127.0.0.1:\(port)\(path)", arguments: ["r\(round)", idClock.rawValue])
                 }
@@ -66,12 +64,17 @@ struct HTTPBenchmark: AsyncParsableCommand {
                 result.loopCPUMicroseconds = ThreadCPU.microseconds("event loops", from: threadsBefore, to: threadsAfter, per: result.requests)
                 result.writerCPUMicroseconds = ThreadCPU.microseconds(SQLiteStore.writerThreadName, from: threadsBefore, to: threadsAfter, per: result.requests)
                 print(result.line("  round \(round) \(name)"))
-                if name == "durable" { durables.append(result) } else { bares.append(result) }
+                switch name {
+                case "durable": durables.append(result)
+                case "bare": bares.append(result)
+                default: withoutCounters.append(result)
+                }
             }
         }
         let stored = try await daemon.store.count("lease")
         let transactions = daemon.store.committedTransactions
         server.cancel()
+        uncounted?.server.cancel()
 
         let durable = Result.median(durables)
         let bare = Result.median(bares)
@@ -85,7 +88,36 @@ struct HTTPBenchmark: AsyncParsableCommand {
         print(String(format: "ratio durable/bare: %.1f%% median of the rounds (%@) (target ≥ 50%%); durable p99 %.2f ms median (target ≤ 10 ms)",
                      ratio * 100, ratios.map { String(format: "%.1f%%", $0 * 100) }.joined(separator: ", "), durable.p99Milliseconds))
         let answered = durables.reduce(0) { $0 + $1.requests - $1.errors }
+        if !withoutCounters.isEmpty {
+            let plain = Result.median(withoutCounters)
+            print(plain.line("durable allocation without the per-pool counters, median"))
+            let ratios = zip(durables, withoutCounters).map { $0.requestsPerSecond / max($1.requestsPerSecond, 1) }.sorted()
+            print(String(format: "per-pool counters: with/without %.1f%% req/s median of the rounds (%@); daemon CPU %.1f vs %.1f µs/request; p99 %.2f vs %.2f ms (target: within the rounds' spread)",
+                         ratios[ratios.count / 2] * 100, ratios.map { String(format: "%.1f%%", $0 * 100) }.joined(separator: ", "),
+                         durable.daemonCPUMicroseconds, plain.daemonCPUMicroseconds, durable.p99Milliseconds, plain.p99Milliseconds))
+        }
         print("leases stored: \(stored) for \(answered) answered allocations (errors: \(durables.reduce(0) { $0 + $1.errors })), in \(transactions) transactions (\(stored / max(transactions, 1)) per commit)")
+    }
+
+    /// A daemon on its own data folder, serving on an ephemeral port.
+    func openDaemon(dir: String, countsPoolAllocations: Bool) async throws -> (daemon: Daemon, server: Task<Void, any Error>, port: Int) {
+        var config = AppConfig()
+        config.dataDirectory = dir
+        config.httpPort = 0
+        config.storage.synchronousFull = !normalSync
+        config.api.benchEcho = true
+        config.countsPoolAllocations = countsPoolAllocations
+        config.perIP = .init(burst: 1e12, perMinute: 1e12)
+        config.perVisitor = .init(burst: 1e12, perMinute: 1e12)
+        config.sites = [BenchSite.site(pool: "bench-main", numbers: BenchSite.numbers(poolSize), policy: PoolPolicy(onExhaustion: .share))]
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: logger)
+        let (ports, listening) = AsyncStream.makeStream(of: Int.self)
+        let server = Task { try await daemon.run { port in listening.yield(port) } }
+        var port = 0
+        for await bound in ports { port = bound; break }
+        return (daemon, server, port)
     }
 
     struct Result {
@@ -175,6 +207,11 @@ struct HTTPBenchmark: AsyncParsableCommand {
         try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        return parse(output)
+    }
+
+    /// Throughput, p50/p99 and the non-2xx answers of a `wrk --latency` report.
+    static func parse(_ output: String) -> Result {
         func number(after label: String) -> Double? {
             guard let range = output.range(of: label) else { return nil }
             let text = output[range.upperBound...].drop { $0 == " " }.prefix { !$0.isWhitespace }

@@ -55,7 +55,8 @@ public struct Daemon: Sendable {
         logger.info("state recovered", metadata: [
             "database": "\(config.databasePath)", "sites": "\(sites.count)", "live_leases": "\(restored)",
         ])
-        let desk = SessionDesk(book: book, store: store, clock: clock, metrics: APIMetrics(), statistics: PoolStatsRecorder(),
+        let desk = SessionDesk(book: book, store: store, clock: clock, metrics: APIMetrics(),
+                               statistics: PoolStatsRecorder(countsAllocations: config.countsPoolAllocations),
                                identityLinks: config.api.identityLinks, logger: logger)
         let ledger = LeadLedger(store: store, outbox: Outbox(store: store, topic: Outbox.leadTopic))
         let leads = LeadDesk(book: book, store: store, ledger: ledger, settings: config.leads, clock: clock, logger: logger)
@@ -120,7 +121,8 @@ public struct Daemon: Sendable {
         var services: [any Service] = [
             StoreService(store: store),
             LeaseSweeper(book: book, clock: desk.clock, interval: config.sweepInterval, statistics: desk.statistics),
-            PoolStatsWriter(recorder: desk.statistics, store: statistics, clock: desk.clock, minutesKept: config.statsMinutesKept,
+            PoolStatsWriter(recorder: desk.statistics, store: statistics, pools: book.allSites.flatMap(\.pools).map(\.id),
+                            clock: desk.clock, minutesKept: config.statsMinutesKept,
                             hoursKept: config.statsHoursKept, logger: logger),
             RetentionSweeper(ledger: ledger, clock: desk.clock, policy: config.retention, logger: logger),
         ]

@@ -488,6 +488,68 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v18-pool-statistics-hours") { db in
+            // Every hour of pool_statistics rolled up once, kept beside its minutes and rewritten whenever one of
+            // them is written: a week or a month by the hour reads 168 or 720 rows a pool instead of every
+            // minute. An hour keeps what its minutes would say: the lease-seconds they held (each minute's mean
+            // live × 60) and how many minutes ran at each utilisation, as "per-mille:minutes" pairs.
+            try db.execute(sql: """
+                CREATE TABLE pool_statistics_hour (
+                    pool_id TEXT NOT NULL,
+                    start INTEGER NOT NULL,              -- µs since epoch, a whole hour
+                    size INTEGER NOT NULL CHECK (size >= 0),
+                    live_sum INTEGER NOT NULL CHECK (live_sum >= 0),
+                    live_samples INTEGER NOT NULL CHECK (live_samples >= 0),
+                    live_peak INTEGER NOT NULL CHECK (live_peak >= 0),
+                    allocations INTEGER NOT NULL CHECK (allocations >= 0),
+                    shared INTEGER NOT NULL CHECK (shared >= 0),
+                    exhaustions INTEGER NOT NULL CHECK (exhaustions >= 0),
+                    sessions INTEGER NOT NULL CHECK (sessions >= 0),
+                    cooldown_seconds REAL NOT NULL CHECK (cooldown_seconds >= 0),
+                    calls_exact INTEGER NOT NULL DEFAULT 0,
+                    calls_shared INTEGER NOT NULL DEFAULT 0,
+                    calls_late INTEGER NOT NULL DEFAULT 0,
+                    calls_repeat INTEGER NOT NULL DEFAULT 0,
+                    calls_static INTEGER NOT NULL DEFAULT 0,
+                    calls_unmatched INTEGER NOT NULL DEFAULT 0,
+                    late_gaps TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(late_gaps)),
+                    minute_lease_seconds REAL NOT NULL CHECK (minute_lease_seconds >= 0),
+                    minute_utilisation TEXT NOT NULL DEFAULT '',
+                    PRIMARY KEY (pool_id, start)
+                ) WITHOUT ROWID;
+                INSERT INTO pool_statistics_hour
+                SELECT pool_id, start, size, live_sum, live_samples, live_peak, allocations, shared, exhaustions, sessions,
+                    cooldown_seconds, calls_exact, calls_shared, calls_late, calls_repeat, calls_static, calls_unmatched, late_gaps,
+                    CASE WHEN live_samples > 0 THEN live_sum * 3600.0 / live_samples ELSE 0 END,
+                    CASE WHEN size > 0 AND live_samples > 0 THEN CAST(live_sum * 1000.0 / live_samples / size AS INTEGER) || ':1' ELSE '' END
+                FROM pool_statistics WHERE seconds = 3600;
+                INSERT INTO pool_statistics_hour
+                SELECT pool_id, hour, size, live_sum, live_samples, live_peak, allocations, shared, exhaustions, sessions, cooldown_seconds,
+                    calls_exact, calls_shared, calls_late, calls_repeat, calls_static, calls_unmatched, late_gaps, lease_seconds, utilisation
+                FROM (
+                    SELECT pool_id, start - start % 3600000000 AS hour, max(start), size, cooldown_seconds,
+                        sum(live_sum) AS live_sum, sum(live_samples) AS live_samples, max(live_peak) AS live_peak,
+                        sum(allocations) AS allocations, sum(shared) AS shared, sum(exhaustions) AS exhaustions, sum(sessions) AS sessions,
+                        sum(calls_exact) AS calls_exact, sum(calls_shared) AS calls_shared, sum(calls_late) AS calls_late,
+                        sum(calls_repeat) AS calls_repeat, sum(calls_static) AS calls_static, sum(calls_unmatched) AS calls_unmatched,
+                        '[' || coalesce(group_concat(CASE WHEN late_gaps <> '[]' THEN substr(late_gaps, 2, length(late_gaps) - 2) END), '') || ']' AS late_gaps,
+                        sum(CASE WHEN live_samples > 0 THEN live_sum * 60.0 / live_samples ELSE 0 END) AS lease_seconds,
+                        coalesce(group_concat(CASE WHEN size > 0 AND live_samples > 0
+                            THEN CAST(live_sum * 1000.0 / live_samples / size AS INTEGER) || ':1' END, ' '), '') AS utilisation
+                    FROM pool_statistics WHERE seconds = 60 GROUP BY pool_id, hour
+                ) WHERE true
+                ON CONFLICT (pool_id, start) DO UPDATE SET
+                    live_sum = live_sum + excluded.live_sum, live_samples = live_samples + excluded.live_samples,
+                    live_peak = max(live_peak, excluded.live_peak), allocations = allocations + excluded.allocations,
+                    shared = shared + excluded.shared, exhaustions = exhaustions + excluded.exhaustions, sessions = sessions + excluded.sessions,
+                    calls_exact = calls_exact + excluded.calls_exact, calls_shared = calls_shared + excluded.calls_shared,
+                    calls_late = calls_late + excluded.calls_late, calls_repeat = calls_repeat + excluded.calls_repeat,
+                    calls_static = calls_static + excluded.calls_static, calls_unmatched = calls_unmatched + excluded.calls_unmatched,
+                    late_gaps = (SELECT json_group_array(value) FROM (SELECT value FROM json_each(late_gaps) UNION ALL SELECT value FROM json_each(excluded.late_gaps))),
+                    minute_lease_seconds = minute_lease_seconds + excluded.minute_lease_seconds,
+                    minute_utilisation = trim(minute_utilisation || ' ' || excluded.minute_utilisation);
+                """)
+        }
         return migrator
     }
 }

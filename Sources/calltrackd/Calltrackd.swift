@@ -101,24 +101,31 @@ struct Stats: AsyncParsableCommand {
     }
 }
 
-struct Simulate: ParsableCommand {
+struct Simulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Drive the real allocator and matcher with synthetic traffic of known truth, for a range of pool sizes.",
         discussion: """
             Reports per pool size the calls credited to the wrong visit (or none), exhaustion at the busiest hour beside
             Erlang B's prediction, collisions and late calls, and the smallest pool meeting --target-error.
+            With --from-stats the visits are a pool's own, hour by hour as the daemon measured them over the last --days
+            (its state database, from --config), visits as long as its measured leases, under its configured policy;
+            the other traffic options still apply, and the policy options override the pool's.
             """)
 
+    @OptionGroup var options: ConfigOption
+    @Flag(help: "Replay a pool's measured visits per hour and lease length (needs --config; see --site, --pool, --days).") var fromStats = false
+    @Option(help: "With --from-stats: the site whose pool to replay.") var site: String?
+    @Option(help: "With --from-stats: the pool to replay (may be omitted when the config, or --site, has one).") var pool: String?
     @Option(help: "Visits a day (bots included).") var visitsPerDay = 2_000.0
-    @Option(help: "Share of human visits that call.") var callShare = 0.03
+    @Option(help: "Share of human visits that call (default 0.03; with --from-stats the measured share when calls were recorded).") var callShare: Double?
     @Option(help: "Median delay from the visit's start to the call, e.g. 4m.") var callDelay = "4m"
     @Option(help: "Median visit length, e.g. 3m.") var sessionLength = "3m"
     @Option(help: "Share of callers who call again 7-30 days later.") var repeatShare = 0.1
     @Option(help: "Share of visits by bots.") var botShare = 0.05
-    @Option(help: "The pool's idle TTL and cooldown, e.g. 20m and 15m.") var idleTtl = "20m"
-    @Option var cooldown = "15m"
-    @Option(help: "What a full pool does: fallback (the default number) or share (a number two visits hold).") var onExhaustion = "fallback"
-    @Option(help: "Simulated days per pool size.") var days = 7
+    @Option(help: "The pool's idle TTL and cooldown (default 20m and 15m; with --from-stats the pool's own).") var idleTtl: String?
+    @Option var cooldown: String?
+    @Option(help: "What a full pool does: fallback (the default number) or share (a number two visits hold).") var onExhaustion: String?
+    @Option(help: "Simulated days per pool size (with --from-stats: the days of history replayed, up to the last whole hour).") var days = 7
     @Option(help: "Pool sizes to try, comma-separated (default: around Erlang B's 1% pool).") var sizes: String?
     @Option(help: "Highest acceptable share of calls not credited to the visit that made them.") var targetError = 0.01
     @Option(help: "Random seed: the same seed gives the same run.") var seed: UInt64 = 1
@@ -130,19 +137,48 @@ struct Simulate: ParsableCommand {
         return value
     }
 
-    func run() throws {
-        let profile = TrafficProfile(
-            visitsPerDay: visitsPerDay, sessionMedian: try duration(sessionLength, "session-length"), callShare: callShare,
+    func validate() throws {
+        guard days >= 1 else { throw ValidationError("--days must be at least 1") }
+        if !fromStats, site != nil || pool != nil { throw ValidationError("--site and --pool pick the pool --from-stats replays: add --from-stats") }
+    }
+
+    func run() async throws {
+        var profile = TrafficProfile(
+            visitsPerDay: visitsPerDay, sessionMedian: try duration(sessionLength, "session-length"), callShare: callShare ?? 0.03,
             callDelayMedian: try duration(callDelay, "call-delay"), repeatShare: repeatShare, botShare: botShare)
-        guard let exhaustion = ExhaustionPolicy(rawValue: onExhaustion) else { throw ValidationError("--on-exhaustion must be fallback or share") }
-        let policy = PoolPolicy(idleTTL: try duration(idleTtl, "idle-ttl"), cooldown: try duration(cooldown, "cooldown"), onExhaustion: exhaustion)
+        var policy = PoolPolicy()
+        var measured: MeasuredTraffic?
+        if fromStats {
+            let config = try await options.load()
+            do {
+                let replay = try await StatsReplay.load(config: config, site: site, pool: pool, days: days, now: SystemClock().now())
+                measured = replay.measured
+                // The pool's policy, without its segment rule and lease trigger: the measured visits are the ones
+                // that already passed them.
+                policy = PoolPolicy(idleTTL: replay.pool.policy.idleTTL, maxAge: replay.pool.policy.maxAge,
+                                    cooldown: replay.pool.policy.cooldown, onExhaustion: replay.pool.policy.onExhaustion)
+            } catch let problem as StatsReplay.Problem {
+                throw ValidationError(problem.description)
+            }
+        }
+        if let idleTtl { policy.idleTTL = try duration(idleTtl, "idle-ttl") }
+        if let cooldown { policy.cooldown = try duration(cooldown, "cooldown") }
+        if let onExhaustion {
+            guard let exhaustion = ExhaustionPolicy(rawValue: onExhaustion) else { throw ValidationError("--on-exhaustion must be fallback or share") }
+            policy.onExhaustion = exhaustion
+        }
+        if let measured {
+            profile = measured.profile(policy: policy, base: profile)
+            if let callShare { profile.callShare = callShare }
+        }
         let sizes = try sizes.map { list in
             try list.split(separator: ",").map { item -> Int in
                 guard let size = Int(item.trimmingCharacters(in: .whitespaces)), size > 0 else { throw ValidationError("--sizes: '\(item)' is not a pool size") }
                 return size
             }
         }
-        var report = SimulationReport(simulator: PoolSimulator(profile: profile, policy: policy, days: days, seed: seed), targetError: targetError)
+        let simulator = PoolSimulator(profile: profile, policy: policy, days: measured?.days ?? days, seed: seed)
+        var report = SimulationReport(simulator: simulator, targetError: targetError, measured: measured)
         let bar = ProgressBar(enabled: isatty(STDERR_FILENO) == 1)
         report.run(sizes: sizes) { bar.show($0) }
         bar.finish()

@@ -34,6 +34,20 @@ struct QueryPlanTests {
         #expect(key == ["started_at", "session_id", "number"], "a new lease goes at the end of the table")
     }
 
+    @Test("the pool statistics by the hour find a pool's rolled hours and edge minutes by the primary key")
+    func poolStatisticsByTheHour() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try SQLiteStore(path: dir.file("state.sqlite"), logger: Logger(label: "test"))
+        for sql in [PoolStatisticsStore.hoursSQL, PoolStatisticsStore.edgeSQL] {
+            let plan = try await Self.plan(sql, arguments: ["main", 0, 1], in: store)
+            #expect(plan.contains("PRIMARY KEY (pool_id=?"), "\(plan)")
+            #expect(!plan.contains("SCAN"), "\(plan)")
+        }
+        let hours = try await Self.plan(PoolStatisticsStore.hoursSQL, arguments: ["main", 0, 1], in: store)
+        #expect(!hours.contains("TEMP B-TREE"), "the key gives the order: \(hours)")
+    }
+
     @Test("the outbox's prune walks the ids up to the slowest cursor and probes the set-aside entries by index; the failed count reads its destination's keys")
     func outboxPruneAndFailedEntries() async throws {
         let dir = TemporaryDirectory()

@@ -46,6 +46,9 @@ public struct AppConfig: Sendable {
     /// are kept this long (`stats.hours_kept`: dealer and pool reviews compare year over year).
     public var statsMinutesKept: Duration = .seconds(30 * 86_400)
     public var statsHoursKept: Duration = .seconds(400 * 86_400)
+    /// Benchmarks only (no config key): false leaves the allocation path without its per-pool counters, to
+    /// measure what they cost against a daemon that has them.
+    public var countsPoolAllocations = true
     public var sites: [Site] = []
     /// The Asterisk Manager Interface to follow; nil runs without Asterisk (leases only).
     public var ami: AMIConfiguration?

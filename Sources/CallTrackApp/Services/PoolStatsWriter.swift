@@ -6,15 +6,33 @@ import Store
 
 /// Writes each finished minute of pool statistics to the store (a store that refuses gets them again with the
 /// next minute), rolls old minutes into hours once an hour, and writes what is left when the daemon stops.
-struct PoolStatsWriter: Service {
+/// Public for tests that fill a store the way the daemon does, on a clock of their own (`flush(at:)`).
+public struct PoolStatsWriter: Service {
     let recorder: PoolStatsRecorder
     let store: any PoolHistory
+    /// The configured pools: their counters are in /metrics from the start, at zero (a series that appears
+    /// only with its first event hides that event from `rate()` and leaves a dashboard empty).
+    let pools: [String]
     let clock: any WallClock
     let minutesKept: Duration
     let hoursKept: Duration
     let logger: Logger
 
-    func run() async throws {
+    public init(
+        recorder: PoolStatsRecorder, store: PoolStatisticsStore, pools: [String], clock: any WallClock,
+        minutesKept: Duration, hoursKept: Duration, logger: Logger
+    ) {
+        self.recorder = recorder
+        self.store = store
+        self.pools = pools
+        self.clock = clock
+        self.minutesKept = minutesKept
+        self.hoursKept = hoursKept
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        for pool in pools { Self.count(PoolMinute(poolID: pool, start: clock.now())) }
         await cancelWhenGracefulShutdown {
             var lastCompaction: Timestamp?
             while !Task.isCancelled {
@@ -41,12 +59,13 @@ struct PoolStatsWriter: Service {
         Counter(label: "calltrackd_pool_sessions_total", dimensions: pool).increment(by: bucket.sessions)
         Counter(label: "calltrackd_pool_exhaustions_total", dimensions: pool).increment(by: bucket.exhaustions)
         Counter(label: "calltrackd_pool_shared_leases_total", dimensions: pool).increment(by: bucket.shared)
-        for (kind, calls) in bucket.calls {
-            Counter(label: "calltrackd_pool_calls_total", dimensions: pool + [("match", kind.rawValue)]).increment(by: calls)
+        for kind in MatchKind.allCases {
+            Counter(label: "calltrackd_pool_calls_total", dimensions: pool + [("match", kind.rawValue)]).increment(by: bucket.calls[kind] ?? 0)
         }
     }
 
-    func flush(at now: Timestamp) async {
+    /// Writes the minutes that ended by `now` (what the loop does once a minute).
+    public func flush(at now: Timestamp) async {
         let finished = recorder.takeFinished(at: now)
         guard !finished.isEmpty else { return }
         for bucket in finished { Self.count(bucket) }

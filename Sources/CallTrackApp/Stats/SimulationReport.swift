@@ -10,10 +10,15 @@ public struct SimulationReport: Sendable {
     public var rows: [SimulationOutcome] = []
     /// Erlang B's pool for < 1% exhaustion at the busiest hour, from the holding time the runs measured.
     public var recommended = 0
+    /// With `--from-stats`: the pool's measured traffic the simulator replays.
+    public var measured: MeasuredTraffic?
+    /// The mean holding time (lease and cooldown) the probe run simulated, to set beside the measured one.
+    public var simulatedHoldingSeconds = 0.0
 
-    public init(simulator: PoolSimulator, targetError: Double) {
+    public init(simulator: PoolSimulator, targetError: Double, measured: MeasuredTraffic? = nil) {
         self.simulator = simulator
         self.targetError = targetError
+        self.measured = measured
     }
 
     /// The sizes to try when none are given: from half to one and a half times Erlang B's 1% pool, in about
@@ -28,6 +33,7 @@ public struct SimulationReport: Sendable {
     public mutating func run(sizes: [Int]?, progress: ((Double) -> Void)? = nil) {
         let probe = simulator.run(poolSize: max(50, Int(simulator.profile.busiestHourArrivals * 4)))
         recommended = simulator.recommendedSize(holding: probe, target: 0.01)
+        simulatedHoldingSeconds = probe.meanHoldingSeconds
         let sizes = sizes ?? Self.defaultSizes(recommended: recommended)
         rows = []
         for (index, size) in sizes.enumerated() {
@@ -46,7 +52,12 @@ public struct SimulationReport: Sendable {
         } else {
             lines.append("No size tried credits ≥ \(Self.percent(1 - targetError)) of calls to the right visit: try larger pools (Erlang B's 1% pool: \(recommended)) or a longer cooldown.")
         }
-        lines.append("Traffic: \(Int(profile.visitsPerDay)) visits a day (\(Self.percent(profile.botShare)) bots), \(Self.percent(profile.callShare)) call after a median \(DurationText.format(profile.callDelayMedian)), \(simulator.days) days, seed \(simulator.seed).")
+        if let measured {
+            lines.append("Traffic: pool \(measured.poolID)'s own \(measured.sessions) visits from \(measured.from.iso8601) to \(measured.to.iso8601), hour by hour (busiest hour \(Int(profile.busiestHourArrivals))), \(Self.percent(profile.callShare)) call after a median \(DurationText.format(profile.callDelayMedian)), seed \(simulator.seed).")
+            lines.append("A number stays held \(Self.minutes(measured.meanHoldingSeconds)) per lease as measured, \(Self.minutes(simulatedHoldingSeconds)) as simulated (cooldown included).")
+        } else {
+            lines.append("Traffic: \(Int(profile.visitsPerDay)) visits a day (\(Self.percent(profile.botShare)) bots), \(Self.percent(profile.callShare)) call after a median \(DurationText.format(profile.callDelayMedian)), \(simulator.days) days, seed \(simulator.seed).")
+        }
         lines.append("")
         let header = ["pool", "misattributed", "exhausted (busiest h)", "Erlang B", "collisions", "true collisions", "late", "calls"]
         let table = rows.map { row in
@@ -66,12 +77,28 @@ public struct SimulationReport: Sendable {
             var recommended_erlang_b: Int
             var smallest_meeting_target: Int?
             var target_error: Double
+            var measured: Measured?
             var rows: [SimulationOutcome]
+        }
+        struct Measured: Encodable {
+            var pool_id: String
+            var from: String
+            var to: String
+            var sessions: Int
+            var busiest_hour_sessions: Int
+            var mean_holding_seconds: Double
+            var simulated_holding_seconds: Double
+            var call_share: Double?
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase
-        let document = Document(recommended_erlang_b: recommended, smallest_meeting_target: smallestMeetingTarget, target_error: targetError, rows: rows)
+        let replayed = measured.map { m in
+            Measured(pool_id: m.poolID, from: m.from.iso8601, to: m.to.iso8601, sessions: m.sessions, busiest_hour_sessions: m.hours.max() ?? 0,
+                     mean_holding_seconds: m.meanHoldingSeconds, simulated_holding_seconds: simulatedHoldingSeconds, call_share: m.callShare)
+        }
+        let document = Document(recommended_erlang_b: recommended, smallest_meeting_target: smallestMeetingTarget, target_error: targetError,
+                                measured: replayed, rows: rows)
         return String(decoding: (try? encoder.encode(document)) ?? Data(), as: UTF8.self)
     }
 
@@ -84,4 +111,5 @@ public struct SimulationReport: Sendable {
     }
 
     static func percent(_ p: Double) -> String { String(format: "%.2f%%", p * 100) }
+    static func minutes(_ seconds: Double) -> String { String(format: "%.1f min", seconds / 60) }
 }

@@ -12,7 +12,8 @@ public enum StatsListing {
         }
         let store = PoolStatisticsStore(store: try SQLiteStore(path: config.databasePath, logger: Logger(label: "calltrackd.stats")))
         let from = now - .seconds(Int64(max(1, days)) * 86_400)
-        let buckets = Dictionary(grouping: try await store.buckets(from: from, to: now), by: \.poolID)
+        let pools = config.sites.flatMap(\.pools).map(\.id)
+        let buckets = Dictionary(grouping: try await store.hours(pools: pools, from: from, to: now), by: \.poolID)
         let summaries = config.sites.flatMap(\.pools).map { pool in
             PoolStatsSummary(poolID: pool.id, buckets: buckets[pool.id] ?? [], from: from, to: now)
         }

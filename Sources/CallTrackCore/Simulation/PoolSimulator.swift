@@ -93,7 +93,8 @@ struct SimulationRun {
     var sequence = 0
     /// Midnight UTC: hours of the simulated day are hours of the profile.
     let start = Timestamp(microsecondsSinceEpoch: 1_799_971_200_000_000)
-    let busiestHour: Int
+    /// Hours since `start` → whether it is the busiest hour (of the day, or of the replayed hours).
+    let busiestHours: Set<Int>
 
     static let browser = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
     static let crawler = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
@@ -107,7 +108,8 @@ struct SimulationRun {
         book = LeaseBook(sites: [site], flood: FloodGuard(perIP: unlimited, perVisitor: unlimited))
         random = SeededRandom(seed: simulator.seed)
         outcome = SimulationOutcome(poolSize: poolSize, days: simulator.days)
-        busiestHour = simulator.profile.hourlyWeights.indices.max { simulator.profile.hourlyWeights[$0] < simulator.profile.hourlyWeights[$1] } ?? 0
+        let profile = simulator.profile
+        busiestHours = Set((0..<(simulator.days * 24)).filter(profile.isBusiestHour))
     }
 
     mutating func play(progress: ((Double) -> Void)?) -> SimulationOutcome {
@@ -118,9 +120,14 @@ struct SimulationRun {
         for day in 0..<simulator.days {
             // The day's arrivals: a Poisson count per hour, each at a uniform instant in it.
             for hour in 0..<24 {
-                let mean = total > 0 ? profile.visitsPerDay * profile.hourlyWeights[hour % profile.hourlyWeights.count] / total : 0
+                let arrivals: Int
+                if let replayed = profile.replayedHours {
+                    arrivals = day * 24 + hour < replayed.count ? replayed[day * 24 + hour] : 0
+                } else {
+                    arrivals = random.poisson(mean: total > 0 ? profile.visitsPerDay * profile.hourlyWeights[hour % profile.hourlyWeights.count] / total : 0)
+                }
                 let hourStart = start + .seconds(Int64(day * 86_400 + hour * 3_600))
-                for _ in 0..<random.poisson(mean: mean) {
+                for _ in 0..<arrivals {
                     schedule(.visit(arrive()), at: hourStart + .microseconds(Int64.random(in: 0..<3_600_000_000, using: &random)))
                 }
             }
@@ -183,7 +190,7 @@ struct SimulationRun {
             return
         }
         outcome.sessions += 1
-        let busiest = Int((t - start).secondsDouble / 3_600) % 24 == busiestHour
+        let busiest = busiestHours.contains(Int((t - start).secondsDouble / 3_600))
         if busiest { outcome.busiestHourSessions += 1 }
         if assignment.reason == .exhausted {
             outcome.exhausted += 1

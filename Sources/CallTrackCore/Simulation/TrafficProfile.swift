@@ -21,13 +21,17 @@ public struct TrafficProfile: Sendable, Hashable, Codable {
     public var repeatAfterDays: ClosedRange<Int>
     /// Share of visits by bots (they get the default number and never call).
     public var botShare: Double
+    /// Measured visits per hour, hour 0 at the simulation's start, replayed exactly (each at a uniform instant
+    /// in its hour) instead of `visitsPerDay` spread by `hourlyWeights` (`MeasuredTraffic.profile`).
+    public var replayedHours: [Int]?
 
     /// A B2B site: weekday office hours, short visits, 3% call a few minutes in.
     public init(
         visitsPerDay: Double = 2_000, hourlyWeights: [Double] = TrafficProfile.officeHours,
         sessionMedian: Duration = .seconds(180), sessionSpread: Double = 1.0, pingInterval: Duration = .seconds(60),
         callShare: Double = 0.03, callDelayMedian: Duration = .seconds(240), callDelaySpread: Double = 1.0,
-        repeatShare: Double = 0.1, repeatAfterDays: ClosedRange<Int> = 7...30, botShare: Double = 0.05
+        repeatShare: Double = 0.1, repeatAfterDays: ClosedRange<Int> = 7...30, botShare: Double = 0.05,
+        replayedHours: [Int]? = nil
     ) {
         self.visitsPerDay = visitsPerDay
         self.hourlyWeights = hourlyWeights
@@ -40,13 +44,22 @@ public struct TrafficProfile: Sendable, Hashable, Codable {
         self.repeatShare = repeatShare
         self.repeatAfterDays = repeatAfterDays
         self.botShare = botShare
+        self.replayedHours = replayedHours
+    }
+
+    /// The hour a visit arriving `hoursSinceStart` hours into the simulation counts as the busiest one.
+    public func isBusiestHour(_ hoursSinceStart: Int) -> Bool {
+        if let replayedHours { return hoursSinceStart == replayedHours.indices.max { replayedHours[$0] < replayedHours[$1] } }
+        return hoursSinceStart % 24 == (hourlyWeights.indices.max { hourlyWeights[$0] < hourlyWeights[$1] } ?? 0)
     }
 
     /// Quiet nights, a morning climb, the busiest hours 10:00–17:00.
     public static let officeHours: [Double] = [1, 1, 1, 1, 1, 2, 3, 5, 8, 10, 12, 12, 11, 12, 12, 11, 10, 8, 6, 5, 4, 3, 2, 1]
 
-    /// Human visits arriving in the busiest hour (the hour Erlang B sizes a pool for).
+    /// Human visits arriving in the busiest hour (the hour Erlang B sizes a pool for): of the day, or of the
+    /// replayed hours.
     public var busiestHourArrivals: Double {
+        if let replayedHours { return Double(replayedHours.max() ?? 0) * (1 - botShare) }
         let total = hourlyWeights.reduce(0, +)
         guard total > 0 else { return 0 }
         return visitsPerDay * (1 - botShare) * (hourlyWeights.max() ?? 0) / total

@@ -8,4 +8,7 @@ public protocol PoolHistory: Sendable {
     func compact(now: Timestamp, minutesKept: Duration, hoursKept: Duration) async throws(StoreUnavailable) -> Int
     /// Buckets of `pools` (all when nil) in [from, to), oldest first.
     func buckets(pools: Set<String>?, from: Timestamp, to: Timestamp) async throws(StoreUnavailable) -> [PoolMinute]
+    /// `pools`' buckets for [from, to) by the hour: each whole hour rolled up, the minutes of a partial hour at either
+    /// end as they are; per pool, in time order. What a week or a month by the hour reads.
+    func hours(pools: [String], from: Timestamp, to: Timestamp) async throws(StoreUnavailable) -> [PoolMinute]
 }

@@ -26,6 +26,12 @@ public struct PoolMinute: Sendable, Hashable, Codable {
     /// Seconds between a lease's end and a `late` call on its number, one per late call (for the cooldown the
     /// calls need); kept per bucket, few.
     public var lateGaps: [Double] = []
+    /// Of a bucket rolled up from minutes: how many of its minutes ran at each utilisation (mean live ÷ size, in
+    /// per-mille steps rounded down), and the lease-seconds they held; empty and nil for a minute itself, and
+    /// for an hour rolled up before they were kept. With them an hour answers for its minutes: utilisation
+    /// percentiles and the mean lease come out as from the minutes (the percentiles to 0.1%).
+    public var minuteUtilisation: [Int: Int] = [:]
+    public var minuteLeaseSeconds: Double?
 
     public init(poolID: String, start: Timestamp, seconds: Int = 60) {
         self.poolID = poolID
@@ -36,11 +42,27 @@ public struct PoolMinute: Sendable, Hashable, Codable {
     public var liveMean: Double { liveSamples == 0 ? 0 : Double(liveSum) / Double(liveSamples) }
     /// Lease-seconds held in the bucket (mean live × length): with the allocations, Little's law gives the
     /// mean lease length without following each lease to its end.
-    public var leaseSeconds: Double { liveMean * Double(seconds) }
+    public var leaseSeconds: Double { minuteLeaseSeconds ?? liveMean * Double(seconds) }
+    /// Mean live ÷ size; nil without a size or a sample.
+    public var utilisation: Double? { size > 0 && liveSamples > 0 ? liveMean / Double(size) : nil }
+    /// The bucket's utilisation as counts per per-mille step: its minutes', or its own as one.
+    public var utilisationCounts: [Int: Int] {
+        if !minuteUtilisation.isEmpty { return minuteUtilisation }
+        return utilisation.map { [Self.perMille($0): 1] } ?? [:]
+    }
+
+    static func perMille(_ share: Double) -> Int { Int((share * 1_000).rounded(.down)) }
     public var callsOnPool: Int { calls.filter { $0.key != .static }.values.reduce(0, +) }
 
     /// This bucket with `other` (same pool) added in: an hour from its minutes.
     public mutating func add(_ other: PoolMinute) {
+        // An hour keeps its minutes' detail: what it held so far (its own figures, for an hour without detail),
+        // then the added bucket's.
+        if seconds > 60 {
+            let lease = leaseSeconds, counts = utilisationCounts
+            minuteLeaseSeconds = lease + other.leaseSeconds
+            minuteUtilisation = counts.merging(other.utilisationCounts, uniquingKeysWith: +)
+        }
         size = other.start >= start ? other.size : size
         liveSum += other.liveSum
         liveSamples += other.liveSamples
@@ -54,15 +76,25 @@ public struct PoolMinute: Sendable, Hashable, Codable {
         lateGaps += other.lateGaps
     }
 
-    /// Minutes rolled up into hours (UTC), per pool, in time order.
+    /// Minutes rolled up into hours (UTC), per pool, in time order. A bucket that already is its hour is taken
+    /// as it is; the rest are added into their hour in place.
     public static func hours(_ minutes: [PoolMinute]) -> [PoolMinute] {
-        var hours: [String: [Int64: PoolMinute]] = [:]
+        var hours: [HourKey: PoolMinute] = [:]
+        hours.reserveCapacity(minutes.count / 30 + 1)
         for minute in minutes {
             let hour = minute.start.microsecondsSinceEpoch - minute.start.microsecondsSinceEpoch % 3_600_000_000
-            var bucket = hours[minute.poolID]?[hour] ?? PoolMinute(poolID: minute.poolID, start: Timestamp(microsecondsSinceEpoch: hour), seconds: 3_600)
-            bucket.add(minute)
-            hours[minute.poolID, default: [:]][hour] = bucket
+            let key = HourKey(pool: minute.poolID, hour: hour)
+            if minute.seconds == 3_600, minute.start.microsecondsSinceEpoch == hour, hours[key] == nil {
+                hours[key] = minute
+                continue
+            }
+            hours[key, default: PoolMinute(poolID: minute.poolID, start: Timestamp(microsecondsSinceEpoch: hour), seconds: 3_600)].add(minute)
         }
-        return hours.values.flatMap(\.values).sorted { ($0.start, $0.poolID) < ($1.start, $1.poolID) }
+        return hours.values.sorted { ($0.start, $0.poolID) < ($1.start, $1.poolID) }
+    }
+
+    struct HourKey: Hashable {
+        var pool: String
+        var hour: Int64
     }
 }

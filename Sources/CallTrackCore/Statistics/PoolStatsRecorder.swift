@@ -11,11 +11,17 @@ public final class PoolStatsRecorder: Sendable {
         var minute: Int64
     }
 
-    public init() {}
+    /// False only to measure what counting costs (`calltrackd-bench http --compare-statistics`): `note` then
+    /// counts nothing; sampling and calls still count.
+    public let countsAllocations: Bool
+
+    public init(countsAllocations: Bool = true) {
+        self.countsAllocations = countsAllocations
+    }
 
     /// An allocation's outcome: a new lease (maybe shared) or a full pool; a touch of a live lease counts nothing.
     public func note(_ assignment: Assignment, at now: Timestamp) {
-        guard let pool = assignment.poolID, let outcome = assignment.outcome else { return }
+        guard countsAllocations, let pool = assignment.poolID, let outcome = assignment.outcome else { return }
         update(pool, at: now) { bucket in
             switch outcome {
             case .existing: return

@@ -40,8 +40,27 @@ public struct PoolStatsSummary: Sendable, Hashable, Codable {
         allocations = total.allocations
         exhaustions = total.exhaustions
         callsOnPool = total.callsOnPool
-        let shares = ordered.filter { $0.size > 0 && $0.liveSamples > 0 }.map { $0.liveMean / Double($0.size) }.sorted()
-        func percentile(_ p: Double) -> Double { shares.isEmpty ? 0 : shares[min(shares.count - 1, Int((Double(shares.count) * p).rounded(.up)) - 1)] }
+        // Each minute's utilisation once: a minute's own, an hour's minutes' (per-mille steps) when it kept them.
+        var shares: [(share: Double, minutes: Int)] = []
+        for bucket in ordered {
+            if bucket.minuteUtilisation.isEmpty {
+                if let share = bucket.utilisation { shares.append((share, 1)) }
+            } else {
+                shares += bucket.minuteUtilisation.map { (Double($0.key) / 1_000, $0.value) }
+            }
+        }
+        shares.sort { $0.share < $1.share }
+        let minutes = shares.reduce(0) { $0 + $1.minutes }
+        func percentile(_ p: Double) -> Double {
+            guard minutes > 0 else { return 0 }
+            let rank = min(minutes, max(1, Int((Double(minutes) * p).rounded(.up))))
+            var seen = 0
+            for entry in shares {
+                seen += entry.minutes
+                if seen >= rank { return entry.share }
+            }
+            return shares.last?.share ?? 0
+        }
         let peak = ordered.filter { $0.size > 0 }.map { Double($0.livePeak) / Double($0.size) }.max() ?? 0
         utilisation = ["p50": percentile(0.5), "p95": percentile(0.95), "p99": percentile(0.99), "peak": peak]
         let asked = Double(max(total.allocations + total.exhaustions, 1))

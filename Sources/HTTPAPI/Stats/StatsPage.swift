@@ -17,7 +17,7 @@ struct StatsPage {
         router.get("/stats") { request, _ in
             guard authorised(request) else { return html(Self.login(error: nil), status: .unauthorized) }
             let query = try StatsQuery(request, now: desk.clock.now(), book: desk.book)
-            let buckets = Dictionary(grouping: try await statistics.buckets(pools: Set(query.pools.map(\.pool)), from: query.from, to: query.to), by: \.poolID)
+            let buckets = Dictionary(grouping: try await query.buckets(in: statistics), by: \.poolID)
             return html(page(query: query, buckets: buckets))
         }
         router.post("/stats/login") { request, _ in

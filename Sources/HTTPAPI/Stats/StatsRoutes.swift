@@ -12,7 +12,7 @@ struct StatsRoutes {
     func register(on admin: RouterGroup<APIContext>) {
         admin.get("/stats") { request, _ in
             let query = try StatsQuery(request, now: desk.clock.now(), book: desk.book)
-            let buckets = try await statistics.buckets(pools: Set(query.pools.map(\.pool)), from: query.from, to: query.to)
+            let buckets = try await query.buckets(in: statistics)
             let byPool = Dictionary(grouping: buckets, by: \.poolID)
             let answer = StatsAnswer(
                 from: APITime.format(query.from), to: APITime.format(query.to), step: query.hourly ? "hour" : "minute",
@@ -26,6 +26,14 @@ struct StatsRoutes {
                 })
             return try jsonResponse(answer)
         }
+    }
+}
+
+extension StatsQuery {
+    /// The asked pools' buckets: by the hour (whole hours as stored rolled up), or every minute.
+    func buckets(in statistics: any PoolHistory) async throws(StoreUnavailable) -> [PoolMinute] {
+        hourly ? try await statistics.hours(pools: pools.map(\.pool), from: from, to: to)
+            : try await statistics.buckets(pools: Set(pools.map(\.pool)), from: from, to: to)
     }
 }
 
