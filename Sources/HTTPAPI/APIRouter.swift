@@ -7,7 +7,8 @@ import Store
 public enum APIRouter {
     public static func make(
         desk: SessionDesk, settings: APISettings, country: Country, registry: PrometheusCollectorRegistry,
-        ledger: LeadLedger? = nil, leads: (any LeadSource)? = nil, statistics: PoolStatisticsStore? = nil
+        ledger: LeadLedger? = nil, leads: (any LeadSource)? = nil, statistics: PoolStatisticsStore? = nil,
+        dealerStats: (any DealerStatsSource)? = nil
     ) -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         // First, so it wraps every route and the router's own not-found answer.
@@ -17,7 +18,8 @@ public enum APIRouter {
         SnippetRoute().register(on: router)
         OpsRoutes(desk: desk, registry: registry).register(on: router)
         FrontPage(desk: desk, setup: settings.setup).register(on: router)
-        AdminRoutes(desk: desk, settings: settings, country: country, ledger: ledger, leads: leads, statistics: statistics).register(on: router)
+        AdminRoutes(desk: desk, settings: settings, country: country, ledger: ledger, leads: leads, statistics: statistics,
+                    dealerStats: dealerStats).register(on: router)
         if let statistics { StatsPage(desk: desk, statistics: statistics, tokens: settings.acceptedTokens).register(on: router) }
         if settings.benchEcho { EchoRoute(sessions: sessions).register(on: router) }
         return router

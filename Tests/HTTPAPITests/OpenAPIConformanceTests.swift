@@ -22,7 +22,7 @@ struct OpenAPIConformanceTests {
         let served = try await TestDaemon.with(config) { daemon, _ in
             let router = APIRouter.make(
                 desk: daemon.desk, settings: config.api, country: config.country, registry: PrometheusCollectorRegistry(),
-                ledger: daemon.ledger, statistics: daemon.statistics)
+                ledger: daemon.ledger, statistics: daemon.statistics, dealerStats: daemon.dealerStatsDesk)
             return Set(router.routes.map { "\($0.method.rawValue) \($0.path.description)" })
         }
         let documented = try Self.document().operations

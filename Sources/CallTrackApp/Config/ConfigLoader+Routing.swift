@@ -11,7 +11,7 @@ import FastAGI
 ///     sites: [acme]                      # empty: every site
 ///     callers: ["+74951112233"]          # always here first
 ///     priority: 1                        # 1 first; 2 only when every 1 is closed or full
-///     weight: 3                          # share among open dealers of one priority
+///     weight: 3                          # share among open dealers of one priority; `auto`: from its answer rate
 ///     capacity: 4                        # concurrent calls; omit for no limit
 ///     time_zone: Europe/Moscow
 ///     hours: { weekdays: "09:00-18:00", sat: "10:00-14:00", sun: closed }
@@ -64,14 +64,15 @@ extension ConfigLoader {
         for (index, site) in sites.enumerated() where !SiteDefinition.isValidID(site) {
             throw ConfigProblem(key: "\(p).sites[\(index)]", "'\(site)' is not a site id")
         }
+        let autoWeight = keys.string("\(p).weight")?.trimmingSpaces.lowercased() == "auto"
         var capacity = try keys.int("\(p).capacity", in: 0...100_000)
         if capacity == 0 { capacity = nil }
         return Dealer(
             id: id, name: keys.string("\(p).name"), regions: regions, sites: Set(sites), callers: callers,
             priority: try keys.int("\(p).priority", in: 1...1000) ?? 1,
-            weight: try keys.int("\(p).weight", in: 1...1000) ?? 1,
+            weight: try autoWeight ? 1 : (keys.int("\(p).weight", in: 1...1000) ?? 1),
             capacity: capacity, hours: try hours(p, keys), targets: targets,
-            enabled: try keys.bool("\(p).enabled") ?? true)
+            enabled: try keys.bool("\(p).enabled") ?? true, autoWeight: autoWeight)
     }
 
     /// `hours.<day>` for mon…sun, `weekdays` (mon–fri) and `weekend` (sat, sun) as shorthands a day's
