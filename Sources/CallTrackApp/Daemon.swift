@@ -21,6 +21,8 @@ public struct Daemon: Sendable {
     public let leads: LeadDesk
     /// Dealer routing: decides each lead's dealer and answers FastAGI, one set of lines and round-robin scores.
     public let routing: RoutingDesk
+    /// The dealers routing uses, changed through the admin API.
+    public let dealers: DealerDirectoryDesk
     /// Each dealer's calls hour by hour, and the missed calls it called back.
     public let dealerStatistics: DealerStatisticsStore
     /// Each pool's history, minute by minute (then hour by hour).
@@ -60,21 +62,29 @@ public struct Daemon: Sendable {
         let desk = SessionDesk(book: book, store: store, clock: clock, metrics: APIMetrics(), statistics: PoolStatsRecorder(),
                                identityLinks: config.api.identityLinks, logger: logger)
         let ledger = LeadLedger(store: store, outbox: Outbox(store: store, topic: Outbox.leadTopic))
-        let routing = RoutingDesk(routes: config.routing)
+        let adminDealers = AdminDealers(store: store)
+        let settled = DealerOrigins.settle(configured: config.routing.book.dealers, stored: try await adminDealers.all(),
+                                           country: config.country, logger: logger)
+        var routes = config.routing
+        routes.book = (try? DealerBook(settled.dealers)) ?? routes.book
+        let routing = RoutingDesk(routes: routes)
+        let dealers = DealerDirectoryDesk(routing: routing, store: adminDealers, country: config.country, clock: clock, logger: logger,
+                                          fromAdmin: settled.fromAdmin)
         let dealerStatistics = DealerStatisticsStore(store: store)
         let leads = LeadDesk(book: book, store: store, ledger: ledger, settings: config.leads, clock: clock, logger: logger,
                              routing: routing, dealerStatistics: dealerStatistics)
         await leads.catchUp()
         return Daemon(config: config, store: store, book: book, desk: desk, ledger: ledger, leads: leads, routing: routing,
-                      dealerStatistics: dealerStatistics,
+                      dealers: dealers, dealerStatistics: dealerStatistics,
                       statistics: PoolStatisticsStore(store: store), certificates: certificates,
                       registry: registry, logger: logger)
     }
 
     /// Each dealer's figures, for the admin API, `calltrackd dealers` and the auto weights.
     public var dealerStatsDesk: DealerStatsDesk {
-        DealerStatsDesk(statistics: dealerStatistics, dealers: config.routing.book.dealers, callbackWindow: config.callbackWindow,
-                        clock: desk.clock)
+        let routing = self.routing
+        return DealerStatsDesk(statistics: dealerStatistics, dealers: { routing.book.dealers }, callbackWindow: config.callbackWindow,
+                               clock: desk.clock)
     }
 
     /// The HTTP application; `onListening` gets the bound port (useful with `http.port: 0`).
@@ -90,7 +100,7 @@ public struct Daemon: Sendable {
         ]
         let router = APIRouter.make(desk: desk, settings: settings, country: config.country, registry: registry, ledger: ledger,
                                     leads: LedgerLeads(ledger: ledger), statistics: statistics,
-                                    dealerStats: dealerStatsDesk)
+                                    dealerStats: dealerStatsDesk, dealers: dealers)
         let logger = self.logger
         let host = config.httpHost
         let idle = config.httpIdleTimeout

@@ -117,6 +117,18 @@ extension LeadLedger {
         return latest?.dealer
     }
 
+    /// The sticky dealer for a caller known only by number (a FastAGI request): the person the number is bound
+    /// to, with every visitor id merged into them, and the number itself. Read on the reader pool.
+    public func stickyDealer(caller: PhoneNumber, before t: Timestamp) async throws(StoreUnavailable) -> DealerID? {
+        try await read { db in
+            var visitors: [VisitorID] = []
+            if let bound = try VisitorIdentity.owner(of: VisitorIdentifier(phone: caller), db) {
+                visitors = try Self.person(of: bound, db).ids
+            }
+            return try Self.stickyDealer(visitors: visitors, caller: caller, before: t, db)
+        }
+    }
+
     static let stickyByVisitorSQL = """
         SELECT dealer_id, started_at FROM lead WHERE visitor_id = ? AND started_at < ? AND dealer_id IS NOT NULL
         ORDER BY started_at DESC LIMIT 1

@@ -519,6 +519,18 @@ enum Schema {
                 CREATE INDEX dealer_callback_by_time ON dealer_callback(called_at);
                 """)
         }
+        migrator.registerMigration("v19-admin-dealers") { db in
+            // Dealers created or changed through the admin API, as sent (JSON of the API's dealer definition); they
+            // outrank the config file at the next start, and a retired one stays retired.
+            try db.execute(sql: """
+                CREATE TABLE dealer (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    definition TEXT NOT NULL CHECK (json_type(definition) = 'object'),
+                    retired_at INTEGER,                  -- µs since epoch; set: routing does not use it
+                    updated_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

@@ -106,7 +106,7 @@ public actor LeadDesk {
     /// (`LeadLedger.apply`): the call, and its lead when the number is tracked, with the binding and the repeats
     /// decided again.
     func process(_ call: CallRecord) async throws(StoreUnavailable) {
-        let answering = call.answeredBy.flatMap { routing?.routes.book.dealer(answeredBy: $0) }
+        let answering = call.answeredBy.flatMap { routing?.book.dealer(answeredBy: $0) }
         let applied = try await ledger.apply(call, opening: opening(for: call), rules: settings, answeringDealer: answering, at: clock.now())
         let facts = applied.facts
         switch applied.decision {
@@ -140,7 +140,7 @@ public actor LeadDesk {
     /// A call a device placed to an outside number: when the device is a dealer's target, it is that dealer calling
     /// back the callers it missed. Retries while the store refuses, like `handle`.
     public func callback(_ call: OutboundCall) async {
-        guard let dealer = routing?.routes.book.dealer(answeredBy: call.device), let dealerStatistics else { return }
+        guard let dealer = routing?.book.dealer(answeredBy: call.device), let dealerStatistics else { return }
         var delay = Duration.milliseconds(50)
         while !Task.isCancelled {
             do {
@@ -195,7 +195,7 @@ public actor LeadDesk {
             siteID: site.id, staticNumber: owner.staticNumber, defaultSource: site.unmatchedSource(pool: owner.pool),
             cooldown: owner.pool?.policy.cooldown ?? PoolPolicy().cooldown)
         var route: (@Sendable (DealerID?) -> RoutingDecision)?
-        if let routing, routing.routes.book.hasDealers(for: site.id) {
+        if let routing, routing.book.hasDealers(for: site.id) {
             let (id, caller, at) = (call.id, call.caller, call.startedAt)
             route = { sticky in
                 routing.decision(for: RoutingRequest(site: site.id, caller: caller, at: at, stickyDealer: sticky), call: id)

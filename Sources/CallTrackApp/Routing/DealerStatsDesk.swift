@@ -8,11 +8,12 @@ import Store
 /// configured dealers and the callback window. Serves `GET /v1/admin/dealers/stats` and `calltrackd dealers`.
 public struct DealerStatsDesk: DealerStatsSource {
     let statistics: DealerStatisticsStore
-    let dealers: [Dealer]
+    /// The dealers routing uses now (the config file's, changed through the admin API).
+    let dealers: @Sendable () -> [Dealer]
     public let callbackWindow: Duration
     let clock: any WallClock
 
-    public init(statistics: DealerStatisticsStore, dealers: [Dealer], callbackWindow: Duration, clock: any WallClock) {
+    public init(statistics: DealerStatisticsStore, dealers: @escaping @Sendable () -> [Dealer], callbackWindow: Duration, clock: any WallClock) {
         self.statistics = statistics
         self.dealers = dealers
         self.callbackWindow = callbackWindow
@@ -28,7 +29,7 @@ public struct DealerStatsDesk: DealerStatsSource {
     public func dealerStats(from: Timestamp, to: Timestamp, at now: Timestamp) async throws -> [DealerStats] {
         let hours = try await statistics.hours(from: DealerHour.hour(of: from), to: to)
         let missed = try await statistics.missedCalls(from: from, to: to)
-        return DealerStats.summarize(hours: hours, missed: missed, callbackWindow: callbackWindow, at: now, configured: dealers)
+        return DealerStats.summarize(hours: hours, missed: missed, callbackWindow: callbackWindow, at: now, configured: dealers())
     }
 }
 
@@ -40,7 +41,9 @@ public enum DealerListing {
             return ["no state database at \(config.databasePath): start the daemon first (calltrackd serve), or check data.dir"]
         }
         let store = try SQLiteStore(path: config.databasePath, logger: Logger(label: "calltrackd.dealers"))
-        let desk = DealerStatsDesk(statistics: DealerStatisticsStore(store: store), dealers: config.routing.book.dealers,
+        let settled = DealerOrigins.settle(configured: config.routing.book.dealers, stored: try await AdminDealers(store: store).all(),
+                                           country: config.country, logger: Logger(label: "calltrackd.dealers"))
+        let desk = DealerStatsDesk(statistics: DealerStatisticsStore(store: store), dealers: { settled.dealers },
                                    callbackWindow: config.callbackWindow, clock: SystemClock())
         let from = now - .seconds(Int64(max(1, days)) * 86_400)
         let stats = try await desk.dealerStats(from: from, to: now, at: now)

@@ -90,6 +90,24 @@ public final class RoutingDesk: Sendable {
         }
     }
 
+    /// The dealers as routed now: the configuration, with the admin API's changes and the auto weights.
+    public var book: DealerBook { state.withLock { $0.book } }
+
+    /// Routes with `dealers` from now on (the admin API changed them). Each dealer keeps its busy lines, held calls
+    /// and round-robin place by id; a dealer no longer listed keeps its held calls' decisions (the leads of calls
+    /// in progress take them) but they hold no line any more.
+    public func replace(dealers: [Dealer]) throws(DealerBook.DuplicateDealer) {
+        let book = try DealerBook(dealers)
+        state.withLock { state in
+            let previous = book.dealers.map { state.book.index(of: $0.id) }
+            let mapping = Dictionary(uniqueKeysWithValues: previous.enumerated().compactMap { new, old in old.map { ($0, new) } })
+            state.busy = previous.map { $0.map { state.busy[$0] } ?? 0 }
+            state.roundRobin = state.roundRobin.remapped(previous: previous)
+            for (call, hold) in state.holds { state.holds[call]?.dealer = hold.dealer.flatMap { mapping[$0] } }
+            state.book = book
+        }
+    }
+
     /// The weight each dealer is routed with now.
     public func weights() -> [String: Int] {
         state.withLock { state in Dictionary(state.book.dealers.map { ($0.id, $0.weight) }, uniquingKeysWith: { first, _ in first }) }
