@@ -7,8 +7,8 @@ import Synchronization
 /// A decision for a call is kept, and holds one line of the chosen dealer, under the call's id until
 /// `release(call:)`: the AGI server releases it when the session ends before Asterisk got the
 /// targets; the call's hangup (seen on AMI) releases it otherwise. The lead path asks with
-/// `decision(for:call:)`, so a call FastAGI already routed keeps that decision and its line. A hold nobody releases lapses
-/// after `maxHold`, so a lost hangup cannot take a dealer's capacity away for good.
+/// `decision(for:call:)`, so a call FastAGI already routed keeps that decision and its line. A hold
+/// nobody releases lapses after `maxHold`, so a lost hangup cannot take a dealer's capacity away for good.
 /// Decide and hold happen under one lock: concurrent decisions never exceed a dealer's capacity.
 public final class RoutingDesk: Sendable {
     public let routes: RoutingTable

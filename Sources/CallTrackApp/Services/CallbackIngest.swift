@@ -11,10 +11,13 @@ struct CallbackIngest: Service {
     var onHandled: @Sendable (OutboundCall) async -> Void = { _ in }
 
     func run() async throws {
-        // Ends when the AMI client finishes the stream as it stops.
+        // The stream ends when the AMI client stops, which it does before this service is told to (services stop in
+        // reverse order). Returning then would end a service the group has not stopped yet, which it reports as
+        // an unexpected end (the daemon would exit 1): wait for this service's own turn.
         for await call in calls {
             await leads.callback(call)
             await onHandled(call)
         }
+        try? await gracefulShutdown()
     }
 }
