@@ -25,12 +25,15 @@ public final class AMIClientService: Service, Sendable {
     public let configuration: AMIConfiguration
     /// Every call started, answered and ended. Unbounded: a call is never dropped for a slow reader.
     public let callEvents: AsyncStream<CallEvent>
+    /// Every call a device placed to an outside number (a dealer calling a missed caller back). Unbounded.
+    public let outboundCalls: AsyncStream<OutboundCall>
     /// The latest 256 connection events.
     public let connectionEvents: AsyncStream<AMIConnectionEvent>
     /// How long a stopping client waits for `Goodbye` after its `Logoff` before it closes the socket itself.
     public static let goodbyeTimeout: Duration = .seconds(1)
 
     private let callContinuation: AsyncStream<CallEvent>.Continuation
+    private let outboundContinuation: AsyncStream<OutboundCall>.Continuation
     private let connectionContinuation: AsyncStream<AMIConnectionEvent>.Continuation
     private let clock: any WallClock
     private let logger: Logger
@@ -50,12 +53,14 @@ public final class AMIClientService: Service, Sendable {
         self.group = eventLoopGroup
         self.seed = jitterSeed
         (callEvents, callContinuation) = AsyncStream.makeStream(of: CallEvent.self)
+        (outboundCalls, outboundContinuation) = AsyncStream.makeStream(of: OutboundCall.self)
         (connectionEvents, connectionContinuation) = AsyncStream.makeStream(of: AMIConnectionEvent.self, bufferingPolicy: .bufferingNewest(256))
     }
 
     public func run() async throws {
         defer {
             callContinuation.finish()
+            outboundContinuation.finish()
             connectionContinuation.finish()
             metrics.connected.record(0)
         }
@@ -186,8 +191,12 @@ public final class AMIClientService: Service, Sendable {
                     case .send(let action):
                         try await outbound.write(action.encoded)
                     case .deliver(let message):
-                        assembler.process(message, arrivedAt: clock.now(), into: &events)
+                        let now = clock.now()
+                        assembler.process(message, arrivedAt: now, into: &events)
                         publish(&events, assembler)
+                        if let outbound = OutboundCallSpotter(settings: assembler.settings).spot(message, arrivedAt: now) {
+                            outboundContinuation.yield(outbound)
+                        }
                     case .loggedIn(let listing):
                         loggedIn = true
                         logger.info("AMI logged in", metadata: ["ami.host": "\(endpoint)", "ami.user": "\(configuration.username)"])

@@ -1,3 +1,4 @@
+import AMI
 import AMIClient
 import CallTrackCore
 import Destinations
@@ -21,6 +22,12 @@ public struct Daemon: Sendable {
     public let desk: SessionDesk
     public let ledger: LeadLedger
     public let leads: LeadDesk
+    /// Dealer routing: decides each lead's dealer and answers FastAGI, one set of lines and round-robin scores.
+    public let routing: RoutingDesk
+    /// The dealers routing uses, changed through the admin API.
+    public let dealers: DealerDirectoryDesk
+    /// Each dealer's calls hour by hour, and the missed calls it called back.
+    public let dealerStatistics: DealerStatisticsStore
     /// Each pool's history, minute by minute (then hour by hour).
     public let statistics: PoolStatisticsStore
     /// The certificate HTTPS is served with, when `http.tls` is configured.
@@ -59,11 +66,29 @@ public struct Daemon: Sendable {
                                statistics: PoolStatsRecorder(countsAllocations: config.countsPoolAllocations),
                                identityLinks: config.api.identityLinks, logger: logger)
         let ledger = LeadLedger(store: store, outbox: Outbox(store: store, topic: Outbox.leadTopic))
-        let leads = LeadDesk(book: book, store: store, ledger: ledger, settings: config.leads, clock: clock, logger: logger)
+        let adminDealers = AdminDealers(store: store)
+        let settled = DealerOrigins.settle(configured: config.routing.book.dealers, stored: try await adminDealers.all(),
+                                           country: config.country, logger: logger)
+        var routes = config.routing
+        routes.book = (try? DealerBook(settled.dealers)) ?? routes.book
+        let routing = RoutingDesk(routes: routes)
+        let dealers = DealerDirectoryDesk(routing: routing, store: adminDealers, country: config.country, clock: clock, logger: logger,
+                                          fromAdmin: settled.fromAdmin)
+        let dealerStatistics = DealerStatisticsStore(store: store)
+        let leads = LeadDesk(book: book, store: store, ledger: ledger, settings: config.leads, clock: clock, logger: logger,
+                             routing: routing, dealerStatistics: dealerStatistics)
         await leads.catchUp()
-        return Daemon(config: config, store: store, book: book, desk: desk, ledger: ledger, leads: leads,
+        return Daemon(config: config, store: store, book: book, desk: desk, ledger: ledger, leads: leads, routing: routing,
+                      dealers: dealers, dealerStatistics: dealerStatistics,
                       statistics: PoolStatisticsStore(store: store), certificates: certificates,
                       registry: registry, logger: logger)
+    }
+
+    /// Each dealer's figures, for the admin API, `calltrackd dealers` and the auto weights.
+    public var dealerStatsDesk: DealerStatsDesk {
+        let routing = self.routing
+        return DealerStatsDesk(statistics: dealerStatistics, dealers: { routing.book.dealers }, callbackWindow: config.callbackWindow,
+                               clock: desk.clock)
     }
 
     /// The HTTP application; `onListening` gets the bound port (useful with `http.port: 0`).
@@ -78,7 +103,8 @@ public struct Daemon: Sendable {
             .init("HTTPS", certificates == nil ? "no (plain HTTP; a proxy may terminate TLS)" : "yes"),
         ]
         let router = APIRouter.make(desk: desk, settings: settings, country: config.country, registry: registry, ledger: ledger,
-                                    leads: LedgerLeads(ledger: ledger), statistics: statistics)
+                                    leads: LedgerLeads(ledger: ledger), statistics: statistics,
+                                    dealerStats: dealerStatsDesk, dealers: dealers)
         let logger = self.logger
         let host = config.httpHost
         let idle = config.httpIdleTimeout
@@ -98,9 +124,11 @@ public struct Daemon: Sendable {
     }
 
     /// Runs until SIGTERM/SIGINT: in-flight requests finish, queued writes are committed, then it returns.
+    /// `onOutboundCall` hears each outbound call AMI showed, once the lead desk handled it (a dealer's callback).
     public func run(
         onListening: @escaping @Sendable (Int) async -> Void = { _ in },
-        onCallStored: @escaping @Sendable (CallRecord) async -> Void = { _ in }
+        onCallStored: @escaping @Sendable (CallRecord) async -> Void = { _ in },
+        onOutboundCall: @escaping @Sendable (OutboundCall) async -> Void = { _ in }
     ) async throws {
         let group = ServiceGroup(
             services: try await services(onListening: onListening, onCallStored: onCallStored),
@@ -125,7 +153,11 @@ public struct Daemon: Sendable {
                             clock: desk.clock, minutesKept: config.statsMinutesKept,
                             hoursKept: config.statsHoursKept, logger: logger),
             RetentionSweeper(ledger: ledger, clock: desk.clock, policy: config.retention, logger: logger),
+            DealerStatsPruner(statistics: dealerStatistics, clock: desk.clock, kept: config.dealerStatsKept, logger: logger),
         ]
+        if config.routing.book.dealers.contains(where: \.autoWeight) {
+            services.append(DealerWeightTuner(stats: dealerStatsDesk, routing: routing, clock: desk.clock, logger: logger))
+        }
         var destinations: Set<String> = []
         if let postgres = config.postgres {
             let schema = try PostgresSchema(name: postgres.schema, channel: postgres.channel)
@@ -152,6 +184,7 @@ public struct Daemon: Sendable {
             // The client stops before the ingest (services stop in reverse order), which then drains what came in.
             let client = AMIClientService(configuration: ami, clock: desk.clock, logger: logger)
             services.append(CallIngest(events: client.callEvents, leads: leads, logger: logger, onStored: onCallStored))
+            services.append(CallbackIngest(calls: client.outboundCalls, leads: leads, onHandled: onOutboundCall))
             services.append(client)
         } else {
             logger.notice("no ami.host configured: leasing numbers only, no calls are followed")

@@ -13,13 +13,16 @@ extension LeadLedger {
     /// shared (group commit) with the other changes and leases that arrive together, so a burst of calls costs one
     /// fsync, not one per change. The facts are read inside the write transaction: one hop to the store's thread
     /// and back per change, and nothing can change between the read and the write.
-    public func apply(_ call: CallRecord, opening: LeadOpening?, rules: LeadRules, at now: Timestamp) async throws(StoreUnavailable) -> Applied {
+    /// `answeringDealer` is the dealer whose dial target answered the call, if one did: the lead is credited to it.
+    public func apply(
+        _ call: CallRecord, opening: LeadOpening?, rules: LeadRules, answeringDealer: DealerID? = nil, at now: Timestamp
+    ) async throws(StoreUnavailable) -> Applied {
         let topic = outbox.topic
         let (applied, id): (Applied, Int64?)
         do {
             (applied, id) = try await committer.perform { db -> (Applied, Int64?) in
                 let facts = try Self.facts(for: call, opening: opening, rules: rules, db)
-                let decision = LeadDecision.decide(call, facts: facts, rules: rules, at: now)
+                let decision = LeadDecision.decide(call, facts: facts, rules: rules, answeringDealer: answeringDealer, at: now)
                 var newest: Int64?
                 switch decision {
                 case .handled: break
@@ -27,6 +30,7 @@ extension LeadLedger {
                 case .store(let change):
                     newest = try Self.write(change.lead, callRevision: call.revision, call: call, binding: change.binding,
                                             redecided: change.redecided, topic: topic, at: now, db)
+                    try DealerStatisticsStore.add(change.tally, db)
                 }
                 return (Applied(facts: facts, decision: decision), newest)
             }
@@ -74,16 +78,61 @@ extension LeadLedger {
             facts.callerVisitor = try callerVisitor(caller, number: opening.number, at: t, onSiteWithin: rules.onSiteWindow, db)
         }
         let match = CallMatcher.match(facts.matchQuery(for: call, number: opening.number))
+        var personIDs: [VisitorID] = facts.callerVisitor.map { Array($0.allVisitorIDs) } ?? []
         if let visitor = match.visitorID {
             let survivor = try survivorAfterBinding(call.caller, to: visitor, db)
             let ids = try person(of: survivor, db).ids + person(of: visitor, db).ids
             facts.journey = try journey(of: ids, upTo: t, db)
             facts.person = survivor
+            personIDs += ids
+        }
+        if let route = opening.route {
+            facts.route(route(try stickyDealer(visitors: personIDs, caller: call.caller, before: t, db)))
         }
         let search = rules.repeatSearch(at: t, site: facts.siteID, dealer: facts.dealerID)
         facts.openLeads = try openLeads(visitor: facts.person, caller: call.caller, search: search, db).map(\.leadCall)
         return CallFacts.Opened(number: opening.number, match: match, facts: facts)
     }
+
+    /// The dealer who handled this person before: the dealer of their latest earlier call, found by any of their
+    /// visitor ids (the identity graph: every device and number merged into the person) or by the caller's number.
+    static func stickyDealer(visitors: [VisitorID], caller: PhoneNumber?, before t: Timestamp, _ db: Database) throws -> DealerID? {
+        var latest: (dealer: String, at: Int64)?
+        func consider(_ row: GRDB.Row?) {
+            guard let row, let dealer = row["dealer_id"] as String? else { return }
+            let at: Int64 = row["started_at"]
+            if latest.map({ at > $0.at }) ?? true { latest = (dealer, at) }
+        }
+        let micros = t.microsecondsSinceEpoch
+        for visitor in Set(visitors) {
+            consider(try GRDB.Row.fetchOne(db.cachedStatement(sql: stickyByVisitorSQL), arguments: [visitor, micros]))
+        }
+        if let caller {
+            consider(try GRDB.Row.fetchOne(db.cachedStatement(sql: stickyByCallerSQL), arguments: [caller.e164, micros]))
+        }
+        return latest?.dealer
+    }
+
+    /// The sticky dealer for a caller known only by number (a FastAGI request): the person the number is bound
+    /// to, with every visitor id merged into them, and the number itself. Read on the reader pool.
+    public func stickyDealer(caller: PhoneNumber, before t: Timestamp) async throws(StoreUnavailable) -> DealerID? {
+        try await read { db in
+            var visitors: [VisitorID] = []
+            if let bound = try VisitorIdentity.owner(of: VisitorIdentifier(phone: caller), db) {
+                visitors = try Self.person(of: bound, db).ids
+            }
+            return try Self.stickyDealer(visitors: visitors, caller: caller, before: t, db)
+        }
+    }
+
+    static let stickyByVisitorSQL = """
+        SELECT dealer_id, started_at FROM lead WHERE visitor_id = ? AND started_at < ? AND dealer_id IS NOT NULL
+        ORDER BY started_at DESC LIMIT 1
+        """
+    static let stickyByCallerSQL = """
+        SELECT dealer_id, started_at FROM lead WHERE caller = ? AND started_at < ? AND dealer_id IS NOT NULL
+        ORDER BY started_at DESC LIMIT 1
+        """
 
     /// The calls that repeat `junked`, and for each the leads it may repeat instead.
     static func repeatFacts(of junked: String, rules: LeadRules, _ db: Database) throws -> RepeatFacts {

@@ -212,6 +212,7 @@ public final class LeadLedger: Sendable {
         case matchCandidates = "match_candidates", staticSource = "static_source", visitorID = "visitor_id"
         case userAgent = "user_agent", firstTouch = "first_touch", lastTouch = "last_touch", journey, dealerID = "dealer_id"
         case junkReason = "junk_reason", repeatOf = "repeat_of", isLead = "is_lead", changedAt = "changed_at", updatedAt = "updated_at"
+        case dealerRule = "dealer_rule", dealerReason = "dealer_reason"
     }
 
     static let upsertSQL: String = {
@@ -234,6 +235,7 @@ public final class LeadLedger: Sendable {
             json(m.candidates), m.staticSource.map { json($0) }, lead.visitorID,
             lead.userAgent, lead.firstTouch.map { json($0) }, lead.lastTouch.map { json($0) }, json(lead.journey), lead.dealerID,
             lead.junkReason?.rawValue, lead.repeatOf, lead.isLead, lead.changedAt.microsecondsSinceEpoch, now.microsecondsSinceEpoch,
+            lead.dealerRule?.rawValue, lead.dealerReason,
         ]
         return StatementArguments(values)
     }
@@ -261,6 +263,8 @@ public final class LeadLedger: Sendable {
             ringSeconds: row[Column.ringSeconds], match: match, visitorID: row[Column.visitorID], userAgent: row[Column.userAgent],
             firstTouch: try decoded(Touch.self, .firstTouch), lastTouch: try decoded(Touch.self, .lastTouch),
             journey: try decoded([Touch].self, .journey) ?? [], dealerID: row[Column.dealerID],
+            dealerRule: (row[Column.dealerRule] as String?).flatMap(RoutingDecision.Rule.init(rawValue:)),
+            dealerReason: row[Column.dealerReason],
             junkReason: try (row[Column.junkReason] as String?).map { guard let reason = JunkReason(rawValue: $0) else { throw Unreadable() }; return reason },
             repeatOf: row[Column.repeatOf], changedAt: time(.changedAt)!)
     }

@@ -550,6 +550,73 @@ enum Schema {
                     minute_utilisation = trim(minute_utilisation || ' ' || excluded.minute_utilisation);
                 """)
         }
+        migrator.registerMigration("v19-lead-dealer-routing") { db in
+            // A lead's dealer is decided per call by dealer routing: how (`dealer_rule`, RoutingDecision.Rule) and why
+            // (`dealer_reason`, the decision's sentence) are stored with it. Leads stored before had the site's fixed
+            // dealer: they get the rule `site` and a reason that says so. The sticky dealer is looked up by person
+            // and by caller among every lead with a dealer (repeats included), hence two partial indexes.
+            try db.execute(sql: """
+                ALTER TABLE lead ADD COLUMN dealer_rule TEXT CHECK (dealer_rule IS NULL OR dealer_rule IN
+                    ('sticky', 'caller', 'area', 'country', 'any_region', 'none', 'site'));
+                ALTER TABLE lead ADD COLUMN dealer_reason TEXT;
+                UPDATE lead SET dealer_rule = 'site', dealer_reason = 'the site''s dealer (stored before dealer routing)'
+                    WHERE dealer_id IS NOT NULL;
+                CREATE INDEX lead_dealer_by_visitor ON lead(visitor_id, started_at) WHERE dealer_id IS NOT NULL;
+                CREATE INDEX lead_dealer_by_caller ON lead(caller, started_at) WHERE dealer_id IS NOT NULL;
+                """)
+        }
+        migrator.registerMigration("v20-dealer-statistics") { db in
+            // Per dealer, per hour (UTC) the calls started in: what the lead path tallies as each call's lead changes
+            // (DealerTally). Counters only add. `answer_seconds` lists each answered call's time to answer, for the
+            // percentiles. `dealer_missed_call` keeps each unanswered call from a number with the dealer's first callback
+            // after it; `dealer_callback` the callbacks (outbound calls from its targets seen on AMI), so a callback
+            // stored before the miss it answers (the two come on separate streams) still finds it.
+            try db.execute(sql: """
+                CREATE TABLE dealer_statistics (
+                    dealer_id TEXT NOT NULL,
+                    start INTEGER NOT NULL,              -- µs since epoch, a whole hour
+                    offered INTEGER NOT NULL DEFAULT 0 CHECK (offered >= 0),
+                    answered INTEGER NOT NULL DEFAULT 0 CHECK (answered >= 0),
+                    missed INTEGER NOT NULL DEFAULT 0 CHECK (missed >= 0),
+                    abandoned INTEGER NOT NULL DEFAULT 0 CHECK (abandoned >= 0),
+                    busy INTEGER NOT NULL DEFAULT 0 CHECK (busy >= 0),
+                    talk_seconds INTEGER NOT NULL DEFAULT 0 CHECK (talk_seconds >= 0),
+                    leads INTEGER NOT NULL DEFAULT 0 CHECK (leads >= 0),
+                    junk INTEGER NOT NULL DEFAULT 0 CHECK (junk >= 0),
+                    answer_seconds TEXT NOT NULL DEFAULT '[]' CHECK (json_type(answer_seconds) = 'array'),
+                    PRIMARY KEY (dealer_id, start)
+                ) WITHOUT ROWID;
+                CREATE INDEX dealer_statistics_by_time ON dealer_statistics(start);
+                CREATE TABLE dealer_missed_call (
+                    call_id TEXT PRIMARY KEY NOT NULL,
+                    dealer_id TEXT NOT NULL,
+                    caller TEXT NOT NULL,                -- E.164
+                    missed_at INTEGER NOT NULL,          -- µs since epoch: when the call ended unanswered
+                    called_back_at INTEGER CHECK (called_back_at IS NULL OR called_back_at >= missed_at)
+                );
+                CREATE INDEX dealer_missed_call_by_caller ON dealer_missed_call(dealer_id, caller, missed_at) WHERE called_back_at IS NULL;
+                CREATE INDEX dealer_missed_call_by_time ON dealer_missed_call(missed_at);
+                CREATE TABLE dealer_callback (             -- outbound calls from a dealer's targets, as AMI showed them
+                    dealer_id TEXT NOT NULL,
+                    caller TEXT NOT NULL,                -- the number called, E.164
+                    called_at INTEGER NOT NULL,          -- µs since epoch
+                    PRIMARY KEY (dealer_id, caller, called_at)
+                ) WITHOUT ROWID;
+                CREATE INDEX dealer_callback_by_time ON dealer_callback(called_at);
+                """)
+        }
+        migrator.registerMigration("v21-admin-dealers") { db in
+            // Dealers created or changed through the admin API, as sent (JSON of the API's dealer definition); they
+            // outrank the config file at the next start, and a retired one stays retired.
+            try db.execute(sql: """
+                CREATE TABLE dealer (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    definition TEXT NOT NULL CHECK (json_type(definition) = 'object'),
+                    retired_at INTEGER,                  -- µs since epoch; set: routing does not use it
+                    updated_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

@@ -25,7 +25,7 @@ struct Calltrackd: AsyncParsableCommand {
             Every config key can be overridden by an environment variable: http.port -> CALLTRACKD_HTTP_PORT.
             """,
         version: CalltrackdVersion.current,
-        subcommands: [Serve.self, CheckConfig.self, Leads.self, Route.self, Stats.self, PoolSize.self, Simulate.self, NewToken.self, Backup.self, Restore.self, Forget.self, Version.self],
+        subcommands: [Serve.self, CheckConfig.self, Leads.self, Route.self, Dealers.self, Stats.self, PoolSize.self, Simulate.self, NewToken.self, Backup.self, Restore.self, Forget.self, Version.self],
         defaultSubcommand: nil
     )
 }
@@ -98,6 +98,20 @@ struct Stats: AsyncParsableCommand {
     func run() async throws {
         let config = try await options.load()
         for line in try await StatsListing.lines(config: config, days: days, now: SystemClock().now(), json: json) { print(line) }
+    }
+}
+
+struct Dealers: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Per dealer: calls offered, answered, missed, busy, abandoned, time to answer, talk time, leads, junk, missed and not called back, and the weight its answer rate suggests.")
+
+    @OptionGroup var options: ConfigOption
+    @Option(help: "Days back from now.") var days = 7
+    @Flag(help: "The JSON of GET /v1/admin/dealers/stats.") var json = false
+
+    func run() async throws {
+        let config = try await options.load()
+        for line in try await DealerListing.lines(config: config, days: days, now: SystemClock().now(), json: json) { print(line) }
     }
 }
 

@@ -37,7 +37,10 @@ struct HostileClientTests {
         let dir = TemporaryDirectory("slowloris")
         defer { dir.remove() }
         let daemon = try await DaemonProcess(
-            config: example, environment: ["CALLTRACKD_DATA_DIR": dir.path, "CALLTRACKD_HTTP_IDLE_TIMEOUT": "2s"], descriptorLimit: 1024)
+            // The example serves FastAGI on 4573: an ephemeral port instead, so a suite running beside this one (another
+            // checkout's) cannot take it and stop the daemon before the test talks to it.
+            config: example, environment: ["CALLTRACKD_DATA_DIR": dir.path, "CALLTRACKD_HTTP_IDLE_TIMEOUT": "2s", "CALLTRACKD_AGI_PORT": "0"],
+            descriptorLimit: 1024)
         defer { daemon.kill() }
 
         let slow = try RawConnections(count: 1_100, port: daemon.port, greeting: Array("POST /v1/sessions HTTP/1.1\r\nHo".utf8))

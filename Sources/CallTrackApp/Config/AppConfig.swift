@@ -57,6 +57,11 @@ public struct AppConfig: Sendable {
     public var postgres: PostgresSettings?
     /// Dealers and each site's default route (`dealers:`, `dealer.<id>.*`, `site.<id>.default_route`).
     public var routing = RoutingTable()
+    /// Per-dealer statistics: hour buckets are kept this long (`dealer_stats.hours_kept`, 400 days: dealer reviews
+    /// compare year over year), and a missed call counts as called back only within `callbackWindow`
+    /// (`dealer_stats.callback_window`).
+    public var dealerStatsKept: Duration = .seconds(400 * 86_400)
+    public var callbackWindow: Duration = .seconds(3_600)
     /// FastAGI for live routing; nil: not served.
     public var agi: FastAGIConfiguration?
 

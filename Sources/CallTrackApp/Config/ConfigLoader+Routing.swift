@@ -1,5 +1,6 @@
 import CallTrackCore
 import FastAGI
+import HTTPAPI
 
 /// `dealers:` and `dealer.<id>.*`, each site's `default_route`, and `agi.*`:
 /// ```yaml
@@ -11,7 +12,7 @@ import FastAGI
 ///     sites: [acme]                      # empty: every site
 ///     callers: ["+74951112233"]          # always here first
 ///     priority: 1                        # 1 first; 2 only when every 1 is closed or full
-///     weight: 3                          # share among open dealers of one priority
+///     weight: 3                          # share among open dealers of one priority; `auto`: from its answer rate
 ///     capacity: 4                        # concurrent calls; omit for no limit
 ///     time_zone: Europe/Moscow
 ///     hours: { weekdays: "09:00-18:00", sat: "10:00-14:00", sun: closed }
@@ -42,69 +43,27 @@ extension ConfigLoader {
         return RoutingTable(book: book, defaultRoutes: routes)
     }
 
+    /// Reads `dealer.<id>.*` into a definition, checked by the same code as the admin API's (`DealerDefinition.resolve`).
     private static func dealer(_ id: String, _ keys: Keys, country: Country) throws(ConfigProblem) -> Dealer {
         let p = "dealer.\(id)"
-        guard let targets = keys.list("\(p).targets"), !targets.isEmpty else {
-            throw ConfigProblem(key: "\(p).targets", "missing: list where Asterisk reaches the dealer, e.g. [\"PJSIP/dealer-12\"] or [\"Local/200@dealers\"]")
+        var weight: DealerDefinition.Weight? = .auto
+        if keys.string("\(p).weight")?.trimmingSpaces.lowercased() != "auto" {
+            weight = try keys.int("\(p).weight", in: 1...1000).map(DealerDefinition.Weight.fixed)
         }
-        for (index, target) in targets.enumerated() { try checkDialString(target, key: "\(p).targets[\(index)]") }
-        var regions: [PhoneRegion] = []
-        for (index, raw) in (keys.list("\(p).regions") ?? []).enumerated() {
-            do { regions.append(try PhoneRegion.parse(raw)) } catch {
-                throw ConfigProblem(key: "\(p).regions[\(index)]", error.description)
-            }
+        var hours: [String: String] = [:]
+        for (key, _) in DealerDefinition.dayKeys {
+            if let text = keys.string("\(p).hours.\(key)") { hours[key] = text }
         }
-        var callers: Set<PhoneNumber> = []
-        for (index, raw) in (keys.list("\(p).callers") ?? []).enumerated() {
-            do { callers.insert(try PhoneNumber.parse(raw, defaultCountry: country)) } catch {
-                throw ConfigProblem(key: "\(p).callers[\(index)]", "'\(raw)' is not a phone number (\(error))")
-            }
-        }
-        let sites = keys.list("\(p).sites") ?? []
-        for (index, site) in sites.enumerated() where !SiteDefinition.isValidID(site) {
-            throw ConfigProblem(key: "\(p).sites[\(index)]", "'\(site)' is not a site id")
-        }
-        var capacity = try keys.int("\(p).capacity", in: 0...100_000)
-        if capacity == 0 { capacity = nil }
-        return Dealer(
-            id: id, name: keys.string("\(p).name"), regions: regions, sites: Set(sites), callers: callers,
-            priority: try keys.int("\(p).priority", in: 1...1000) ?? 1,
-            weight: try keys.int("\(p).weight", in: 1...1000) ?? 1,
-            capacity: capacity, hours: try hours(p, keys), targets: targets,
-            enabled: try keys.bool("\(p).enabled") ?? true)
+        let definition = DealerDefinition(
+            id: id, name: keys.string("\(p).name"), regions: keys.list("\(p).regions"), sites: keys.list("\(p).sites"),
+            callers: keys.list("\(p).callers"), priority: try keys.int("\(p).priority", in: 1...1000), weight: weight,
+            capacity: try keys.int("\(p).capacity", in: 0...100_000), time_zone: keys.string("\(p).time_zone"),
+            hours: hours.isEmpty ? nil : hours, holidays: keys.list("\(p).holidays"), targets: keys.list("\(p).targets") ?? [],
+            enabled: try keys.bool("\(p).enabled"))
+        return try definition.resolve(country: country, keyPrefix: p + ".")
     }
 
-    /// `hours.<day>` for mon…sun, `weekdays` (mon–fri) and `weekend` (sat, sun) as shorthands a day's
-    /// own key overrides: `"09:00-18:00"`, `"09:00-13:00, 14:00-18:00"` or `closed`. No hours at all: always open.
-    private static func hours(_ p: String, _ keys: Keys) throws(ConfigProblem) -> BusinessHours {
-        let zoneName = keys.string("\(p).time_zone") ?? "UTC"
-        guard let zone = ZoneOffsets.iana(zoneName) else {
-            throw ConfigProblem(key: "\(p).time_zone", "'\(zoneName)' is not an IANA time zone: write e.g. Europe/Moscow or America/New_York")
-        }
-        var holidays: Set<LocalDate> = []
-        for (index, raw) in (keys.list("\(p).holidays") ?? []).enumerated() {
-            guard let date = LocalDate(raw.trimmingSpaces) else {
-                throw ConfigProblem(key: "\(p).holidays[\(index)]", "'\(raw)' is not a date: write YYYY-MM-DD, e.g. 2026-12-31")
-            }
-            holidays.insert(date)
-        }
-        let shorthands: [(String, [Weekday])] = [
-            ("weekdays", [.monday, .tuesday, .wednesday, .thursday, .friday]), ("weekend", [.saturday, .sunday]),
-        ]
-        var weekly: [Weekday: [BusinessHours.Range]] = [:]
-        var any = false
-        for (key, days) in shorthands + Weekday.allCases.map({ ($0.rawValue, [$0]) }) {
-            let dotted = "\(p).hours.\(key)"
-            guard let text = keys.string(dotted) else { continue }
-            any = true
-            let ranges = try ranges(text, key: dotted)
-            for day in days { weekly[day] = ranges }
-        }
-        guard any else { return .always(in: zone) }
-        return BusinessHours(zone: zone, weekly: weekly, holidays: holidays)
-    }
-
-    private static func ranges(_ text: String, key: String) throws(ConfigProblem) -> [BusinessHours.Range] {
+    static func ranges(_ text: String, key: String) throws(ConfigProblem) -> [BusinessHours.Range] {
         if text.trimmingSpaces.lowercased() == "closed" { return [] }
         var ranges: [BusinessHours.Range] = []
         for part in text.split(separator: ",") {

@@ -115,6 +115,14 @@ public enum ConfigLoader {
         config.ami = try ami(keys, country: config.country)
         config.leads = try leads(keys, country: config.country)
         config.routing = try routing(keys, country: config.country)
+        config.dealerStatsKept = try keys.duration("dealer_stats.hours_kept") ?? config.dealerStatsKept
+        guard config.dealerStatsKept >= .seconds(86_400) else {
+            throw ConfigProblem(key: "dealer_stats.hours_kept", "keep dealer statistics at least 1d: e.g. 400d, so a review compares year over year")
+        }
+        config.callbackWindow = try keys.duration("dealer_stats.callback_window") ?? config.callbackWindow
+        guard config.callbackWindow >= .seconds(60), config.callbackWindow <= .seconds(30 * 86_400) else {
+            throw ConfigProblem(key: "dealer_stats.callback_window", "a dealer calls a missed caller back within 1m to 30d: e.g. 30m")
+        }
         config.agi = try agi(keys)
         if try keys.bool("postgres.enabled") ?? (keys.string("postgres.url") != nil) {
             var postgres = PostgresSettings(conninfo: keys.string("postgres.url") ?? "")

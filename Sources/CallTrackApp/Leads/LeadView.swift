@@ -54,6 +54,8 @@ struct LeadView: Encodable, Sendable {
     var last_touch: Visit?
     var journey: [Visit]
     var dealer_id: String?
+    var dealer_rule: String?
+    var dealer_reason: String?
     var is_lead: Bool
     var junk_reason: String?
     var repeat_of: String?
@@ -84,6 +86,8 @@ struct LeadView: Encodable, Sendable {
         last_touch = lead.lastTouch.map(Visit.init)
         journey = lead.journey.map(Visit.init)
         dealer_id = lead.dealerID
+        dealer_rule = lead.dealerRule?.rawValue
+        dealer_reason = lead.dealerReason
         is_lead = lead.isLead
         junk_reason = lead.junkReason?.rawValue
         repeat_of = lead.repeatOf

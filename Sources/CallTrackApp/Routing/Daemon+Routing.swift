@@ -3,13 +3,20 @@ import FastAGI
 
 extension Daemon {
     /// The FastAGI server answering the dialplan's `AGI(agi://…/route)` with the configured dealers.
-    /// Lines a decision holds are released when a session ends before Asterisk got the targets;
-    /// the call's hangup on AMI is to release them otherwise (until then they lapse after 4 hours).
-    func fastAGIServer(_ configuration: FastAGIConfiguration, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> FastAGIServer {
-        let desk = RoutingDesk(routes: config.routing)
+    /// The dealer who handled the caller before (by the number, through the identity graph) is asked first.
+    /// It shares the lead path's `RoutingDesk`: a call it routed gets the same dealer on its lead. Lines a decision
+    /// holds are released when a session ends before Asterisk got the targets, else by the call's hangup on AMI
+    /// (a hold nobody releases lapses after 4 hours).
+    public func fastAGIServer(_ configuration: FastAGIConfiguration, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> FastAGIServer {
+        let desk = routing
         let book = self.book
+        let ledger = self.ledger
+        let clock = self.desk.clock
+        // The sticky dealer (who handled this person before) is read off the event loop; a slow read falls back to
+        // the site's default route at the deadline, like any late decision.
         let router = DealerAGIRouter(
-            desk: desk, clock: self.desk.clock, country: config.country, siteOf: { book.site(owning: $0)?.id })
+            desk: desk, clock: clock, country: config.country, siteOf: { book.site(owning: $0)?.id },
+            sticky: { caller in try? await ledger.stickyDealer(caller: caller, before: clock.now()) })
         return FastAGIServer(configuration: configuration, router: router, logger: logger, onListening: onListening)
     }
 }

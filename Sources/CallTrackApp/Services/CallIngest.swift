@@ -23,6 +23,9 @@ struct CallIngest: Service {
             await onStored(record)
             log(event, record)
         }
+        // The stream ended because the client stopped, before this service's turn to stop: wait for it, or the group
+        // reports an unexpected end and the daemon exits 1.
+        try? await gracefulShutdown()
     }
 
     private func log(_ event: CallEvent, _ record: CallRecord) {

@@ -5,7 +5,7 @@ extension Lead: Codable {
     enum CodingKeys: String, CodingKey {
         case callID, revision, siteID, trackingNumber, caller, callerRaw, callerName, startedAt, answeredAt, endedAt
         case disposition, answeredBy, talkSeconds, ringSeconds, matchKind, matchConfidence, candidateCount
-        case matchExplanation, visitorID, sessionID, userAgent, firstTouch, lastTouch, journey, dealerID
+        case matchExplanation, visitorID, sessionID, userAgent, firstTouch, lastTouch, journey, dealerID, dealerRule, dealerReason
         case isLead, junkReason, repeatOf, changedAt
     }
 
@@ -25,6 +25,8 @@ extension Lead: Codable {
             visitorID: try c.decodeIfPresent(String.self, forKey: .visitorID), userAgent: try c.decodeIfPresent(String.self, forKey: .userAgent),
             firstTouch: try c.decodeIfPresent(Touch.self, forKey: .firstTouch), lastTouch: try c.decodeIfPresent(Touch.self, forKey: .lastTouch),
             journey: try c.decode([Touch].self, forKey: .journey), dealerID: try c.decodeIfPresent(String.self, forKey: .dealerID),
+            dealerRule: try c.decodeIfPresent(RoutingDecision.Rule.self, forKey: .dealerRule),
+            dealerReason: try c.decodeIfPresent(String.self, forKey: .dealerReason),
             junkReason: try c.decodeIfPresent(JunkReason.self, forKey: .junkReason), repeatOf: try c.decodeIfPresent(String.self, forKey: .repeatOf),
             changedAt: try c.decode(Timestamp.self, forKey: .changedAt))
     }
@@ -56,6 +58,8 @@ extension Lead: Codable {
         try c.encodeIfPresent(lastTouch, forKey: .lastTouch)
         try c.encode(journey, forKey: .journey)
         try c.encodeIfPresent(dealerID, forKey: .dealerID)
+        try c.encodeIfPresent(dealerRule, forKey: .dealerRule)
+        try c.encodeIfPresent(dealerReason, forKey: .dealerReason)
         try c.encode(isLead, forKey: .isLead)
         try c.encodeIfPresent(junkReason, forKey: .junkReason)
         try c.encodeIfPresent(repeatOf, forKey: .repeatOf)

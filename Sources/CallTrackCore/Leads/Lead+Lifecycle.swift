@@ -10,7 +10,11 @@
 /// ```
 public struct LeadFacts: Sendable {
     public var siteID: String
+    /// The dealer the call goes to: the routing decision's (`route`), else the site's fixed dealer.
     public var dealerID: DealerID?
+    /// How `dealerID` was found, and why (nil with no dealer and no decision).
+    public var dealerRule: RoutingDecision.Rule?
+    public var dealerReason: String?
     /// The number's static entry, if it is one.
     public var staticNumber: StaticNumber?
     /// The source of a call nobody's visit explains (`unmatched`): the pool's or number's own default source.
@@ -28,12 +32,15 @@ public struct LeadFacts: Sendable {
     public var openLeads: [LeadCall]
 
     public init(
-        siteID: String, dealerID: DealerID? = nil, staticNumber: StaticNumber? = nil, defaultSource: MarketingSource? = nil,
+        siteID: String, dealerID: DealerID? = nil, dealerRule: RoutingDecision.Rule? = nil, dealerReason: String? = nil,
+        staticNumber: StaticNumber? = nil, defaultSource: MarketingSource? = nil,
         cooldown: Duration, leases: [Lease] = [], callerVisitor: CallerVisitor? = nil, person: VisitorID? = nil,
         journey: [SessionRecord] = [], openLeads: [LeadCall] = []
     ) {
         self.siteID = siteID
         self.dealerID = dealerID
+        self.dealerRule = dealerRule
+        self.dealerReason = dealerReason
         self.staticNumber = staticNumber
         self.defaultSource = defaultSource
         self.cooldown = cooldown
@@ -42,6 +49,14 @@ public struct LeadFacts: Sendable {
         self.person = person
         self.journey = journey
         self.openLeads = openLeads
+    }
+
+    /// Takes a routing decision's dealer, rule and reason (a decision without a dealer keeps its reason: the
+    /// call went to the site's default route).
+    public mutating func route(_ decision: RoutingDecision) {
+        dealerID = decision.dealer
+        dealerRule = decision.rule
+        dealerReason = decision.reason
     }
 
     /// What the matcher needs of these facts for `call` to `number`.
@@ -73,7 +88,7 @@ extension Lead {
             callID: call.id, siteID: facts.siteID, trackingNumber: number, caller: call.caller, callerRaw: call.callerRaw,
             callerName: call.callerName, startedAt: t, match: match, visitorID: facts.person, userAgent: session?.userAgent,
             firstTouch: firstTouch, lastTouch: lastTouch, journey: journey.map(Touch.init), dealerID: facts.dealerID,
-            changedAt: now)
+            dealerRule: facts.dealerRule, dealerReason: facts.dealerReason, changedAt: now)
         lead.repeatOf = rules.repeatTarget(for: lead.leadCall, among: facts.openLeads)
         return lead
     }
@@ -91,6 +106,19 @@ extension Lead {
         ringSeconds = Int((call.ringSeconds ?? 0).rounded())
         junkReason = rules.junkReason(call)
         changedAt = now
+    }
+
+    /// Credits the dealer whose leg answered (seen on AMI: the answering channel is one of its targets). When a
+    /// failover dealer answered instead of the chosen one, the lead becomes that dealer's, and the reason says so.
+    /// Returns whether the dealer changed.
+    @discardableResult
+    public mutating func credit(answeringDealer: DealerID?) -> Bool {
+        guard let answeringDealer, answeringDealer != dealerID else { return false }
+        let chosen = dealerID.map { "chosen \($0) did not answer" } ?? "no dealer was chosen"
+        dealerReason = (dealerReason.map { $0 + "; " } ?? "") + "answered by \(answeringDealer) (\(chosen))"
+        dealerID = answeringDealer
+        if dealerRule == nil { dealerRule = RoutingDecision.Rule.none }
+        return true
     }
 
     /// This repeat decided again (`LeadRules.redecide`): it now repeats `target`, or is a lead itself.

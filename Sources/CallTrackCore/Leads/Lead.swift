@@ -34,6 +34,11 @@ public struct Lead: Hashable, Sendable {
     /// The person's sessions up to the call, oldest first.
     public var journey: [Touch]
     public var dealerID: DealerID?
+    /// How the dealer was found (nil: no dealer was decided, the site has none).
+    public var dealerRule: RoutingDecision.Rule?
+    /// Why this dealer, as the routing decision said it (`region +7 495 → moscow-north, priority 1, …`), with
+    /// the failover dealer that answered appended when it was not the chosen one.
+    public var dealerReason: String?
     /// Why the call is not a lead; nil while nothing says so.
     public var junkReason: JunkReason?
     /// The lead this call repeats; always a lead (when that lead turns junk, its repeats are decided again).
@@ -46,7 +51,8 @@ public struct Lead: Hashable, Sendable {
         callerRaw: String = "", callerName: String? = nil, startedAt: Timestamp, answeredAt: Timestamp? = nil,
         endedAt: Timestamp? = nil, disposition: Disposition = .ringing, answeredBy: String? = nil, talkSeconds: Int = 0,
         ringSeconds: Int = 0, match: Match, visitorID: VisitorID? = nil, userAgent: String? = nil, firstTouch: Touch? = nil,
-        lastTouch: Touch? = nil, journey: [Touch] = [], dealerID: DealerID? = nil, junkReason: JunkReason? = nil,
+        lastTouch: Touch? = nil, journey: [Touch] = [], dealerID: DealerID? = nil,
+        dealerRule: RoutingDecision.Rule? = nil, dealerReason: String? = nil, junkReason: JunkReason? = nil,
         repeatOf: String? = nil, changedAt: Timestamp
     ) {
         self.callID = callID
@@ -70,6 +76,8 @@ public struct Lead: Hashable, Sendable {
         self.lastTouch = lastTouch
         self.journey = journey
         self.dealerID = dealerID
+        self.dealerRule = dealerRule
+        self.dealerReason = dealerReason
         self.junkReason = junkReason
         self.repeatOf = repeatOf
         self.changedAt = changedAt

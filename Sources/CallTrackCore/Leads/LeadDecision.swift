@@ -37,11 +37,15 @@ public struct LeadOpening: Sendable {
     public var facts: LeadFacts
     /// Whether the number is a pool's: only a pool's numbers have leases to match the call to.
     public var pooled: Bool
+    /// Decides the call's dealer, given the dealer who handled this person before (the sticky dealer, which the
+    /// store reads once it knows the person); nil: the site has no routing dealers, `facts` keeps its dealer.
+    public var route: (@Sendable (_ sticky: DealerID?) -> RoutingDecision)?
 
-    public init(number: PhoneNumber, facts: LeadFacts, pooled: Bool) {
+    public init(number: PhoneNumber, facts: LeadFacts, pooled: Bool, route: (@Sendable (_ sticky: DealerID?) -> RoutingDecision)? = nil) {
         self.number = number
         self.facts = facts
         self.pooled = pooled
+        self.route = route
     }
 }
 
@@ -109,10 +113,15 @@ public enum LeadDecision: Sendable {
         public var redecided: [RedecidedLead]
         /// Repeats that could not be decided again: their stored lead is unreadable.
         public var unreadableRepeats: [String]
+        /// What this change adds to its dealers' statistics (offered, the outcome, a missed call to watch).
+        public var tally: DealerTally
     }
 
-    /// Decides the change `call` brings, given what the store held.
-    public static func decide(_ call: CallRecord, facts: CallFacts, rules: LeadRules, at now: Timestamp) -> LeadDecision {
+    /// Decides the change `call` brings, given what the store held. `answeringDealer` is the dealer whose dial
+    /// target answered the call, if one did (`DealerBook.dealer(answeredBy:)`): the lead is credited to it.
+    public static func decide(
+        _ call: CallRecord, facts: CallFacts, rules: LeadRules, answeringDealer: DealerID? = nil, at now: Timestamp
+    ) -> LeadDecision {
         if let stored = facts.stored, stored.callRevision >= call.revision { return .handled }
         var lead: Lead
         var binding: (phone: PhoneNumber, visitor: VisitorID)?
@@ -129,13 +138,15 @@ public enum LeadDecision: Sendable {
             return .callOnly
         }
         lead.update(with: call, rules: rules, at: now)
+        lead.credit(answeringDealer: answeringDealer)
         var redecided: [RedecidedLead] = []
         var unreadable: [String] = []
         // A lead that turned junk takes its repeats with it: they are decided again, in the same write.
         if let previous, turnsJunk(previous, with: call, rules: rules) {
             (redecided, unreadable) = redecide(facts.repeats ?? RepeatFacts(junked: call.id, repeats: [], leads: []), rules: rules, at: now)
         }
-        return .store(Change(lead: lead, opened: previous == nil, binding: binding, redecided: redecided, unreadableRepeats: unreadable))
+        return .store(Change(lead: lead, opened: previous == nil, binding: binding, redecided: redecided, unreadableRepeats: unreadable,
+                             tally: DealerTally.change(from: previous, to: lead)))
     }
 
     /// Whether `call`'s change turns `stored`, a lead until now, into junk (or otherwise no lead): its repeats

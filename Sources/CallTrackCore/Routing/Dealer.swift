@@ -15,6 +15,9 @@ public struct Dealer: Hashable, Sendable, Identifiable {
     public var priority: Int
     /// Share of calls among open dealers of the same priority (smooth weighted round robin).
     public var weight: Int
+    /// Weight `auto`: routing uses the weight the dealer's measured answer rate suggests
+    /// (`DealerStats.suggestedWeight`), `weight` until enough calls were measured.
+    public var autoWeight: Bool
     /// Concurrent calls at most; nil: no limit.
     public var capacity: Int?
     public var hours: BusinessHours
@@ -25,8 +28,9 @@ public struct Dealer: Hashable, Sendable, Identifiable {
     public init(
         id: String, name: String? = nil, regions: [PhoneRegion] = [], sites: Set<String> = [], callers: Set<PhoneNumber> = [],
         priority: Int = 1, weight: Int = 1, capacity: Int? = nil, hours: BusinessHours = .always(), targets: [String],
-        enabled: Bool = true
+        enabled: Bool = true, autoWeight: Bool = false
     ) {
+        self.autoWeight = autoWeight
         self.id = id
         self.name = name ?? id
         self.regions = regions

@@ -16,6 +16,10 @@ public struct DealerBook: Sendable {
     let byCaller: [PhoneNumber: [Int]]
     let byRegion: [PhoneRegion: [Int]]
     let anyRegion: [Int]
+    /// Each dial target's device (`PJSIP/dealer-12`, `Local/200@dealers`) to the dealer it belongs to.
+    let byDevice: [String: Int]
+    let sitesServed: Set<String>
+    let servesEverySite: Bool
 
     public struct DuplicateDealer: Error, Sendable, CustomStringConvertible {
         public let id: String
@@ -27,7 +31,11 @@ public struct DealerBook: Sendable {
         var byCaller: [PhoneNumber: [Int]] = [:]
         var byRegion: [PhoneRegion: [Int]] = [:]
         var anyRegion: [Int] = []
+        var byDevice: [String: Int] = [:]
         for (index, dealer) in dealers.enumerated() {
+            for target in dealer.targets where byDevice[Self.device(ofTarget: target)] == nil {
+                byDevice[Self.device(ofTarget: target)] = index
+            }
             guard byID.updateValue(index, forKey: dealer.id) == nil else { throw DuplicateDealer(id: dealer.id) }
             for caller in dealer.callers { byCaller[caller, default: []].append(index) }
             for region in Set(dealer.regions) { byRegion[region, default: []].append(index) }
@@ -39,6 +47,25 @@ public struct DealerBook: Sendable {
         self.byCaller = byCaller.mapValues { $0.sorted(by: order) }
         self.byRegion = byRegion.mapValues { $0.sorted(by: order) }
         self.anyRegion = anyRegion.sorted(by: order)
+        self.byDevice = byDevice
+        sitesServed = Set(dealers.flatMap(\.sites))
+        servesEverySite = dealers.contains { $0.sites.isEmpty }
+    }
+
+    /// Whether any configured dealer (enabled or not) serves `site`: a site none serves gets no routing decision.
+    public func hasDealers(for site: String) -> Bool { servesEverySite || sitesServed.contains(site) }
+
+    /// The dealer whose dial target is the device that answered (`answeredBy` as the AMI side names it:
+    /// `PJSIP/dealer-12` for the channel `PJSIP/dealer-12-0000001f`), nil for a device no dealer dials.
+    public func dealer(answeredBy device: String) -> String? {
+        byDevice[Self.device(ofTarget: device)].map { dealers[$0].id }
+    }
+
+    /// `PJSIP/dealer-12/sip:…` → `PJSIP/dealer-12`, `Local/200@dealers/n` → `Local/200@dealers`: the technology and
+    /// resource, as Asterisk names the channel it creates.
+    static func device(ofTarget target: String) -> String {
+        let parts = target.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+        return parts.count > 2 ? parts[0] + "/" + parts[1] : target
     }
 
     public static let empty = try! DealerBook([])

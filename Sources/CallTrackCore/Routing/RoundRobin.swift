@@ -28,6 +28,14 @@ public struct RoundRobin: Hashable, Sendable {
         return best
     }
 
+    /// The scores for a changed book: `previous[j]` is the old index of new dealer `j` (nil for a new dealer, which
+    /// starts at 0), so each dealer keeps its place in the rotation.
+    public func remapped(previous: [Int?]) -> RoundRobin {
+        var next = RoundRobin(dealers: previous.count)
+        for (index, old) in previous.enumerated() { next.scores[index] = old.map(score(of:)) ?? 0 }
+        return next
+    }
+
     /// The running score of a dealer (for tests and the reason text).
     public func score(of index: Int) -> Int { index < scores.count ? scores[index] : 0 }
 }

@@ -31,7 +31,7 @@ public struct RoutingDecision: Hashable, Sendable {
     /// e.g. `region +7 495 → moscow-north, priority 1, weight 3/5, open, 2/4 lines busy`.
     public var reason: String
 
-    public enum Rule: String, Hashable, Sendable {
+    public enum Rule: String, Hashable, Sendable, Codable, CaseIterable {
         /// The dealer who handled this caller before.
         case sticky
         /// The caller is on the dealer's list.
@@ -44,5 +44,8 @@ public struct RoutingDecision: Hashable, Sendable {
         case anyRegion = "any_region"
         /// Nobody available: the site's default route.
         case none
+        /// The site's fixed dealer (`site.<id>.dealer`): a site no routing dealer serves, and leads stored before
+        /// routing decided per call. `DealerBook.decide` never returns it.
+        case site
     }
 }

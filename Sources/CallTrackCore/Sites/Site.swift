@@ -17,7 +17,7 @@ public struct Site: Hashable, Sendable, Codable, Identifiable {
     public var staticNumbers: [StaticNumber]
     /// A static number for traffic no pool admits (instead of the default number).
     public var unsegmentedNumber: PhoneNumber?
-    /// The dealer this site's leads go to, until dealer routing rules decide per call.
+    /// The dealer this site's leads go to when no routing dealer serves the site (`site.<id>.dealer`).
     public var dealer: String?
     /// The source of an `unmatched` call to one of the site's own numbers, or to a pool that names none.
     public var defaultSource: MarketingSource?

@@ -16,8 +16,11 @@ public struct AppliedCallChange: Sendable {
 public protocol LeadStore: Sendable {
     /// Where the changes this store commits are logged for the destinations.
     var deliveryLog: any DeliveryLog { get }
-    /// Reads what this change of `call` needs, decides it (`LeadDecision.decide`) and writes the result, atomically.
-    func apply(_ call: CallRecord, opening: LeadOpening?, rules: LeadRules, at now: Timestamp) async throws(StoreUnavailable) -> AppliedCallChange
+    /// Reads what this change of `call` needs, decides it (`LeadDecision.decide`) and writes the result, atomically;
+    /// `answeringDealer` is the dealer whose dial target answered the call, if one did.
+    func apply(
+        _ call: CallRecord, opening: LeadOpening?, rules: LeadRules, answeringDealer: DealerID?, at now: Timestamp
+    ) async throws(StoreUnavailable) -> AppliedCallChange
     /// Stores repeats decided again without a change of their lead (the start-up repair), with their log entries.
     func record(redecided: [RedecidedLead], at now: Timestamp) async throws(StoreUnavailable)
     /// The repeats of the junk lead `junked` and the leads near them.

@@ -12,6 +12,8 @@ struct AdminRoutes {
     let ledger: (any IdentityBook & PersonalDataStore)?
     let leads: (any LeadSource)?
     let statistics: (any PoolHistory)?
+    let dealerStats: (any DealerStatsSource)?
+    let dealers: (any DealerDirectory)?
 
     /// `?limit=`: 1 to 1000, 50 when absent; anything else is a 400 that says what to write.
     static func limit(_ request: Request) throws -> Int {
@@ -25,6 +27,8 @@ struct AdminRoutes {
     func register(on router: Router<APIContext>) {
         let admin = router.group("/v1/admin").add(middleware: AdminAuth(tokens: settings.acceptedTokens))
         if let statistics { StatsRoutes(desk: desk, statistics: statistics).register(on: admin) }
+        if let dealerStats { DealerStatsRoute(source: dealerStats, clock: desk.clock).register(on: admin) }
+        if let dealers { DealerRoutes(directory: dealers, maxBodyBytes: settings.maxBodyBytes * 16).register(on: admin) }
         admin.get("/sites") { _, _ in try jsonResponse(desk.book.allSites.map(SiteDefinition.init)) }
         admin.get("/sites/{site}") { _, context in
             try jsonResponse(SiteDefinition(try site(context.parameters.decoded("site"))))

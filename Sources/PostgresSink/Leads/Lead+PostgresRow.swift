@@ -35,6 +35,7 @@ extension Lead {
         p.append(cut(visitorID)); p.append(cut(match.sessionID)); p.append(cut(userAgent, PostgresLimits.userAgent))
         p.append(firstTouch.map { Self.json($0) }); p.append(lastTouch.map { Self.json($0) }); p.append(Self.json(journey))
         p.append(cut(dealerID)); p.append(isLead); p.append(junkReason?.rawValue); p.append(cut(repeatOf)); p.append(changedAt)
+        p.append(dealerRule?.rawValue); p.append(cut(dealerReason))
     }
 
     /// JSON text for a `jsonb` column: sorted keys, unescaped slashes, no `\u0000`.

@@ -64,6 +64,7 @@ public struct LeadWriter: Sendable {
         ("match_explanation", .jsonb), ("visitor_id", .text), ("session_id", .text), ("user_agent", .text),
         ("first_touch", .jsonb), ("last_touch", .jsonb), ("journey", .jsonb),
         ("dealer_id", .text), ("is_lead", .boolean), ("junk_reason", .text), ("repeat_of", .text), ("updated_at", .timestamptz),
+        ("dealer_rule", .text), ("dealer_reason", .text),
     ]
     static let columns = typedColumns.map(\.name)
 
