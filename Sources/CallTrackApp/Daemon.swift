@@ -131,7 +131,7 @@ public struct Daemon: Sendable {
         onOutboundCall: @escaping @Sendable (OutboundCall) async -> Void = { _ in }
     ) async throws {
         let group = ServiceGroup(
-            services: try await services(onListening: onListening, onCallStored: onCallStored),
+            services: try await services(onListening: onListening, onCallStored: onCallStored, onOutboundCall: onOutboundCall),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         try await group.run()
@@ -144,7 +144,8 @@ public struct Daemon: Sendable {
     /// builds their SQLite implementation.
     public func services(
         onListening: @escaping @Sendable (Int) async -> Void = { _ in },
-        onCallStored: @escaping @Sendable (CallRecord) async -> Void = { _ in }
+        onCallStored: @escaping @Sendable (CallRecord) async -> Void = { _ in },
+        onOutboundCall: @escaping @Sendable (OutboundCall) async -> Void = { _ in }
     ) async throws -> [any Service] {
         var services: [any Service] = [
             StoreService(store: store),
