@@ -10,12 +10,7 @@ public final class AdminDealers: Sendable {
         database = store.database
     }
 
-    /// One stored change: the definition as sent, and whether the dealer was retired.
-    public struct Entry: Sendable, Hashable {
-        public var id: String
-        public var definition: String
-        public var retired: Bool
-    }
+    public typealias Entry = StoredDealer
 
     /// Every stored change, by id.
     public func all() async throws(StoreUnavailable) -> [Entry] {

@@ -9,3 +9,7 @@ extension LeadLedger: LeadStore, IdentityBook, PersonalDataStore {
 extension Outbox: DeliveryLog {}
 
 extension PoolStatisticsStore: PoolHistory {}
+
+extension DealerStatisticsStore: DealerHistory {}
+
+extension AdminDealers: DealerDefinitions {}

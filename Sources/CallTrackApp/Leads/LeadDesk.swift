@@ -17,7 +17,7 @@ public actor LeadDesk {
     /// Decides each new lead's dealer; the same desk FastAGI routes with, so a call it routed keeps its decision.
     let routing: RoutingDesk?
     /// Where callbacks to missed callers are recorded (the lead path adds the rest of each dealer's figures).
-    let dealerStatistics: DealerStatisticsStore?
+    let dealerStatistics: (any DealerHistory)?
     private var dealerCounters: [String: DealerCounters] = [:]
     /// The backend the desk was made under: a dealer's counters are made when its first call comes.
     private let metricsFactory: any MetricsFactory
@@ -28,7 +28,7 @@ public actor LeadDesk {
 
     public init(
         book: LeaseBook, store: any StateStore, ledger: any LeadStore, settings: LeadRules, clock: any WallClock, logger: Logger,
-        routing: RoutingDesk? = nil, dealerStatistics: DealerStatisticsStore? = nil
+        routing: RoutingDesk? = nil, dealerStatistics: (any DealerHistory)? = nil
     ) {
         self.routing = routing
         self.dealerStatistics = dealerStatistics

@@ -9,14 +9,14 @@ import Store
 /// so two concurrent changes never lose each other.
 public actor DealerDirectoryDesk: DealerDirectory {
     let routing: RoutingDesk
-    let store: AdminDealers
+    let store: any DealerDefinitions
     let country: Country
     let clock: any WallClock
     let logger: Logger
     /// Dealers whose definition came from the admin API (the rest from the config file).
     private var fromAdmin: Set<String>
 
-    public init(routing: RoutingDesk, store: AdminDealers, country: Country, clock: any WallClock, logger: Logger, fromAdmin: Set<String>) {
+    public init(routing: RoutingDesk, store: any DealerDefinitions, country: Country, clock: any WallClock, logger: Logger, fromAdmin: Set<String>) {
         self.routing = routing
         self.store = store
         self.country = country
@@ -80,7 +80,7 @@ public actor DealerDirectoryDesk: DealerDirectory {
 /// zone this build does not know) is skipped with a warning, and the file's dealer of that id applies.
 enum DealerOrigins {
     static func settle(
-        configured: [Dealer], stored: [AdminDealers.Entry], country: Country, logger: Logger
+        configured: [Dealer], stored: [StoredDealer], country: Country, logger: Logger
     ) -> (dealers: [Dealer], fromAdmin: Set<String>) {
         var dealers = configured
         var fromAdmin: Set<String> = []

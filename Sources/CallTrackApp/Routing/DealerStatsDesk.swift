@@ -7,13 +7,13 @@ import Store
 /// Each dealer's figures over a period: the stored hours and missed calls, summarized by `DealerStats` with the
 /// configured dealers and the callback window. Serves `GET /v1/admin/dealers/stats` and `calltrackd dealers`.
 public struct DealerStatsDesk: DealerStatsSource {
-    let statistics: DealerStatisticsStore
+    let statistics: any DealerHistory
     /// The dealers routing uses now (the config file's, changed through the admin API).
     let dealers: @Sendable () -> [Dealer]
     public let callbackWindow: Duration
     let clock: any WallClock
 
-    public init(statistics: DealerStatisticsStore, dealers: @escaping @Sendable () -> [Dealer], callbackWindow: Duration, clock: any WallClock) {
+    public init(statistics: any DealerHistory, dealers: @escaping @Sendable () -> [Dealer], callbackWindow: Duration, clock: any WallClock) {
         self.statistics = statistics
         self.dealers = dealers
         self.callbackWindow = callbackWindow

@@ -5,7 +5,7 @@ import Store
 
 /// Once a day, drops dealer statistics (hour buckets and unanswered calls) older than `dealer_stats.hours_kept`.
 struct DealerStatsPruner: Service {
-    let statistics: DealerStatisticsStore
+    let statistics: any DealerHistory
     let clock: any WallClock
     let kept: Duration
     let logger: Logger
