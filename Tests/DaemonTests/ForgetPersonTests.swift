@@ -143,6 +143,11 @@ struct ForgetPersonTests {
             try await daemon.ledger.outbox.stats(for: PostgresLeadDestination.defaultName).pending == 0
         }
 
+        // Their leases ended in memory too (a later touch or expiry would write their ids again); the other's stays.
+        let live = daemon.book.allSites.flatMap(\.pools).flatMap { daemon.book.liveLeases(pool: $0.id) }.map(\.visitorID)
+        #expect(!live.contains("v_desk7f3a01") && !live.contains("v_mob7f3a002"), "\(live)")
+        #expect(live.contains("v_other9c21"))
+
         // After: nothing names them in any table of either database, except the erasure record's visitor id.
         let after = try await daemon.store.occurrences(of: Self.person)
         #expect(after.map(\.description) == ["erasure.visitor_id holds 'v_mob7f3a002' in 1 row(s)"])

@@ -55,6 +55,13 @@ public final class LeaseBook: Sendable {
 
     public func liveLeases(pool: String) -> [Lease] { ledger.withLock { $0.liveLeases(pool: pool) } }
 
+    /// Ends every live lease of these visitors now, without storing the end (a person being forgotten: a later
+    /// touch or expiry of their lease would write their ids again). Returns how many ended.
+    @discardableResult
+    public func release(visitors: Set<VisitorID>, at now: Timestamp) -> Int {
+        ledger.withLock { $0.release(visitors: visitors, at: now) }
+    }
+
     /// The pool a number belongs to, if any.
     public func pool(of number: PhoneNumber) -> String? { ledger.withLock { $0.pool(of: number) } }
 

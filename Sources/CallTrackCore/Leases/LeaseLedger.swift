@@ -72,6 +72,19 @@ struct LeaseLedger {
 
     func liveLeases(pool: String) -> [Lease] { allocators[pool]?.liveLeases ?? [] }
 
+    mutating func release(visitors: Set<VisitorID>, at now: Timestamp) -> Int {
+        var released = 0
+        var index = allocators.startIndex
+        while index != allocators.endIndex {
+            for lease in allocators.values[index].liveLeases where visitors.contains(lease.visitorID) {
+                allocators.values[index].release(session: lease.sessionID, at: now)
+                released += 1
+            }
+            allocators.formIndex(after: &index)
+        }
+        return released
+    }
+
     func pool(of number: PhoneNumber) -> String? { poolOfNumber[number] }
 
     // MARK: Admin changes

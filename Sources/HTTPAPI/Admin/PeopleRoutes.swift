@@ -13,6 +13,11 @@ extension AdminRoutes {
             let named: String = try context.parameters.decoded("visitor")
             let target = try erasureTarget(named)
             let by = context.tokenName ?? "admin token"
+            if case .visitor(let visitor) = target {
+                // Their live leases end first: a touch or an expiry of one would write their ids again after the erasure.
+                let ids = try await ledger.profile(of: visitor)?.visitorIDs ?? [visitor]
+                desk.book.release(visitors: Set(ids), at: desk.clock.now())
+            }
             guard let record = try await ledger.erase(target, by: by, at: desk.clock.now()) else {
                 throw APIError(.notFound, "nothing is known of '\(Self.quoted(named))': nothing erased; name a visitor id the daemon has seen (GET /v1/admin/visitors/{id}) or phone:+7…")
             }
