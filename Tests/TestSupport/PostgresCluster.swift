@@ -39,7 +39,25 @@ public final class PostgresCluster: Sendable {
     }
 
     /// Creates and starts a new cluster. `durable: false` turns fsync off (tests); benchmarks keep it on.
+    /// `initdb` runs on a thread of its own: blocking in `waitpid` on one of the two
+    /// cooperative threads stalled every other test's waits while a fresh clone's first clusters were made.
     public static func start(durable: Bool = false) async throws -> PostgresCluster {
+        let cluster = try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try initialise(durable: durable) })
+            }
+        }
+        do {
+            try await cluster.restart()
+        } catch {
+            cluster.destroy()
+            throw error
+        }
+        return cluster
+    }
+
+    /// `initdb` and the configuration of a new cluster (blocking).
+    private static func initialise(durable: Bool) throws -> PostgresCluster {
         let binaries = try findBinaries()
         let directory = try makeTemporaryDirectory()
         let runAs: String? = getuid() == 0 ? "nobody" : nil
@@ -68,7 +86,6 @@ public final class PostgresCluster: Sendable {
             try handle.seekToEnd()
             try handle.write(contentsOf: Data(("\n" + conf + "\n").utf8))
             try handle.close()
-            try await cluster.restart()
         } catch {
             cluster.destroy()
             throw error
