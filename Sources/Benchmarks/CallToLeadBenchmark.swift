@@ -20,11 +20,13 @@ struct CallToLeadBenchmark: AsyncParsableCommand {
     @Option(help: "Calls per second (each call brings 3 lead changes: ringing, answered, ended).") var rate = 50
 
     func run() async throws {
+        try await PostgresCluster.with(durable: true) { try await run(on: $0) }
+    }
+
+    private func run(on cluster: PostgresCluster) async throws {
         var logger = Logger(label: "bench")
         logger.logLevel = .error
         let fixture = try Self.recordedCall()
-        let cluster = try await PostgresCluster.start(durable: true)
-        defer { cluster.destroy() }
         let fake = try await FakeAsterisk.start([FakeAsterisk.Script()])
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("calltrackd-c2l-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -33,14 +33,16 @@ struct HTTPUnderCallsBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try await PostgresCluster.with(durable: true) { try await run(on: $0) }
+    }
+
+    private func run(on cluster: PostgresCluster) async throws {
         guard let wrk = HTTPBenchmark.which("wrk") else {
             throw ValidationError("wrk is not installed: run scripts/bench (installs it) or apt-get install wrk")
         }
         var logger = Logger(label: "bench")
         logger.logLevel = .error
         let fixture = try CallToLeadBenchmark.recordedCall()
-        let cluster = try await PostgresCluster.start(durable: true)
-        defer { cluster.destroy() }
         let fake = try await FakeAsterisk.start([FakeAsterisk.Script()])
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("calltrackd-huc-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -28,10 +28,13 @@ struct LeadDeliveryBenchmark: AsyncParsableCommand {
     var rounds = 3
 
     func run() async throws {
+        if conninfo != nil { return try await run(on: nil) }
+        try await PostgresCluster.with(durable: true) { try await run(on: $0) }
+    }
+
+    private func run(on cluster: PostgresCluster?) async throws {
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
-        let cluster = conninfo == nil ? try await PostgresCluster.start(durable: true) : nil
-        defer { cluster?.destroy() }
         let conninfo = self.conninfo ?? cluster!.connectionString()
         let changes = (0..<leads).map(Self.lead)
         print("lead-delivery: \(leads) leads, \(batch) rows per drain statement, \(rounds) rounds, PostgreSQL \(cluster == nil ? "given" : "throwaway cluster, fsync on")")

@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// TCP may cut the stream anywhere: the calls must not depend on where.
-@Suite("Chunk boundaries do not change the calls")
+@Suite("Chunk boundaries do not change the calls", .cpuBound)
 struct ChunkingPropertyTests {
     static let names = FixtureAssemblyTests.withCalls
 

@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// Random and mangled bytes: no crash, bounded memory, and the decoder keeps going.
-@Suite("Codec fuzzing")
+@Suite("Codec fuzzing", .cpuBound)
 struct DecoderFuzzTests {
     private static let alphabet: [UInt8] = Array("Event: VarSet\r\nLinkedid: 1.2\r\nUniqueid: 1.2\r\nContext: from-trunk\r\n\r\n".utf8) + [0x00, 0xFF, 0xC3, 0x0A, 0x0D, 0x3A]
 

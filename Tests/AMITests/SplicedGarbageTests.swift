@@ -5,7 +5,7 @@ import TestSupport
 
 /// Bad bytes between two messages cost nothing but themselves: the real transcripts with stray
 /// lines and garbage spliced between their messages give the same calls, at any chunking.
-@Suite("Garbage between messages")
+@Suite("Garbage between messages", .cpuBound)
 struct SplicedGarbageTests {
     struct Splice: Sendable, CustomTestStringConvertible {
         let name: String
@@ -59,14 +59,14 @@ struct SplicedGarbageTests {
         #expect(pipeline.events == clean.events, "the same call events as without the garbage")
     }
 
-    @Test("a call after garbage, cut into two reads at every point of the first kilobytes and every 29th byte after",
+    @Test("a call after garbage, cut into two reads at every point of the first 1,500 bytes and every 41st byte after",
           arguments: splices)
     func everySplitPoint(splice: Splice) throws {
         let original = try AMIFixtures.load("01-answered").bytes
         let (bytes, inserted) = Self.spliced(original, with: splice.bytes)
         var clean = Pipeline()
         clean.feed(original)
-        let points = Array(1..<2500) + Array(stride(from: 2500, to: bytes.count, by: 29))
+        let points = Array(1..<1500) + Array(stride(from: 1500, to: bytes.count, by: 41))
         for point in points {
             var pipeline = Pipeline()
             pipeline.feed(bytes[..<point])

@@ -5,7 +5,7 @@ import TestSupport
 /// The lease book over random operation sequences: for people it must answer exactly as its pool
 /// allocator does (rules 1–4 live there and are proven in `AllocatorPropertyTests`), bots must
 /// never take a pool number, and the admin changes must reach the pool.
-@Suite("Lease book properties")
+@Suite("Lease book properties", .cpuBound)
 struct LeaseBookPropertyTests {
     static let bot = "Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)"
 

@@ -1,9 +1,10 @@
 import CallTrackCore
 import Testing
+import TestSupport
 
 /// `MeasuredTraffic`: a pool's stored buckets read as visits per hour and a holding time, and replayed by the
 /// simulator visit for visit.
-@Suite("Measured traffic replay")
+@Suite("Measured traffic replay", .cpuBound)
 struct MeasuredTrafficTests {
     static let midnight = Timestamp(microsecondsSinceEpoch: 1_799_971_200_000_000)
 

@@ -93,7 +93,7 @@ struct BackupRestoreTests {
         #expect(result.1.contains("40 leads"), "\(result.1)")
         let before = try #require(backupStarted.withLock { $0 })
         #expect(acknowledged.withLock { $0.count } > before.count, "allocations went on during the backup")
-        #expect(daemon.terminate() == 0)
+        #expect(await daemon.terminate() == 0)
 
         // Restored into another data folder, the daemon has every lease and lead acknowledged before the backup.
         let restoredConfig = Self.config(in: dir, data: "restored", amiPort: nil)
@@ -111,7 +111,7 @@ struct BackupRestoreTests {
         let refused = try await Self.command(["restore", "--config", restoredConfig, "--from", backup])
         #expect(refused.status != 0)
         #expect(refused.output.contains("another calltrackd runs on"), "\(refused.output)")
-        #expect(restored.terminate() == 0)
+        #expect(await restored.terminate() == 0)
         let again = try await Self.command(["restore", "--config", restoredConfig, "--from", backup])
         #expect(again.status == 0, "\(again.output)")
         #expect(again.output.contains("the database it replaces is kept as"))
@@ -129,7 +129,7 @@ struct BackupRestoreTests {
         let overwrite = try await Self.command(["backup", "--config", config, "--to", existing])
         #expect(overwrite.status != 0)
         #expect(try String(contentsOfFile: existing, encoding: .utf8) == "keep me")
-        #expect(daemon.terminate() == 0)
+        #expect(await daemon.terminate() == 0)
 
         let damaged = dir.file("damaged.backup")
         try Data(repeating: 0x41, count: 8192).write(to: URL(fileURLWithPath: damaged))
@@ -138,6 +138,6 @@ struct BackupRestoreTests {
         #expect(!FileManager.default.fileExists(atPath: dir.file("data") + "/state.sqlite.before-restore"), "nothing moved aside for a refused restore")
         let restarted = try await DaemonProcess(config: config)
         #expect(await restarted.post("/v1/sessions", #"{"site":"acme","session_id":"sess_one"}"#)?.status == 200)
-        _ = restarted.terminate()
+        _ = await restarted.terminate()
     }
 }

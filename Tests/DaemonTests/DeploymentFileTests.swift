@@ -45,7 +45,7 @@ struct DeploymentFileTests {
         let probe = command.map { $0.replacingOccurrences(of: "/8080", with: "/\(daemon.port)") }
         let healthy = try await Self.run(probe[0], Array(probe.dropFirst()))
         #expect(healthy.status == 0, "\(healthy.output)")
-        _ = daemon.terminate()
+        _ = await daemon.terminate()
         let down = try await Self.run(probe[0], Array(probe.dropFirst()))
         #expect(down.status != 0)
     }

@@ -56,12 +56,12 @@ struct DurabilityTests {
                         }
                         guard answer.body["kind"] as? String == "pool", let number = answer.body["number"] as? String else { continue }
                         let count = acknowledged.withLock { $0[session] = number; return $0.count }
-                        if count >= killAfter, killed.withLock({ was in defer { was = true }; return !was }) { daemon.kill() }
+                        if count >= killAfter, killed.withLock({ was in defer { was = true }; return !was }) { await daemon.kill() }
                     }
                 }
             }
         }
-        if killed.withLock({ !$0 }) { daemon.kill() }
+        if killed.withLock({ !$0 }) { await daemon.kill() }
         let answered = acknowledged.withLock { $0 }
         #expect(answered.count >= killAfter)
         // The kill lands mid-load: clients were still sending, and their requests went unanswered.
@@ -69,7 +69,7 @@ struct DurabilityTests {
         #expect(sent.withLock { $0 } < maxRequests)
 
         let restarted = try await DaemonProcess(config: config)
-        defer { restarted.terminate() }
+        defer { restarted.killNow() }
         #expect(restarted.log.contains("live_leases="))
         for (session, number) in answered {
             let again = await restarted.post("/v1/sessions", #"{"site":"acme","session_id":"\#(session)","visitor_id":"vis_\#(session)"}"#)
@@ -88,10 +88,10 @@ struct DurabilityTests {
         let daemon = try await DaemonProcess(config: config)
         let first = await daemon.post("/v1/sessions", #"{"site":"acme","session_id":"sess_graceful1"}"#)
         let number = try #require(first?.body["number"] as? String)
-        #expect(daemon.terminate() == 0)
+        #expect(await daemon.terminate() == 0)
         #expect(daemon.log.contains("calltrackd stopped"))
         let restarted = try await DaemonProcess(config: config)
-        defer { restarted.terminate() }
+        defer { restarted.killNow() }
         let again = await restarted.post("/v1/sessions", #"{"site":"acme","session_id":"sess_graceful1"}"#)
         #expect(again?.body["number"] as? String == number)
     }
@@ -100,10 +100,10 @@ struct DurabilityTests {
 @Suite("calltrackd check-config")
 struct CheckConfigTests {
     @Test("the example config is valid")
-    func exampleIsValid() throws {
+    func exampleIsValid() async throws {
         let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("deploy/calltrackd.example.yaml").path
-        let result = try DaemonProcess.run(["check-config", "--config", example])
+        let result = try await DaemonProcess.run(["check-config", "--config", example])
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("config OK: 1 site(s)"))
     }
@@ -120,17 +120,17 @@ struct CheckConfigTests {
         (["CALLTRACKD_IDENTITY_LINK_BY": "ga,cookie"], "identity.link_by[1]"),
         (["CALLTRACKD_HTTP_TRUSTED_PROXIES": "10.0.0.0/8,nginx.lan"], "http.trusted_proxies[1]"),
     ])
-    func badValue(environment: [String: String], expected: String) throws {
+    func badValue(environment: [String: String], expected: String) async throws {
         let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("deploy/calltrackd.example.yaml").path
-        let result = try DaemonProcess.run(["check-config", "--config", example], environment: environment)
+        let result = try await DaemonProcess.run(["check-config", "--config", example], environment: environment)
         #expect(result.status != 0)
         #expect(result.output.contains(expected), "\(result.output)")
     }
 
     @Test("a missing config file says which path it tried")
-    func missingFile() throws {
-        let result = try DaemonProcess.run(["check-config", "--config", "/nonexistent/calltrackd.yaml"])
+    func missingFile() async throws {
+        let result = try await DaemonProcess.run(["check-config", "--config", "/nonexistent/calltrackd.yaml"])
         #expect(result.status != 0)
         #expect(result.output.contains("/nonexistent/calltrackd.yaml"))
     }

@@ -26,7 +26,7 @@ struct ForgetCommandTests {
         let refused = try await runProgram([DaemonProcess.executable.path, "forget", "--config", config, "--visitor", "v_cli0000001"])
         #expect(refused.status != 0)
         #expect(refused.output.contains("DELETE /v1/admin/people/v_cli0000001"), "\(refused.output)")
-        #expect(daemon.terminate() == 0)
+        #expect(await daemon.terminate() == 0)
 
         let forgot = try await runProgram([DaemonProcess.executable.path, "forget", "--config", config, "--visitor", "v_cli0000001"])
         #expect(forgot.status == 0, "\(forgot.output)")

@@ -39,7 +39,7 @@ struct GrafanaDashboardTests {
             postgres: { url: "host=127.0.0.1 port=1 dbname=crm connect_timeout=1" }
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let daemon = try await DaemonProcess(config: config)
-        defer { daemon.terminate() }
+        defer { daemon.killNow() }
         // The pool gauges come with the sweeper's first pass, just after the daemon starts listening.
         let exposition = try await within(.seconds(60), waitingFor: "the pool gauges on /metrics") {
             while true {

@@ -41,7 +41,7 @@ struct HostileClientTests {
             // checkout's) cannot take it and stop the daemon before the test talks to it.
             config: example, environment: ["CALLTRACKD_DATA_DIR": dir.path, "CALLTRACKD_HTTP_IDLE_TIMEOUT": "2s", "CALLTRACKD_AGI_PORT": "0"],
             descriptorLimit: 1024)
-        defer { daemon.kill() }
+        defer { daemon.killNow() }
 
         let slow = try RawConnections(count: 1_100, port: daemon.port, greeting: Array("POST /v1/sessions HTTP/1.1\r\nHo".utf8))
         let trickling = Task.detached {

@@ -35,7 +35,7 @@ struct SchemathesisTests {
               main: { numbers: ["+74950000001", "+74950000002", "+74950000003"] }
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let daemon = try await DaemonProcess(config: config)
-        defer { _ = daemon.terminate() }
+        defer { daemon.killNow() }
         let document = DeploymentFileTests.root.appendingPathComponent("docs/openapi.yaml").path
         let (status, output) = try await DeploymentFileTests.run("schemathesis", [
             "run", document, "--url", daemon.baseURL, "-H", "Authorization: Bearer \(token)",

@@ -6,8 +6,8 @@ import TestSupport
 @Suite("calltrackd simulate")
 struct SimulateCommandTests {
     @Test("--json: a row per size tried, Erlang B's pool, and the smallest size meeting the target; a tiny pool misattributes, a big one does not")
-    func json() throws {
-        let result = try DaemonProcess.run(["simulate", "--visits-per-day", "800", "--days", "2", "--sizes", "4,200", "--json"])
+    func json() async throws {
+        let result = try await DaemonProcess.run(["simulate", "--visits-per-day", "800", "--days", "2", "--sizes", "4,200", "--json"])
         #expect(result.status == 0, "\(result.output)")
         let answer = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
         let rows = try #require(answer["rows"] as? [[String: Any]])
@@ -18,11 +18,11 @@ struct SimulateCommandTests {
     }
 
     @Test("the text starts with the sentence a person reads first; a bad option says what to write")
-    func text() throws {
-        let result = try DaemonProcess.run(["simulate", "--visits-per-day", "800", "--days", "1", "--sizes", "200"])
+    func text() async throws {
+        let result = try await DaemonProcess.run(["simulate", "--visits-per-day", "800", "--days", "1", "--sizes", "200"])
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.hasPrefix("200 numbers credit ≥ 99.00% of calls to the visit that made them"), "\(result.output)")
-        let bad = try DaemonProcess.run(["simulate", "--call-delay", "soon"])
+        let bad = try await DaemonProcess.run(["simulate", "--call-delay", "soon"])
         #expect(bad.status != 0)
         #expect(bad.output.contains("--call-delay must be a duration"), "\(bad.output)")
     }

@@ -69,7 +69,7 @@ struct SimulateFromStatsTests {
         #expect(replay.measured.cooldownSeconds == 600)
 
         // The command, in its own process, on the same state database and the real clock.
-        let result = try DaemonProcess.run(["simulate", "--from-stats", "--config", path, "--pool", "paid-search", "--sizes", "1,20", "--json"])
+        let result = try await DaemonProcess.run(["simulate", "--from-stats", "--config", path, "--pool", "paid-search", "--sizes", "1,20", "--json"])
         #expect(result.status == 0, "\(result.output)")
         let answer = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], "\(result.output)")
         let measured = try #require(answer["measured"] as? [String: Any])
@@ -81,7 +81,7 @@ struct SimulateFromStatsTests {
         // One number for 7 visits in an hour runs out; twenty never do.
         #expect((rows[0]["exhausted"] as? Int ?? 0) > 0 && rows[1]["exhausted"] as? Int == 0)
 
-        let text = try DaemonProcess.run(["simulate", "--from-stats", "--config", path, "--sizes", "20"])
+        let text = try await DaemonProcess.run(["simulate", "--from-stats", "--config", path, "--sizes", "20"])
         #expect(text.status == 0, "\(text.output)")
         #expect(text.output.contains("Traffic: pool paid-search's own 12 visits from "), "\(text.output)")
     }
@@ -92,7 +92,7 @@ struct SimulateFromStatsTests {
         defer { dir.remove() }
         let path = try Self.writeConfig(dir, twoPools: true)
 
-        let noDatabase = try DaemonProcess.run(["simulate", "--from-stats", "--config", path, "--pool", "paid-search"])
+        let noDatabase = try await DaemonProcess.run(["simulate", "--from-stats", "--config", path, "--pool", "paid-search"])
         #expect(noDatabase.status != 0)
         #expect(noDatabase.output.contains("no state database at \(dir.file("data"))"), "\(noDatabase.output)")
 
@@ -104,16 +104,16 @@ struct SimulateFromStatsTests {
             other.sessions = 5
             try await store.add([other])
         }
-        let noHistory = try DaemonProcess.run(["simulate", "--from-stats", "--config", path, "--pool", "paid-search", "--days", "3"])
+        let noHistory = try await DaemonProcess.run(["simulate", "--from-stats", "--config", path, "--pool", "paid-search", "--days", "3"])
         #expect(noHistory.status != 0)
         #expect(noHistory.output.contains("pool paid-search has no visits recorded from "), "\(noHistory.output)")
         #expect(noHistory.output.contains("without --from-stats"), "\(noHistory.output)")
 
-        let ambiguous = try DaemonProcess.run(["simulate", "--from-stats", "--config", path])
+        let ambiguous = try await DaemonProcess.run(["simulate", "--from-stats", "--config", path])
         #expect(ambiguous.status != 0)
         #expect(ambiguous.output.contains("2 pools are configured (paid-search, organic): name the one to replay"), "\(ambiguous.output)")
 
-        let unknown = try DaemonProcess.run(["simulate", "--from-stats", "--config", path, "--pool", "nope"])
+        let unknown = try await DaemonProcess.run(["simulate", "--from-stats", "--config", path, "--pool", "nope"])
         #expect(unknown.status != 0)
         #expect(unknown.output.contains("--pool: no pool nope in the config"), "\(unknown.output)")
     }

@@ -188,11 +188,11 @@ func freePort() throws -> Int {
 }
 
 /// A child process with its output in a log file; stopped with SIGTERM, then SIGKILL.
-final class ChildProcess {
-    let process: Process
+final class ChildProcess: Sendable {
+    let process: Subprocess
     let log: String
 
-    private init(process: Process, log: String) {
+    private init(process: Subprocess, log: String) {
         self.process = process
         self.log = log
     }
@@ -202,15 +202,7 @@ final class ChildProcess {
             throw WebDriver.Failure(description: "\(executable) is missing: run `swift build` (or scripts/setup for chromium)")
         }
         FileManager.default.createFile(atPath: log, contents: nil)
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        return ChildProcess(process: process, log: log)
+        return ChildProcess(process: try Subprocess(executable, arguments, output: .file(log)), log: log)
     }
 
     /// Reads the log until `pattern` matches (its first capture group is returned as an Int, or 0), within 30 s.
@@ -229,16 +221,19 @@ final class ChildProcess {
             try await Task.sleep(for: .milliseconds(20)) // polling a log file: there is no event to wait on
         }
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        throw WebDriver.Failure(description: "\(process.executableURL?.lastPathComponent ?? "?") did not log /\(pattern)/:\n\(text.suffix(2000))")
+        throw WebDriver.Failure(description: "\((process.executable as NSString).lastPathComponent) did not log /\(pattern)/:\n\(text.suffix(2000))")
     }
 
+    /// SIGTERM, and SIGKILL if it is still there 5 s later; returns at once (the process is reaped in the
+    /// background), so it can stand in a `defer`.
     func stop() {
         guard process.isRunning else { return }
-        process.terminate()
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning, Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        process.signal(SIGTERM)
+        let process = self.process
+        Task {
+            try? await Task.sleep(for: .seconds(5))
+            process.signal(SIGKILL)
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The snippet's cost to a page, measured in the real browser against the real daemon, and printed
 /// (`swift test --filter SnippetBrowserTests/measure`). Part of the serialized browser suite: one Chromium at a time.
@@ -8,7 +9,7 @@ extension SnippetBrowserTests {
     func measureSize() async throws {
         try await SnippetLab.with { lab in
             let body = try await lab.daemonFile("/ct.js")
-            let gzip = try Self.gzipSize(body)
+            let gzip = try await Self.gzipSize(body)
             print("snippet: ct.js \(body.count) bytes raw, \(gzip) bytes gzip -9 (target: a few KB)")
             #expect(body.count > 1000, "the daemon serves the real file")
             #expect(gzip <= 5 * 1024, "a few KB on the wire")
@@ -48,18 +49,7 @@ extension SnippetBrowserTests {
         }
     }
 
-    static func gzipSize(_ data: Data) throws -> Int {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["gzip", "-9", "-c"]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(data)
-        try input.fileHandleForWriting.close()
-        let compressed = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return compressed.count
+    static func gzipSize(_ data: Data) async throws -> Int {
+        try await Subprocess.run("/usr/bin/env", ["gzip", "-9", "-c"], input: data).output.count
     }
 }

@@ -75,7 +75,7 @@ struct SystemdNotifyTests {
                 }
                 if message.contains("WATCHDOG=1\n") { beats += 1 }
                 sawLease = sawLease || message.contains("STATUS=serving: 1 live leases, outbox depth 0")
-                if exitStatus == nil, beats >= 5, sawLease { exitStatus = daemon.terminate() }
+                if exitStatus == nil, beats >= 5, sawLease { exitStatus = await daemon.terminate() }
                 if message.contains("STOPPING=1\n") { break }
             }
             return (received, exitStatus)

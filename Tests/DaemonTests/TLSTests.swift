@@ -41,7 +41,7 @@ struct TLSTests {
             http: { tls: { cert: "\(cert)", key: "\(key)" } }
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let daemon = try await DaemonProcess(config: config)
-        defer { _ = daemon.terminate() }
+        defer { daemon.killNow() }
         #expect(daemon.log.contains("address=https://"))
 
         let before = try await Self.fetch(port: daemon.port, trusting: first.cert)
@@ -52,9 +52,8 @@ struct TLSTests {
         // subject), then sends its request only after the reload, on the same TLS session.
         let held = try HeldTLSConnection(port: daemon.port, trusting: first.cert)
         defer { held.close() }
-        let heldOutput = held.collected
         _ = try await within(.seconds(20), waitingFor: "the held connection's handshake") {
-            while !heldOutput.withLock({ $0.contains("CN") }) { try await Task.sleep(for: .milliseconds(20)) }
+            while !held.output.contains("CN") { try await Task.sleep(for: .milliseconds(20)) }
             return true
         }
 
@@ -73,7 +72,7 @@ struct TLSTests {
 
         held.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         _ = try await within(.seconds(20), waitingFor: "the held connection's answer") {
-            while !heldOutput.withLock({ $0.contains("HTTP/1.1 200") }) { try await Task.sleep(for: .milliseconds(20)) }
+            while !held.output.contains("HTTP/1.1 200") { try await Task.sleep(for: .milliseconds(20)) }
             return true
         }
         #expect(held.output.contains("CN = first") || held.output.contains("CN=first"), "\(held.output)")
@@ -89,7 +88,7 @@ struct TLSTests {
             http: { tls: { cert: "\(dir.file("missing.pem"))", key: "\(dir.file("missing.key"))" } }
             """.write(toFile: config, atomically: true, encoding: .utf8)
         await #expect(throws: DaemonProcess.StartFailure.self) { _ = try await DaemonProcess(config: config) }
-        let start = try DaemonProcess.run(["serve", "--config", config])
+        let start = try await DaemonProcess.run(["serve", "--config", config])
         #expect(start.status != 0)
         #expect(start.output.contains("http.tls.cert"), "\(start.output)")
 
@@ -102,7 +101,7 @@ struct TLSTests {
             http: { tls: { cert: "\(cert)", key: "\(key)" } }
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let daemon = try await DaemonProcess(config: config)
-        defer { _ = daemon.terminate() }
+        defer { daemon.killNow() }
         try "not a certificate".write(toFile: cert, atomically: true, encoding: .utf8)
         daemon.signal(SIGHUP)
         _ = try await within(.seconds(10), waitingFor: "the failed reload to be logged") {
@@ -126,44 +125,27 @@ struct TLSTests {
         }
         let health = try await Self.run(["curl", "-sS", "http://127.0.0.1:\(daemon.port)/healthz"])
         #expect(health.output.contains(#"{"status":"ok"}"#))
-        #expect(daemon.terminate() == 0)
+        #expect(await daemon.terminate() == 0)
     }
 }
 
 /// `openssl s_client` holding one TLS connection open: its output is collected as it comes, and a request can be
 /// sent on the connection later.
-final class HeldTLSConnection {
-    private let process: Process
-    private let input: Pipe
-    /// Everything openssl printed so far (shared with the thread that reads it).
-    let collected = Locked("")
+final class HeldTLSConnection: Sendable {
+    private let process: Subprocess
 
     init(port: Int, trusting cert: String) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl", "s_client", "-quiet", "-connect", "127.0.0.1:\(port)", "-CAfile", cert]
-        input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let reader = output.fileHandleForReading, collected = self.collected
-        Thread.detachNewThread {
-            while true {
-                let data = reader.availableData
-                if data.isEmpty { return }
-                collected.withLock { $0 += String(decoding: data, as: UTF8.self) }
-            }
-        }
+        process = try Subprocess(
+            "/usr/bin/env", ["openssl", "s_client", "-quiet", "-connect", "127.0.0.1:\(port)", "-CAfile", cert], stdin: true)
     }
 
-    var output: String { collected.withLock { $0 } }
+    /// Everything openssl printed so far.
+    var output: String { process.output }
 
-    func send(_ text: String) { input.fileHandleForWriting.write(Data(text.utf8)) }
+    func send(_ text: String) { process.write(Data(text.utf8)) }
 
     func close() {
-        try? input.fileHandleForWriting.close()
-        if process.isRunning { process.terminate() }
+        process.closeInput()
+        process.signal(SIGTERM)
     }
 }

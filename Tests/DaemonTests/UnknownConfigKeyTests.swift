@@ -78,12 +78,12 @@ struct UnknownConfigKeyTests {
     }
 
     @Test("check-config refuses a mistyped key (non-zero exit) and says which")
-    func checkConfigRefuses() throws {
+    func checkConfigRefuses() async throws {
         let dir = TemporaryDirectory("config-keys-cli")
         defer { dir.remove() }
         let path = dir.file("calltrackd.yaml")
         try (Self.site + "\nhttp:\n  trusted_proxy: [10.0.0.1]\n").write(toFile: path, atomically: true, encoding: .utf8)
-        let (status, output) = try DaemonProcess.run(["check-config", "--config", path])
+        let (status, output) = try await DaemonProcess.run(["check-config", "--config", path])
         #expect(status != 0)
         #expect(output.contains("did you mean `http.trusted_proxies`?"))
     }

@@ -8,8 +8,7 @@ import Yams
 /// The real `calltrackd` executable, started as a child process on an ephemeral port.
 public final class DaemonProcess: Sendable {
     public let port: Int
-    private let process: Process
-    private let output: OutputBuffer
+    private let process: Subprocess
 
     /// The binary next to the test bundle (`swift build --build-tests` builds both into one folder).
     public static var executable: URL {
@@ -18,69 +17,42 @@ public final class DaemonProcess: Sendable {
     }
 
     /// Runs `calltrackd <arguments>` to completion; returns its exit code and combined output.
-    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    public static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+        let (status, output) = try await Subprocess.run(
+            executable.path, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
+        return (status, String(decoding: output, as: UTF8.self))
     }
 
     /// Starts `calltrackd serve --config <config>` with `CALLTRACKD_HTTP_PORT=0` and waits for its "listening" line;
     /// with `descriptorLimit`, under `ulimit -n` of that many open files.
     public init(config: String, environment: [String: String] = [:], descriptorLimit: Int? = nil) async throws {
-        let process = Process()
-        if let descriptorLimit {
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "ulimit -n \(descriptorLimit) && exec \"$0\" \"$@\"", Self.executable.path, "serve", "--config", config]
-        } else {
-            process.executableURL = Self.executable
-            process.arguments = ["serve", "--config", config]
-        }
         var env = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         env["CALLTRACKD_HTTP_PORT"] = env["CALLTRACKD_HTTP_PORT"] ?? "0"
         // FastAGI too, when the config serves it: daemons of tests running side by side from one config (the
         // example's 127.0.0.1:4573) would otherwise compete for one port, and all but one fail to start.
         if env["CALLTRACKD_AGI_PORT"] == nil, Self.servesFastAGI(config) { env["CALLTRACKD_AGI_PORT"] = "0" }
-        process.environment = env
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        let output = OutputBuffer()
         let (ports, found) = AsyncStream.makeStream(of: Int.self)
-        try process.run()
-        let reader = pipe.fileHandleForReading
-        // A plain thread drains the child's output so it never blocks on a full pipe.
-        Thread.detachNewThread {
-            var reported = false
-            while true {
-                let data = reader.availableData
-                if data.isEmpty { found.finish(); return }
-                let all = output.append(String(decoding: data, as: UTF8.self))
-                if !reported, let port = Self.listeningPort(in: all) {
-                    reported = true
-                    found.yield(port)
-                }
-            }
+        let reported = Mutex(false)
+        let onOutput: @Sendable (String) -> Void = { all in
+            guard let port = Self.listeningPort(in: all), reported.withLock({ was in defer { was = true }; return !was }) else { return }
+            found.yield(port)
         }
+        let process = if let descriptorLimit {
+            try Subprocess(
+                "/bin/sh", ["-c", "ulimit -n \(descriptorLimit) && exec \"$0\" \"$@\"", Self.executable.path, "serve", "--config", config],
+                environment: env, onOutput: onOutput)
+        } else {
+            try Subprocess(Self.executable.path, ["serve", "--config", config], environment: env, onOutput: onOutput)
+        }
+        // The stream ends when the daemon exits without saying where it listens.
+        Task { _ = await process.exitCode(); found.finish() }
         let port = try? await firstElement(ports, within: .seconds(120), waitingFor: "the daemon to say which port it listens on")
-        guard let port else { throw StartFailure(output: output.text) }
+        guard let port else {
+            process.signal(SIGKILL)
+            throw StartFailure(output: process.output)
+        }
         self.port = port
         self.process = process
-        self.output = output
-    }
-
-    /// The child's output so far, shared with the reader thread.
-    final class OutputBuffer: Sendable {
-        private let storage = Mutex("")
-        var text: String { storage.withLock { $0 } }
-        func append(_ more: String) -> String { storage.withLock { $0 += more; return $0 } }
     }
 
     public struct StartFailure: Error, CustomStringConvertible {
@@ -96,30 +68,35 @@ public final class DaemonProcess: Sendable {
         return Int(digits)
     }
 
-    public var log: String { output.text }
+    /// The daemon's output so far (standard output and error).
+    public var log: String { process.output }
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    /// `kill -9`: no shutdown, no flush.
     /// Sends `signal` (e.g. SIGHUP) to the daemon.
     public func signal(_ signal: Int32) {
-        Foundation.kill(process.processIdentifier, signal)
+        process.signal(signal)
     }
 
-    public func kill() {
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+    /// `kill -9`: no shutdown, no flush; returns once the process is gone.
+    public func kill() async {
+        process.signal(SIGKILL)
+        _ = await process.exitCode()
+    }
+
+    /// `kill -9` without waiting, for a `defer` (the process is reaped in the background).
+    public func killNow() {
+        process.signal(SIGKILL)
     }
 
     /// SIGTERM and wait: the graceful path. Returns the exit code.
     @discardableResult
-    public func terminate() -> Int32 {
-        process.terminate()
-        process.waitUntilExit()
-        return process.terminationStatus
+    public func terminate() async -> Int32 {
+        process.signal(SIGTERM)
+        return await process.exitCode()
     }
 
     deinit {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        process.signal(SIGKILL)
     }
 
     /// POSTs JSON and returns the status and the decoded JSON object (nil when the daemon did not answer).

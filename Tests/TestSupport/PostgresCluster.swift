@@ -11,7 +11,7 @@ import Glibc
 ///
 /// ```swift
 /// let cluster = try await PostgresCluster.start()
-/// defer { cluster.destroy() }
+/// defer { Task { await cluster.destroy() } }
 /// let conninfo = cluster.connectionString()   // "host=/tmp/pg-… port=… user=calltrack_admin …"
 /// try await cluster.stop(); try await cluster.restart()  // a PostgreSQL outage inside a test
 /// ```
@@ -39,25 +39,19 @@ public final class PostgresCluster: Sendable {
     }
 
     /// Creates and starts a new cluster. `durable: false` turns fsync off (tests); benchmarks keep it on.
-    /// `initdb` runs on a thread of its own: blocking in `waitpid` on one of the two
-    /// cooperative threads stalled every other test's waits while a fresh clone's first clusters were made.
     public static func start(durable: Bool = false) async throws -> PostgresCluster {
-        let cluster = try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(with: Result { try initialise(durable: durable) })
-            }
-        }
+        let cluster = try await initialise(durable: durable)
         do {
             try await cluster.restart()
         } catch {
-            cluster.destroy()
+            await cluster.destroy()
             throw error
         }
         return cluster
     }
 
-    /// `initdb` and the configuration of a new cluster (blocking).
-    private static func initialise(durable: Bool) throws -> PostgresCluster {
+    /// `initdb` and the configuration of a new cluster.
+    private static func initialise(durable: Bool) async throws -> PostgresCluster {
         let binaries = try findBinaries()
         let directory = try makeTemporaryDirectory()
         let runAs: String? = getuid() == 0 ? "nobody" : nil
@@ -67,8 +61,8 @@ public final class PostgresCluster: Sendable {
             binaries: binaries, runAs: runAs)
         do {
             try Data(password.utf8).write(to: URL(fileURLWithPath: directory + "/pwfile"))
-            if runAs != nil { try run("/bin/chown", ["-R", "nobody", directory]) }
-            try cluster.server("initdb", [
+            if runAs != nil { try await run("/bin/chown", ["-R", "nobody", directory]) }
+            try await cluster.server("initdb", [
                 "-D", cluster.dataDirectory, "-U", cluster.superuser, "--pwfile=\(directory)/pwfile",
                 "-A", "scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync",
             ])
@@ -87,7 +81,7 @@ public final class PostgresCluster: Sendable {
             try handle.write(contentsOf: Data(("\n" + conf + "\n").utf8))
             try handle.close()
         } catch {
-            cluster.destroy()
+            await cluster.destroy()
             throw error
         }
         return cluster
@@ -100,18 +94,18 @@ public final class PostgresCluster: Sendable {
 
     /// Starts the server (again) and waits until it accepts connections.
     public func restart() async throws {
-        try server("pg_ctl", ["-D", dataDirectory, "-l", directory + "/server.log", "-w", "-t", "60", "start"])
+        try await server("pg_ctl", ["-D", dataDirectory, "-l", directory + "/server.log", "-w", "-t", "60", "start"])
     }
 
     /// Stops the server (fast shutdown: open connections are closed) and waits until it is down.
     public func stop() async throws {
-        try server("pg_ctl", ["-D", dataDirectory, "-m", "fast", "-w", "-t", "60", "stop"])
+        try await server("pg_ctl", ["-D", dataDirectory, "-m", "fast", "-w", "-t", "60", "stop"])
     }
 
     /// Stops the server if it runs, and removes the directory.
-    public func destroy() {
+    public func destroy() async {
         if FileManager.default.fileExists(atPath: dataDirectory + "/postmaster.pid") {
-            try? server("pg_ctl", ["-D", dataDirectory, "-m", "immediate", "-w", "stop"])
+            try? await server("pg_ctl", ["-D", dataDirectory, "-m", "immediate", "-w", "stop"])
         }
         try? FileManager.default.removeItem(atPath: directory)
     }
@@ -121,44 +115,29 @@ public final class PostgresCluster: Sendable {
         let cluster = try await start(durable: durable)
         do {
             let result = try await body(cluster)
-            cluster.destroy()
+            await cluster.destroy()
             return result
         } catch {
-            cluster.destroy()
+            await cluster.destroy()
             throw error
         }
     }
 
-    private func server(_ tool: String, _ arguments: [String]) throws {
+    private func server(_ tool: String, _ arguments: [String]) async throws {
         let path = binaries + "/" + tool
         if let runAs {
-            try Self.run("/usr/sbin/runuser", ["-u", runAs, "--", path] + arguments, directory: directory)
+            try await Self.run("/usr/sbin/runuser", ["-u", runAs, "--", path] + arguments, directory: directory)
         } else {
-            try Self.run(path, arguments, directory: directory)
+            try await Self.run(path, arguments, directory: directory)
         }
     }
 
-    /// Runs a command to its end, its output appended to `directory/commands.log`.
-    /// (posix_spawn + waitpid: Foundation's `Process.waitUntilExit` can hang when called from
-    /// several concurrency threads at once.)
-    private static func run(_ path: String, _ arguments: [String], directory: String? = nil) throws {
+    /// Runs a command to its end in `directory` (the server user cannot read root's working directory), its
+    /// output appended to `directory/commands.log`.
+    private static func run(_ path: String, _ arguments: [String], directory: String? = nil) async throws {
         let log = (directory ?? "/tmp") + "/commands.log"
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        // Through sh, to start in `directory` (the server user cannot read root's working dir).
-        let command = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory ?? "/", path] + arguments
-        let argv = command.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, "/bin/sh", &actions, nil, argv, environ)
-        guard spawned == 0 else { throw Failure(description: "cannot start \(path): errno \(spawned)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let exited = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        let child = try Subprocess(path, arguments, directory: directory ?? "/", output: .file(log))
+        let exited = await child.exitCode()
         guard exited == 0 else {
             let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             throw Failure(description: "\(path) \(arguments.joined(separator: " ")) failed (\(exited)): \(output.suffix(2000))")

@@ -4,7 +4,7 @@ import TestSupport
 
 /// Random dealers, callers, times and line counts; each property checked against a plain reading of
 /// the rules (`Reference`), not against the router's own code.
-@Suite("Routing decisions: properties")
+@Suite("Routing decisions: properties", .cpuBound)
 struct RoutingPropertyTests {
     static let seeds: [UInt64] = [1, 7, 42, 2026, 0xC0FFEE]
 
@@ -109,7 +109,7 @@ struct RoutingPropertyTests {
             var counts = Array(repeating: 0, count: weights.count)
             var cyclesOff = 0
             var worstDrift = 0
-            for round in 1...(200 * total) {
+            for round in 1...(60 * total) {
                 let decision = book.decide(RoutingRequest(site: "acme", caller: nil, at: .epoch), busy: [], roundRobin: &wrr)
                 counts[book.index(of: decision.dealer!)!] += 1
                 if round % total == 0, counts != weights.map({ $0 * round / total }) { cyclesOff += 1 }
