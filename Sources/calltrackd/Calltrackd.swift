@@ -308,23 +308,26 @@ struct Leads: AsyncParsableCommand {
 struct Route: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "What-if: which dealer the configured rules pick for a caller on a site at a time, the failover list, and why.",
-        discussion: "Nothing busy, a fresh round robin, nothing held or stored. Example: calltrackd route --site acme --caller +74951234567 --at 2026-12-08T10:00+03:00")
+        discussion: """
+            The dealers are the config file's with the admin API's changes, and the caller's sticky dealer is the one their \
+            last lead went to, both read from the state database when there is one. Nothing busy, a fresh round robin, \
+            nothing held or stored. Example: calltrackd route --site acme --caller +74951234567 --at 2026-12-08T10:00+03:00
+            """)
 
     @OptionGroup var options: ConfigOption
     @Option(help: "The site id.") var site: String
     @Option(help: "The caller's number (omit for a withheld caller).") var caller: String?
     @Option(help: "When the call comes, ISO 8601 with its offset (default: now).") var at: String?
-    @Option(help: "The dealer who handled this caller before.") var sticky: String?
+    @Option(help: "The dealer who handled this caller before (default: the one their last lead went to).") var sticky: String?
     @Flag(help: "Print the decision as JSON.") var json = false
 
     func run() async throws {
         let config = try await options.load()
         do {
-            let answer = try RouteAnswer(routes: config.routing, sites: config.sites.map(\.id), site: site, caller: caller, at: at,
-                                         sticky: sticky, country: config.country)
+            let answer = try await RouteWhatIf.answer(config: config, site: site, caller: caller, at: at, sticky: sticky)
             print(json ? answer.json : answer.text)
-        } catch {
-            throw ValidationError(error.description)
+        } catch let problem as RouteAnswer.Problem {
+            throw ValidationError(problem.description)
         }
     }
 }

@@ -119,5 +119,30 @@ struct DealerEndToEndTests {
         #expect(spb.answerSecondsP50 != nil && spb.leads >= 1)
         let moscow = try #require(stats.first { $0.dealer == "moscow" })
         #expect(moscow.offered == 0)
+
+        // `calltrackd route` from a terminal finds the caller's dealer of last time in the leads: sticky, even with a
+        // Moscow dealer that outranks spb by weight.
+        let file = dir.file("calltrackd.yaml")
+        try """
+            data: { dir: "\(dir.path)" }
+            sites: [acme]
+            site:
+              acme: { default_number: "+74950000000", pools: [main] }
+            pool:
+              main: { numbers: ["+74950000001", "+74950000002"] }
+            dealers: [moscow, spb]
+            dealer:
+              moscow: { weight: 5, targets: ["PJSIP/moscow-1"] }
+              spb: { regions: ["+7 812"], targets: ["Local/101@agents"] }
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let route = try await runProgram([DaemonProcess.executable.path, "route", "--config", file, "--site", "acme",
+                                          "--caller", Self.answeredCaller, "--json"])
+        let decision = try JSONSerialization.jsonObject(with: Data(route.output.utf8)) as? [String: Any]
+        #expect(decision?["dealer"] as? String == "spb", "\(route.output)")
+        #expect(decision?["rule"] as? String == "sticky", "\(route.output)")
+        let stranger = try await runProgram([DaemonProcess.executable.path, "route", "--config", file, "--site", "acme",
+                                             "--caller", "+74951234567", "--json"])
+        #expect((try JSONSerialization.jsonObject(with: Data(stranger.output.utf8)) as? [String: Any])?["rule"] as? String != "sticky",
+                "\(stranger.output)")
     }
 }

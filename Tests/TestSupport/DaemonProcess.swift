@@ -111,6 +111,19 @@ public final class DaemonProcess: Sendable {
         return (http.statusCode, body)
     }
 
+    /// Sends `method` to `path` with an optional JSON body and bearer token; returns the status and the body (nil when
+    /// the daemon did not answer).
+    public func request(_ method: String, _ path: String, json: String? = nil, token: String? = nil) async -> (status: Int, body: Data)? {
+        var request = URLRequest(url: URL(string: baseURL + path)!)
+        request.httpMethod = method
+        request.httpBody = json.map { Data($0.utf8) }
+        if json != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        request.timeoutInterval = 10
+        guard let (data, http) = try? await OpenAPIConformance.data(for: request) else { return nil }
+        return (http.statusCode, data)
+    }
+
     /// The config file has an `agi` section that is not switched off.
     static func servesFastAGI(_ config: String) -> Bool {
         guard let text = try? String(contentsOfFile: config, encoding: .utf8),

@@ -79,6 +79,12 @@ public actor DealerDirectoryDesk: DealerDirectory {
 /// there keeps that change, one retired there stays retired). A stored definition that no longer reads (a time
 /// zone this build does not know) is skipped with a warning, and the file's dealer of that id applies.
 enum DealerOrigins {
+    /// The dealers of the config file settled with the ones the admin API stored in `store`.
+    static func settled(config: AppConfig, store: SQLiteStore, logger: Logger) async throws -> [Dealer] {
+        settle(configured: config.routing.book.dealers, stored: try await AdminDealers(store: store).all(), country: config.country,
+               logger: logger).dealers
+    }
+
     static func settle(
         configured: [Dealer], stored: [StoredDealer], country: Country, logger: Logger
     ) -> (dealers: [Dealer], fromAdmin: Set<String>) {

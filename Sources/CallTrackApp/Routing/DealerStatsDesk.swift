@@ -41,9 +41,8 @@ public enum DealerListing {
             return ["no state database at \(config.databasePath): start the daemon first (calltrackd serve), or check data.dir"]
         }
         let store = try SQLiteStore(path: config.databasePath, logger: Logger(label: "calltrackd.dealers"))
-        let settled = DealerOrigins.settle(configured: config.routing.book.dealers, stored: try await AdminDealers(store: store).all(),
-                                           country: config.country, logger: Logger(label: "calltrackd.dealers"))
-        let desk = DealerStatsDesk(statistics: DealerStatisticsStore(store: store), dealers: { settled.dealers },
+        let dealers = try await DealerOrigins.settled(config: config, store: store, logger: Logger(label: "calltrackd.dealers"))
+        let desk = DealerStatsDesk(statistics: DealerStatisticsStore(store: store), dealers: { dealers },
                                    callbackWindow: config.callbackWindow, clock: SystemClock())
         let from = now - .seconds(Int64(max(1, days)) * 86_400)
         let stats = try await desk.dealerStats(from: from, to: now, at: now)
