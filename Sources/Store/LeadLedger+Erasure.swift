@@ -10,20 +10,35 @@ import GRDB
 /// every destination) forgets the same person in order with the other changes. Which ids make up the person is the
 /// identity graph's answer (`VisitorIdentity`); what of a lead is theirs is `ErasedPerson`'s.
 extension LeadLedger {
-    /// Erases the person; nil when nothing is known of them (a visitor never seen, a phone that never called).
-    public func erase(_ target: ErasureTarget, by: String, at now: Timestamp) async throws(StoreUnavailable) -> ErasureRecord? {
+    /// Erases the person; `.unknown` when nothing is known of them (a visitor never seen, a phone that never called),
+    /// `.callInProgress` while a call from one of their phones has not ended.
+    public func erase(_ target: ErasureTarget, by: String, at now: Timestamp) async throws(StoreUnavailable) -> ErasureOutcome {
         let topic = outbox.topic
         do {
-            let done = try await database.write { db -> (ErasureRecord, Int64)? in
-                guard let (person, named) = try Self.person(of: target, db) else { return nil }
-                return try Self.erase(person, named: named, by: by, topic: topic, at: now, db)
+            let (outcome, newest) = try await database.write { db -> (ErasureOutcome, Int64?) in
+                guard let (person, named) = try Self.person(of: target, db) else { return (.unknown, nil) }
+                if let since = try Self.callInProgress(from: person.phones, at: now, db) { return (.callInProgress(since: since), nil) }
+                let (record, newest) = try Self.erase(person, named: named, by: by, topic: topic, at: now, db)
+                return (.erased(record), newest)
             }
-            guard let (record, newest) = done else { return nil }
-            outbox.ring(newest: newest)
-            return record
+            if let newest { outbox.ring(newest: newest) }
+            return outcome
         } catch {
             throw StoreUnavailable("cannot erase the person: \(SQLiteStore.explain(error))")
         }
+    }
+
+    public func visitors(of target: ErasureTarget) async throws(StoreUnavailable) -> Set<VisitorID> {
+        try await read { db in try Self.person(of: target, db)?.0.visitors ?? [] }
+    }
+
+    /// When the earliest call from `phones` that has not ended began, within `ErasureOutcome.callLimit`.
+    static func callInProgress(from phones: Set<PhoneNumber>, at now: Timestamp, _ db: Database) throws -> Timestamp? {
+        let after = (now - ErasureOutcome.callLimit).microsecondsSinceEpoch
+        return try phones.compactMap { phone in
+            try Int64.fetchOne(db, sql: "SELECT min(started_at) FROM call WHERE caller = ? AND ended_at IS NULL AND started_at > ?",
+                               arguments: [phone.e164, after])
+        }.min().map(Timestamp.init(microsecondsSinceEpoch:))
     }
 
     /// The erasures recorded, newest first.

@@ -29,9 +29,12 @@ struct ForgetPersonTests {
     /// What names the other caller, who stays.
     static let other = ["v_other9c21", "s_other9c21", "+79035550011", "Control Caller-9c21", "OtherBrowser-9c21"]
 
-    static func call(_ id: String, to number: String, from phone: PhoneNumber, raw: String, name: String) -> CallRecord {
-        CallRecord(id: id, revision: 1, trackingNumber: try! PhoneNumber.e164(number), dialled: number, caller: phone,
-                   callerRaw: raw, callerWithheld: false, callerName: name, startedAt: SystemClock().now())
+    /// A call as Asterisk reported it: ended (missed) unless `ringing`.
+    static func call(_ id: String, to number: String, from phone: PhoneNumber, raw: String, name: String, ringing: Bool = false) -> CallRecord {
+        let now = SystemClock().now()
+        return CallRecord(id: id, revision: ringing ? 1 : 3, trackingNumber: try! PhoneNumber.e164(number), dialled: number, caller: phone,
+                          callerRaw: raw, callerWithheld: false, callerName: name, startedAt: now,
+                          endedAt: ringing ? nil : now, disposition: ringing ? nil : "no_answer")
     }
 
     static func allocate(port: Int, session: String, visitor: String, browser: String, body extra: String) async throws -> String {
@@ -161,6 +164,48 @@ struct ForgetPersonTests {
         #expect(erasures.count == 1 && erasures.first?.by == "admin.token")
         // Asking again finds nothing left of them.
         #expect(try await Self.request(port: port, "DELETE", "/v1/admin/people/v_desk7f3a01").status == 404)
+    }
+
+    @Test("forgotten by phone: refused while their call rings, then their person goes with the call, and their live leases end")
+    func forgetByPhoneAfterTheCallEnds() async throws {
+        let dir = TemporaryDirectory("forget-phone")
+        defer { dir.remove() }
+        var config = AppConfig()
+        config.dataDirectory = dir.path
+        config.httpPort = 0
+        config.api.adminToken = Self.token
+        config.sites = [Site(
+            id: "acme", defaultNumber: try PhoneNumber.e164("+74950000000"),
+            pools: [Pool(id: "main", numbers: (1...4).map { try! PhoneNumber.e164("+7495000000\($0)") })])]
+        let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: CallToLeadTests.quietLogger)
+        let (port, running) = try await daemon.serving()
+        defer { running.cancel() }
+
+        let number = try await Self.allocate(port: port, session: "s_desk7f3a01", visitor: "v_desk7f3a01", browser: "DeskBrowser-7f3a", body: "")
+        let other = try await Self.allocate(port: port, session: "s_other9c21", visitor: "v_other9c21", browser: "OtherBrowser-9c21", body: "")
+        var call = Self.call("call-1", to: number, from: Self.phone, raw: "89161234567", name: "Ivan Petrov-7f3a", ringing: true)
+        await daemon.leads.handle(call)
+        // The phone is bound to the visitor whose number it called: a second visit of theirs holds a number too.
+        _ = try await Self.allocate(port: port, session: "s_mob7f3a002", visitor: "v_desk7f3a01", browser: "MobileBrowser-7f3a", body: "")
+
+        let ringing = try await Self.request(port: port, "DELETE", "/v1/admin/people/phone:+79161234567")
+        #expect(ringing.status == 409)
+        #expect((ringing.json["error"] as? String)?.contains("has not ended: nothing erased") == true, "\(ringing.json)")
+        #expect(try await daemon.ledger.erasures().isEmpty)
+
+        call.revision = 3
+        call.endedAt = SystemClock().now()
+        call.disposition = "no_answer"
+        await daemon.leads.handle(call)
+        let answer = try await Self.request(port: port, "DELETE", "/v1/admin/people/phone:+79161234567")
+        #expect(answer.status == 200, "\(answer.json)")
+        #expect(answer.json["visitor_id"] as? String == "v_desk7f3a01")
+        #expect(answer.json["calls"] as? Int == 1 && answer.json["leads"] as? Int == 1)
+        let live = daemon.book.allSites.flatMap(\.pools).flatMap { daemon.book.liveLeases(pool: $0.id) }
+        #expect(!live.contains { $0.visitorID == "v_desk7f3a01" }, "the person's leases ended: \(live.map(\.visitorID))")
+        #expect(live.contains { $0.visitorID == "v_other9c21" && $0.number.e164 == other })
+        let after = try await daemon.store.occurrences(of: ["v_desk7f3a01", "s_desk7f3a01", "s_mob7f3a002", "+79161234567", "89161234567", "Ivan Petrov-7f3a"])
+        #expect(after.map(\.description) == ["erasure.visitor_id holds 'v_desk7f3a01' in 1 row(s)"])
     }
 
     /// Rows per table, and the leads' anonymous columns, in both databases.

@@ -37,8 +37,17 @@ public enum ForgetCommand {
         }
         let store = try SQLiteStore(path: config.databasePath, options: config.storage, logger: Logger(label: "calltrackd.forget"))
         let ledger = LeadLedger(store: store, outbox: Outbox(store: store, topic: Outbox.leadTopic))
-        guard let record = try await ledger.erase(target, by: "command line", at: clock.now()) else {
+        let record: ErasureRecord
+        switch try await ledger.erase(target, by: "command line", at: clock.now()) {
+        case .erased(let erased):
+            record = erased
+        case .unknown:
             throw Refused(description: "nothing is known of \(what): nothing erased (check the spelling; a visitor id looks like v_…)")
+        case .callInProgress(let since):
+            throw Refused(description: """
+                a call from \(what), begun at \(since.iso8601), has no end in the state database: nothing erased. \
+                Start the daemon so that it learns the call's end from Asterisk, then forget through DELETE /v1/admin/people
+                """)
         }
         let pending = try await ledger.outbox.depth()
         return [

@@ -30,3 +30,17 @@ public struct ErasureRecord: Sendable, Hashable {
     /// Outbox keys of erasures start with this, then the record's id: destinations forget the person too.
     public static let outboxKeyPrefix = "erase:"
 }
+
+/// What asking to forget a person came to.
+public enum ErasureOutcome: Sendable, Hashable {
+    case erased(ErasureRecord)
+    /// Nothing is known of them: nothing erased.
+    case unknown
+    /// A call from one of their phones, begun at `since`, has not ended: its next change would write the caller
+    /// again, so nothing was erased; ask again once it has ended. (A call with no end for `ErasureOutcome.callLimit`
+    /// is taken as lost, not in progress.)
+    case callInProgress(since: Timestamp)
+
+    /// How long a call without an end counts as in progress.
+    public static let callLimit: Duration = .seconds(6 * 3600)
+}

@@ -13,13 +13,16 @@ extension AdminRoutes {
             let named: String = try context.parameters.decoded("visitor")
             let target = try erasureTarget(named)
             let by = context.tokenName ?? "admin token"
-            if case .visitor(let visitor) = target {
-                // Their live leases end first: a touch or an expiry of one would write their ids again after the erasure.
-                let ids = try await ledger.profile(of: visitor)?.visitorIDs ?? [visitor]
-                desk.book.release(visitors: Set(ids), at: desk.clock.now())
-            }
-            guard let record = try await ledger.erase(target, by: by, at: desk.clock.now()) else {
+            // Their live leases end first: a touch or an expiry of one would write their ids again after the erasure.
+            desk.book.release(visitors: try await ledger.visitors(of: target), at: desk.clock.now())
+            let record: ErasureRecord
+            switch try await ledger.erase(target, by: by, at: desk.clock.now()) {
+            case .erased(let erased):
+                record = erased
+            case .unknown:
                 throw APIError(.notFound, "nothing is known of '\(Self.quoted(named))': nothing erased; name a visitor id the daemon has seen (GET /v1/admin/visitors/{id}) or phone:+7…")
+            case .callInProgress(let since):
+                throw APIError(.conflict, "a call from this person, begun at \(APITime.format(since)), has not ended: nothing erased; ask again once it has (its next change would write the caller again)")
             }
             // The record's id and counts only: the log keeps no identifier of the person forgotten.
             desk.logger.notice("person forgotten through the admin API", metadata: [
