@@ -29,6 +29,18 @@ struct ForgetPersonTests {
     /// What names the other caller, who stays.
     static let other = ["v_other9c21", "s_other9c21", "+79035550011", "Control Caller-9c21", "OtherBrowser-9c21"]
 
+    /// A daemon in `dir` with the admin API and one site of four numbers.
+    static func config(_ dir: TemporaryDirectory) throws -> AppConfig {
+        var config = AppConfig()
+        config.dataDirectory = dir.path
+        config.httpPort = 0
+        config.api.adminToken = token
+        config.sites = [Site(
+            id: "acme", defaultNumber: try PhoneNumber.e164("+74950000000"),
+            pools: [Pool(id: "main", numbers: try (1...4).map { try PhoneNumber.e164("+7495000000\($0)") })])]
+        return config
+    }
+
     /// A call as Asterisk reported it: ended (missed) unless `ringing`.
     static func call(_ id: String, to number: String, from phone: PhoneNumber, raw: String, name: String, ringing: Bool = false) -> CallRecord {
         let now = SystemClock().now()
@@ -87,16 +99,10 @@ struct ForgetPersonTests {
         let dir = TemporaryDirectory("forget")
         defer { dir.remove() }
         let schema = "t_forget_\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
-        var config = AppConfig()
-        config.dataDirectory = dir.path
-        config.httpPort = 0
-        config.api.adminToken = Self.token
+        var config = try Self.config(dir)
         config.postgres = PostgresSettings(conninfo: cluster.connectionString())
         config.postgres?.schema = schema
         config.postgres?.channel = schema
-        config.sites = [Site(
-            id: "acme", defaultNumber: try PhoneNumber.e164("+74950000000"),
-            pools: [Pool(id: "main", numbers: (1...4).map { try! PhoneNumber.e164("+7495000000\($0)") })])]
         let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: CallToLeadTests.quietLogger)
         let (port, running) = try await daemon.serving()
         defer { running.cancel() }
@@ -170,13 +176,7 @@ struct ForgetPersonTests {
     func forgetByPhoneAfterTheCallEnds() async throws {
         let dir = TemporaryDirectory("forget-phone")
         defer { dir.remove() }
-        var config = AppConfig()
-        config.dataDirectory = dir.path
-        config.httpPort = 0
-        config.api.adminToken = Self.token
-        config.sites = [Site(
-            id: "acme", defaultNumber: try PhoneNumber.e164("+74950000000"),
-            pools: [Pool(id: "main", numbers: (1...4).map { try! PhoneNumber.e164("+7495000000\($0)") })])]
+        let config = try Self.config(dir)
         let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: CallToLeadTests.quietLogger)
         let (port, running) = try await daemon.serving()
         defer { running.cancel() }
