@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "calltrackd", targets: ["calltrackd"]),
         .executable(name: "calltrackd-bench", targets: ["Benchmarks"]),
+        .executable(name: "calltrackd-fuzz", targets: ["Fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
@@ -183,6 +184,12 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: strict
+        ),
+        // The network parsers under libFuzzer (`scripts/fuzz`); built plainly, it replays saved inputs (the suite does).
+        .executableTarget(
+            name: "Fuzz",
+            dependencies: ["AMI", "AGI", "CallTrackCore", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
         // Release-mode benchmarks: `swift run -c release calltrackd-bench --help`.
