@@ -25,7 +25,7 @@ struct Calltrackd: AsyncParsableCommand {
             Every config key can be overridden by an environment variable: http.port -> CALLTRACKD_HTTP_PORT.
             """,
         version: CalltrackdVersion.current,
-        subcommands: [Serve.self, CheckConfig.self, Leads.self, Route.self, Dealers.self, Stats.self, PoolSize.self, Simulate.self, NewToken.self, Backup.self, Restore.self, Forget.self, Version.self],
+        subcommands: [Serve.self, CheckConfig.self, Leads.self, Route.self, Dealers.self, Export.self, Stats.self, PoolSize.self, Simulate.self, NewToken.self, Backup.self, Restore.self, Forget.self, Version.self],
         defaultSubcommand: nil
     )
 }
@@ -112,6 +112,32 @@ struct Dealers: AsyncParsableCommand {
     func run() async throws {
         let config = try await options.load()
         for line in try await DealerListing.lines(config: config, days: days, now: SystemClock().now(), json: json) { print(line) }
+    }
+}
+
+struct Export: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Files for web analytics' offline-conversion uploads, made from the leads.",
+        subcommands: [Metrica.self])
+
+    struct Metrica: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Yandex Metrica's offline conversions CSV of one day's leads (UTC): ClientId (the visit's _ym_uid), Target, DateTime.",
+            discussion: "The same file as GET /v1/admin/exports/metrica-conversions?date=…; upload it under Goals → Offline conversions.")
+
+        @OptionGroup var options: ConfigOption
+        @Option(help: "The day, YYYY-MM-DD (UTC).") var date: String
+        @Option(help: "The Metrica goal the calls count toward.") var target = "call"
+        @Option(help: "The folder to write metrica-conversions-<date>.csv into.") var to = "."
+
+        func run() async throws {
+            let config = try await options.load()
+            do {
+                for line in try await ConversionExport.metrica(config: config, date: date, target: target, folder: to) { print(line) }
+            } catch let refused as ConversionExport.Refused {
+                throw ValidationError(refused.description)
+            }
+        }
     }
 }
 

@@ -103,4 +103,8 @@ struct LedgerLeads: LeadSource {
     func leads(limit: Int) async throws -> [LeadView] {
         try await ledger.leads(limit: limit).compactMap { $0.lead.map(LeadView.init) }
     }
+
+    func conversions(from: Timestamp, to: Timestamp) async throws -> [LeadConversion] {
+        try await ledger.conversions(from: from, to: to)
+    }
 }

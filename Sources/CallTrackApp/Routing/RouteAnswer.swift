@@ -93,13 +93,7 @@ public struct RouteAnswer: Encodable, Sendable, Equatable {
         guard (2...3).contains(fields.count), let h = Int(fields[0]), let m = Int(fields[1]), (0...23).contains(h), (0...59).contains(m) else { return nil }
         let s = fields.count == 3 ? Int(fields[2]) : 0
         guard let s, (0...59).contains(s) else { return nil }
-        let y = Int64(date.month <= 2 ? date.year - 1 : date.year)
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let month = Int64(date.month)
-        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + Int64(date.day) - 1
-        let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
-        let seconds = days * 86_400 + Int64(h * 3600 + m * 60 + s) - Int64(offset)
+        let seconds = date.daysSinceEpoch * 86_400 + Int64(h * 3600 + m * 60 + s) - Int64(offset)
         return Timestamp(microsecondsSinceEpoch: seconds * 1_000_000)
     }
 }

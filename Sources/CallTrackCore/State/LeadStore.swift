@@ -34,4 +34,7 @@ public protocol LeadStore: Sendable {
     func leads(limit: Int) async throws(StoreUnavailable) -> [StoredLead]
     /// The stored leads of these calls, by call id (calls without a lead are absent).
     func leads(_ callIDs: [String]) async throws(StoreUnavailable) -> [String: StoredLead]
+    /// The calls started in [from, to) that are leads and not junk, with the analytics ids of the visit each was
+    /// matched to: what web analytics get as offline conversions.
+    func conversions(from: Timestamp, to: Timestamp) async throws(StoreUnavailable) -> [LeadConversion]
 }

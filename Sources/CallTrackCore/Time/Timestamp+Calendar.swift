@@ -40,3 +40,18 @@ extension Timestamp {
         return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }
+
+extension LocalDate {
+    /// Days since 1970-01-01 (Howard Hinnant's `days_from_civil`).
+    public var daysSinceEpoch: Int64 {
+        let y = Int64(month <= 2 ? year - 1 : year)
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let m = Int64(month)
+        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + Int64(day) - 1
+        return era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
+    }
+
+    /// The day's first instant in UTC.
+    public var utcMidnight: Timestamp { Timestamp(microsecondsSinceEpoch: daysSinceEpoch * 86_400_000_000) }
+}

@@ -1,0 +1,30 @@
+import CallTrackCore
+import Foundation
+import Logging
+import Store
+
+/// `calltrackd export metrica --date D`: the day's Yandex Metrica offline-conversions CSV (the file
+/// `GET /v1/admin/exports/metrica-conversions` answers), written to a folder for the upload.
+public enum ConversionExport {
+    public struct Refused: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Writes `metrica-conversions-<date>.csv` into `folder`; returns what it says on the terminal.
+    public static func metrica(config: AppConfig, date text: String, target: String, folder: String) async throws -> [String] {
+        guard let date = LocalDate(text) else { throw Refused(description: "--date \(text) is not a day: write it as YYYY-MM-DD, e.g. 2026-12-07") }
+        guard FileManager.default.fileExists(atPath: config.databasePath) else {
+            throw Refused(description: "no state database at \(config.databasePath): start the daemon first (calltrackd serve), or check data.dir")
+        }
+        let store = try SQLiteStore(path: config.databasePath, logger: Logger(label: "calltrackd.export"))
+        let ledger = LeadLedger(store: store, outbox: Outbox(store: store, topic: Outbox.leadTopic))
+        let conversions = try await ledger.conversions(from: date.utcMidnight, to: date.utcMidnight + .seconds(86_400))
+        let path = URL(fileURLWithPath: folder).appendingPathComponent("metrica-conversions-\(date).csv").path
+        try MetricaConversions.csv(conversions, target: target).write(toFile: path, atomically: true, encoding: .utf8)
+        let withID = conversions.filter { $0.ymUID?.isEmpty == false }.count
+        return [
+            "wrote \(path): \(withID) conversion(s) of goal '\(target)' on \(date) (UTC)"
+                + (withID < conversions.count ? "; \(conversions.count - withID) lead(s) had no _ym_uid (visit without Metrica, or redacted)" : ""),
+        ]
+    }
+}
