@@ -61,8 +61,8 @@ struct StatsBenchmark: AsyncParsableCommand {
         // A name ending in "(diagnostic)" has no target.
         let queries: [(name: String, path: String)] = [
             ("baseline GET /v1/admin/pools", "/v1/admin/pools"),
-            ("stats, default: \(poolIDs.count) pools, 7 days", "/v1/admin/stats"),
-            ("stats: \(poolIDs.count) pools, \(days) days", "/v1/admin/stats?from=\(monthAgo)"),
+            ("stats, default: \(poolIDs.count) pools' summaries, 7 days", "/v1/admin/stats"),
+            ("stats: \(poolIDs.count) pools' summaries, \(days) days", "/v1/admin/stats?from=\(monthAgo)"),
             ("stats: one pool, \(days) days by the hour", "/v1/admin/stats?pool=\(poolIDs[0])&from=\(monthAgo)"),
             ("stats: one pool, 1 day by the minute", "/v1/admin/stats?pool=\(poolIDs[0])&step=minute&from=\(dayAgo)"),
             ("stats: one pool, 7 days by the minute (diagnostic)", "/v1/admin/stats?pool=\(poolIDs[0])&step=minute"),
@@ -91,7 +91,7 @@ struct StatsBenchmark: AsyncParsableCommand {
 
     /// Stores a bucket for every minute of every pool through the statistics store's own write, one pool-day
     /// per transaction: office-hours traffic, live leases following it, a call now and then, a late one rarely.
-    static func fill(_ store: PoolStatisticsStore, pools: [String], days: Int, now: Timestamp) async throws -> Int {
+    static func fill(_ store: any PoolHistory, pools: [String], days: Int, now: Timestamp) async throws -> Int {
         var random = SeededRandom(seed: 25)
         let lastMinute = now.microsecondsSinceEpoch - now.microsecondsSinceEpoch % 60_000_000
         let first = lastMinute - Int64(days) * 86_400_000_000

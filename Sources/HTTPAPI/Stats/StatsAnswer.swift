@@ -27,6 +27,7 @@ public struct StatsAnswer: Encodable, Sendable {
         var pool_id: String
         var site_id: String
         var summary: Summary
+        /// Only when the request names a site or a pool (`StatsQuery.series`); absent otherwise.
         var series: [Bucket]?
     }
 
@@ -81,7 +82,27 @@ public struct StatsAnswer: Encodable, Sendable {
         var allocations: Int
         var shared: Int
         var exhaustions: Int
-        var calls: [String: Int]
+        var calls: Calls
+
+        /// The calls by match kind the bucket has: a struct rather than a `[String: Int]`, which the encoder
+        /// builds and sorts as a dictionary for every bucket.
+        struct Calls: Encodable, Sendable {
+            var exact: Int?
+            var shared: Int?
+            var late: Int?
+            var `repeat`: Int?
+            var `static`: Int?
+            var unmatched: Int?
+
+            init(_ calls: [MatchKind: Int]) {
+                exact = calls[.exact]
+                shared = calls[.shared]
+                late = calls[.late]
+                self.repeat = calls[.repeat]
+                self.static = calls[.static]
+                unmatched = calls[.unmatched]
+            }
+        }
 
         init(_ b: PoolMinute) {
             start = APITime.format(b.start)
@@ -92,7 +113,7 @@ public struct StatsAnswer: Encodable, Sendable {
             allocations = b.allocations
             shared = b.shared
             exhaustions = b.exhaustions
-            calls = Dictionary(uniqueKeysWithValues: b.calls.map { ($0.key.rawValue, $0.value) })
+            calls = Calls(b.calls)
         }
     }
 }
