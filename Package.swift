@@ -196,7 +196,7 @@ let package = Package(
         .executableTarget(
             name: "Benchmarks",
             dependencies: [
-                "CallTrackCore", "AMI", "Store", "Destinations", "PostgresSink", "CallTrackApp", "TestSupport", "AGI", "FastAGI",
+                "CallTrackCore", "AMI", "Store", "Destinations", "PostgresSink", "CallTrackApp", "HTTPAPI", "TestSupport", "AGI", "FastAGI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

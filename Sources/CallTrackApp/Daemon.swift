@@ -28,8 +28,8 @@ public struct Daemon: Sendable {
     public let dealers: DealerDirectoryDesk
     /// Each dealer's calls hour by hour, and the missed calls it called back.
     public let dealerStatistics: DealerStatisticsStore
-    /// Each pool's history, minute by minute (then hour by hour).
-    public let statistics: PoolStatisticsStore
+    /// Each pool's history, minute by minute (then hour by hour), with the whole hours answers read held in memory.
+    public let statistics: CachedPoolHistory
     /// The certificate HTTPS is served with, when `http.tls` is configured.
     public let certificates: TLSCertificates?
     let registry: PrometheusCollectorRegistry
@@ -80,7 +80,7 @@ public struct Daemon: Sendable {
         await leads.catchUp()
         return Daemon(config: config, store: store, book: book, desk: desk, ledger: ledger, leads: leads, routing: routing,
                       dealers: dealers, dealerStatistics: dealerStatistics,
-                      statistics: PoolStatisticsStore(store: store), certificates: certificates,
+                      statistics: CachedPoolHistory(store: PoolStatisticsStore(store: store), clock: clock), certificates: certificates,
                       registry: registry, logger: logger)
     }
 

@@ -52,6 +52,22 @@ struct PoolStatsTests {
         #expect(summary.exhaustionRate == 60.0 / 300.0)
     }
 
+    @Test("the busiest hour sums its minutes and its rolled-up hour alike; of equal hours, the earliest")
+    func busiestHour() {
+        // Hour 0 as minutes (120 visits), hour 1 rolled up (120), hour 2 as 50 minutes and one busier one (100 + 20).
+        var rolled = PoolMinute.hours((60..<120).map { Self.minute($0, sessions: 2, live: 5) })[0]
+        rolled.minuteLeaseSeconds = rolled.leaseSeconds
+        let lateMinute = Self.minute(179, sessions: 20, live: 5)
+        let buckets = (0..<60).map { Self.minute($0, sessions: 2, live: 5) } + [rolled]
+            + (120..<170).map { Self.minute($0, sessions: 2, live: 5) } + [lateMinute]
+        let summary = PoolStatsSummary(poolID: "paid-search", buckets: buckets, from: Self.t0, to: Self.t0 + .seconds(3 * 3_600))
+        #expect(summary.busiestHour == Self.t0)
+        #expect(summary.busiestHourArrivals == 120)
+        #expect(summary.utilisation["peak"] == 0.5)
+        let empty = PoolStatsSummary(poolID: "paid-search", buckets: [], from: Self.t0, to: Self.t0 + .seconds(3_600))
+        #expect(empty.busiestHour == nil && empty.busiestHourArrivals == 0 && empty.utilisation["peak"] == 0)
+    }
+
     @Test("collision, late and unmatched rates are shares of the calls on pool numbers; the cooldown needed covers 99% of late gaps")
     func rates() {
         let gaps = (1...100).map { Double($0) * 60 }  // late calls 1 to 100 minutes after their lease ended

@@ -61,6 +61,49 @@ struct StatsAPITests {
         }
     }
 
+    /// What the series and step rules decide: whether each pool has a series, and how long it is.
+    struct Shape: Decodable {
+        struct PoolStats: Decodable {
+            struct Bucket: Decodable { var start: String }
+            var pool_id: String
+            var series: [Bucket]?
+        }
+        var step: String
+        var pools: [PoolStats]
+    }
+
+    @Test("with neither site nor pool every pool's summary comes without a series; naming one adds it; the step is the minute up to two days, else the hour, unless asked")
+    func seriesAndStep() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        // An hour's start; three days of minutes before it.
+        let now = Timestamp(microsecondsSinceEpoch: 1_799_971_200_000_000)
+        let clock = ManualClock(at: now)
+        try await TestDaemon.with(TestDaemon.config(numbers: 2, dir: dir, adminToken: AdminAPITests.token), clock: clock) { daemon, client in
+            try await daemon.statistics.add((1...(3 * 1_440)).map { n in
+                var minute = PoolMinute(poolID: "acme-main", start: now - .seconds(Int64(n) * 60))
+                minute.size = 2
+                minute.sessions = 1
+                return minute
+            })
+            func shape(_ query: String) async throws -> (step: String, series: [Int?]) {
+                try await client.execute(uri: "/v1/admin/stats?\(query)", method: .get, headers: Self.auth) { response in
+                    #expect(response.status == .ok, "\(query)")
+                    let answer = try JSONDecoder().decode(Shape.self, from: Data(response.body.readableBytesView))
+                    return (answer.step, answer.pools.map { $0.series?.count })
+                }
+            }
+            let dayAgo = APITime.format(now - .seconds(86_400)), threeDaysAgo = APITime.format(now - .seconds(3 * 86_400))
+            #expect(try await shape("") == ("hour", [nil]))
+            #expect(try await shape("from=\(dayAgo)") == ("minute", [nil]))
+            #expect(try await shape("site=acme") == ("hour", [72]))
+            #expect(try await shape("pool=acme-main&from=\(dayAgo)") == ("minute", [1_440]))
+            #expect(try await shape("pool=acme-main&from=\(threeDaysAgo)") == ("hour", [72]))
+            #expect(try await shape("pool=acme-main&from=\(threeDaysAgo)&step=minute") == ("minute", [3 * 1_440]))
+            #expect(try await shape("site=acme&from=\(dayAgo)&step=hour") == ("hour", [24]))
+        }
+    }
+
     @Test("a wrong parameter is a 400 naming it; an unknown pool or site a 404")
     func badQueries() async throws {
         let dir = TemporaryDirectory()

@@ -2,7 +2,6 @@ import CallTrackCore
 import Logging
 import Metrics
 import ServiceLifecycle
-import Store
 
 /// Writes each finished minute of pool statistics to the store (a store that refuses gets them again with the
 /// next minute), rolls old minutes into hours once an hour, and writes what is left when the daemon stops.
@@ -19,7 +18,7 @@ public struct PoolStatsWriter: Service {
     let logger: Logger
 
     public init(
-        recorder: PoolStatsRecorder, store: PoolStatisticsStore, pools: [String], clock: any WallClock,
+        recorder: PoolStatsRecorder, store: any PoolHistory, pools: [String], clock: any WallClock,
         minutesKept: Duration, hoursKept: Duration, logger: Logger
     ) {
         self.recorder = recorder

@@ -61,7 +61,8 @@ public struct PoolStatsSummary: Sendable, Hashable, Codable {
             }
             return shares.last?.share ?? 0
         }
-        let peak = ordered.filter { $0.size > 0 }.map { Double($0.livePeak) / Double($0.size) }.max() ?? 0
+        var peak = 0.0
+        for bucket in ordered where bucket.size > 0 { peak = max(peak, Double(bucket.livePeak) / Double(bucket.size)) }
         utilisation = ["p50": percentile(0.5), "p95": percentile(0.95), "p99": percentile(0.99), "peak": peak]
         let asked = Double(max(total.allocations + total.exhaustions, 1))
         exhaustionRate = Double(total.exhaustions) / asked
@@ -72,10 +73,15 @@ public struct PoolStatsSummary: Sendable, Hashable, Codable {
         // Little's law: mean lease = lease-seconds held ÷ leases handed out; then the cooldown.
         let leaseSeconds = ordered.reduce(0) { $0 + $1.leaseSeconds }
         meanHoldingSeconds = total.allocations == 0 ? 0 : leaseSeconds / Double(total.allocations) + (ordered.last?.cooldownSeconds ?? 0)
-        let hours = PoolMinute.hours(ordered)
-        let busiest = hours.max { $0.sessions < $1.sessions }
-        busiestHour = busiest?.start
-        busiestHourArrivals = Double(busiest?.sessions ?? 0)
+        // The busiest hour (the earliest of equals): arrivals summed per hour, without rolling the buckets up.
+        var arrivals: [Int64: Int] = [:]
+        for bucket in ordered {
+            let start = bucket.start.microsecondsSinceEpoch
+            arrivals[start - ((start % 3_600_000_000) + 3_600_000_000) % 3_600_000_000, default: 0] += bucket.sessions
+        }
+        let busiest = arrivals.min { ($1.value, $0.key) < ($0.value, $1.key) }
+        busiestHour = busiest.map { Timestamp(microsecondsSinceEpoch: $0.key) }
+        busiestHourArrivals = Double(busiest?.value ?? 0)
         offeredLoad = busiestHourArrivals * meanHoldingSeconds / 3_600
         recommendedFor1Percent = ErlangB.servers(load: offeredLoad, target: 0.01)
         recommendedFor01Percent = ErlangB.servers(load: offeredLoad, target: 0.001)
