@@ -14,6 +14,7 @@ final class BenchWebhookReceiver: Sendable {
     private struct State {
         var count = 0
         var bad = 0
+        var connections = 0
         var firstArrival: [String: ContinuousClock.Instant] = [:]
         var waiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
     }
@@ -45,7 +46,8 @@ final class BenchWebhookReceiver: Sendable {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                holder.receiver?.connected()
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(BenchRequestHandler(holder: holder))
@@ -60,6 +62,10 @@ final class BenchWebhookReceiver: Sendable {
     var url: String { "https://127.0.0.1:\(port)/hook" }
     var count: Int { state.withLock { $0.count } }
     var badSignatures: Int { state.withLock { $0.bad } }
+    /// Connections accepted so far (each a TLS handshake).
+    var connections: Int { state.withLock { $0.connections } }
+
+    fileprivate func connected() { state.withLock { $0.connections += 1 } }
     func firstArrival(of callID: String) -> ContinuousClock.Instant? { state.withLock { $0.firstArrival[callID] } }
 
     /// Returns once `count` requests arrived in all.

@@ -25,13 +25,14 @@ struct WebhookBenchmark: AsyncParsableCommand {
     @Option(help: "Calls for the latency run.") var calls = 1_500
     @Option(help: "Calls per second.") var rate = 50
     @Option(help: "Changes waiting for the drain run.") var drain = 100_000
-    @Option(help: "Requests in flight per endpoint (webhook.<id>.concurrency).") var concurrency = 8
+    @Option(help: "Requests in flight per endpoint (webhook.<id>.concurrency).") var concurrency = WebhookEndpoint.defaultConcurrency
+    @Option(help: "The daemon's log level (info shows each failed attempt).") var logLevel = "error"
 
     static let secret = Array("bench-secret-0123456789abcdef".utf8)
 
     func run() async throws {
         var logger = Logger(label: "bench")
-        logger.logLevel = .error
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .error
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("calltrackd-webhooks-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -48,13 +49,17 @@ struct WebhookBenchmark: AsyncParsableCommand {
         print("calltrackd-bench webhooks: HTTPS receiver on loopback checking signatures, \(build)")
 
         let plainLatency = try await plainLatencies(endpoint: endpoint, roots: roots)
+        let connectionsBefore = receiver.connections
+        let requestsBefore = receiver.count
         let hookLatency = try await webhookLatencies(endpoint: endpoint, receiver: receiver, dir: dir, logger: logger)
+        let latencyConnections = receiver.connections - connectionsBefore
         let (p99Plain, p99Hook) = (Self.percentile(plainLatency, 0.99), Self.percentile(hookLatency, 0.99))
         print(String(format: "latency baseline, one signed POST's round trip at %d/s: p50 %.2f ms, p99 %.2f ms", rate,
                      Self.percentile(plainLatency, 0.5), p99Plain))
         print(String(format: "call start → receiver's 200 (%d of %d calls): p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms; ratio p99 / baseline p99 %.1f× (target p99 ≤ 50 ms: %@)",
                      hookLatency.count, calls, Self.percentile(hookLatency, 0.5), Self.percentile(hookLatency, 0.9), p99Hook,
                      Self.percentile(hookLatency, 1), p99Hook / max(p99Plain, 0.001), p99Hook <= 50 ? "MET" : "MISSED"))
+        print("  during the latency run the endpoint opened \(latencyConnections) connection(s) and the receiver took \(receiver.count - requestsBefore) changes")
 
         let plainRate = try await plainThroughput(endpoint: endpoint, roots: roots)
         let drainRate = try await drainThroughput(endpoint: endpoint, roots: roots, receiver: receiver, dir: dir, logger: logger)

@@ -20,8 +20,11 @@ public struct WebhookEndpoint: Sendable, Hashable {
     public var retry = RetrySchedule()
     /// One attempt's deadline: connection, request and answer.
     public var timeout: Duration = .seconds(10)
-    /// Requests in flight at once, each for a different lead (a lead's changes go one after the other).
-    public var concurrency = 8
+    /// Requests in flight at once, each for a different lead (a lead's changes go one after the other). 1 by
+    /// default: on loopback more bought little (drain 2.1–2.8k vs 2.5k leads/s with 8) and did not shorten the
+    /// latency tail (docs/benchmarks.md). Raise it for a distant receiver whose round trip limits the rate.
+    public var concurrency = WebhookEndpoint.defaultConcurrency
+    public static let defaultConcurrency = 1
 
     public init(id: String, name: String? = nil, sites: Set<String>, url: WebhookURL, secret: [UInt8]) {
         self.id = id

@@ -16,7 +16,7 @@ import Webhooks
 ///     retry_initial: 1s           # first wait; doubles per failure, with jitter, up to retry_max
 ///     retry_max: 5m
 ///     timeout: 10s                # one attempt
-///     concurrency: 8              # leads posted at once (one lead's changes always in order)
+///     concurrency: 1              # leads posted at once (one lead's changes always in order)
 /// ```
 /// An endpoint listed by several sites gets the leads of each.
 extension ConfigLoader {
