@@ -51,7 +51,7 @@ struct WebhookBenchmark: AsyncParsableCommand {
         let plainLatency = try await plainLatencies(endpoint: endpoint, roots: roots)
         let connectionsBefore = receiver.connections
         let requestsBefore = receiver.count
-        let hookLatency = try await webhookLatencies(endpoint: endpoint, receiver: receiver, dir: dir, logger: logger)
+        let (hookLatency, storeLatency) = try await webhookLatencies(endpoint: endpoint, receiver: receiver, dir: dir, logger: logger)
         let latencyConnections = receiver.connections - connectionsBefore
         let (p99Plain, p99Hook) = (Self.percentile(plainLatency, 0.99), Self.percentile(hookLatency, 0.99))
         print(String(format: "latency baseline, one signed POST's round trip at %d/s: p50 %.2f ms, p99 %.2f ms", rate,
@@ -59,6 +59,8 @@ struct WebhookBenchmark: AsyncParsableCommand {
         print(String(format: "call start → receiver's 200 (%d of %d calls): p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms; ratio p99 / baseline p99 %.1f× (target p99 ≤ 50 ms: %@)",
                      hookLatency.count, calls, Self.percentile(hookLatency, 0.5), Self.percentile(hookLatency, 0.9), p99Hook,
                      Self.percentile(hookLatency, 1), p99Hook / max(p99Plain, 0.001), p99Hook <= 50 ? "MET" : "MISSED"))
+        print(String(format: "  of which call start → its first change stored (SQLite, before any webhook work): p50 %.2f ms, p99 %.2f ms, max %.2f ms",
+                     Self.percentile(storeLatency, 0.5), Self.percentile(storeLatency, 0.99), Self.percentile(storeLatency, 1)))
         print("  during the latency run the endpoint opened \(latencyConnections) connection(s) and the receiver took \(receiver.count - requestsBefore) changes")
 
         let plainRate = try await plainThroughput(endpoint: endpoint, roots: roots)
@@ -91,7 +93,8 @@ struct WebhookBenchmark: AsyncParsableCommand {
     }
 
     /// The whole daemon: a fake Asterisk pushes recorded calls; each call's first lead change reaches the receiver.
-    private func webhookLatencies(endpoint: WebhookEndpoint, receiver: BenchWebhookReceiver, dir: String, logger: Logger) async throws -> [Duration] {
+    /// Per call: push → the receiver has its first change, and push → its first change stored.
+    private func webhookLatencies(endpoint: WebhookEndpoint, receiver: BenchWebhookReceiver, dir: String, logger: Logger) async throws -> ([Duration], [Duration]) {
         let fixture = try CallToLeadBenchmark.recordedCall()
         let fake = try await FakeAsterisk.start([FakeAsterisk.Script()])
         var config = AppConfig()
@@ -103,7 +106,13 @@ struct WebhookBenchmark: AsyncParsableCommand {
         config.ami = AMIConfiguration(port: fake.port, username: "calltrackd", secret: "calltrackd", auth: .md5)
         config.webhooks = [endpoint]
         let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: logger)
-        let server = Task { try await daemon.run() }
+        let stored = Locked<[String: ContinuousClock.Instant]>([:])
+        let server = Task {
+            try await daemon.run(onCallStored: { call in
+                let now = ContinuousClock.now
+                stored.withLock { if $0[call.id] == nil { $0[call.id] = now } }
+            })
+        }
         await fake.waitForAction("Status")
         let prepared = (0..<calls).map { (bytes: CallToLeadBenchmark.renumbered(fixture.bytes, variant: $0), id: fixture.callID(variant: $0)) }
         var sent: [(id: String, at: ContinuousClock.Instant)] = []
@@ -127,7 +136,8 @@ struct WebhookBenchmark: AsyncParsableCommand {
         await fake.stop()
         let latencies = sent.compactMap { call in receiver.firstArrival(of: call.id).map { $0 - call.at } }
         guard !latencies.isEmpty else { throw ValidationError("no lead change reached the receiver") }
-        return latencies.sorted()
+        let storing = stored.withLock { times in sent.compactMap { call in times[call.id].map { $0 - call.at } } }
+        return (latencies.sorted(), storing.sorted())
     }
 
     // MARK: - Throughput
