@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // The webhook destinations' HTTP(S) client (WebhookSender only): pooled connections, TLS per endpoint, deadlines.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         // To read docs/openapi.yaml in tests and a config file's keys; already in the graph as swift-configuration's YAML reader.
         .package(url: "https://github.com/jpsim/Yams", "5.4.0"..<"7.0.0"),
     ],
@@ -114,6 +116,32 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Pure webhook logic: payload encoding, HMAC-SHA256 signing, the retry schedule and dead-letter decisions,
+        // endpoint settings. No I/O; the clock and the random source are passed in.
+        .target(
+            name: "Webhooks",
+            dependencies: [
+                "CallTrackCore", "Destinations",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        // HTTP adapter: each webhook endpoint as a lead destination, posting through async-http-client.
+        .target(
+            name: "WebhookSender",
+            dependencies: [
+                "CallTrackCore", "Destinations", "Webhooks",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // The system libpq, for the PostgreSQL lead sink.
         .systemLibrary(
             name: "CLibPQ",
@@ -163,6 +191,7 @@ let package = Package(
             name: "CallTrackApp",
             dependencies: [
                 "CallTrackCore", "AMI", "AMIClient", "Store", "Destinations", "PostgresSink", "HTTPAPI", "AGI", "FastAGI",
+                "Webhooks", "WebhookSender",
                 .product(name: "Configuration", package: "swift-configuration"),
                 // To list the keys a config file sets, so a mistyped key is an error (UnknownKeys).
                 .product(name: "Yams", package: "Yams"),
@@ -197,6 +226,9 @@ let package = Package(
             name: "Benchmarks",
             dependencies: [
                 "CallTrackCore", "AMI", "Store", "Destinations", "PostgresSink", "CallTrackApp", "HTTPAPI", "TestSupport", "AGI", "FastAGI",
+                "Webhooks", "WebhookSender",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -235,6 +267,22 @@ let package = Package(
                 "HTTPAPI", "CallTrackApp", "CallTrackCore", "Store", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "WebhookTests",
+            dependencies: [
+                "Webhooks", "WebhookSender", "Destinations", "CallTrackApp", "CallTrackCore", "Store", "TestSupport",
+                // The receiving end: a real HTTPS server made in the test.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict
         ),

@@ -29,6 +29,7 @@ struct Bench: AsyncParsableCommand {
             StoreBenchmark.self,
             FloodGuardBenchmark.self,
             StatsBenchmark.self,
+            WebhookBenchmark.self,
         ]
     )
 }

@@ -137,6 +137,26 @@ public final class Outbox: Sendable {
         }
     }
 
+    /// Sends a destination the changes enqueued at or after `since` again (`calltrackd webhooks replay`): its cursor
+    /// moves back to just before the first of them (never forward), and its set-aside entries from there on are
+    /// no longer set aside, so they go again too. Only entries still in the log can go again (pruned ones are gone;
+    /// set-aside ones are never pruned). Returns how many entries wait for it now; nil for a destination never
+    /// registered. Run while the daemon is stopped: a running delivery keeps its cursor in memory.
+    public func rewind(_ destination: String, since: Timestamp, at now: Timestamp) async throws(StoreUnavailable) -> Int? {
+        let topic = self.topic
+        return try await write { db in
+            guard let cursor = try Int64.fetchOne(db, sql: "SELECT delivered_through FROM outbox_cursor WHERE destination = ?",
+                                                  arguments: [destination]) else { return nil }
+            let first = try Int64.fetchOne(db, sql: "SELECT min(id) FROM outbox WHERE topic = ? AND enqueued_at >= ?",
+                                           arguments: [topic, since.microsecondsSinceEpoch])
+            let position = min(cursor, (first ?? (cursor + 1)) - 1)
+            try db.execute(sql: "UPDATE outbox_cursor SET delivered_through = ?, updated_at = ? WHERE destination = ?",
+                           arguments: [position, now.microsecondsSinceEpoch, destination])
+            try db.execute(sql: "DELETE FROM outbox_failure WHERE destination = ? AND outbox_id > ?", arguments: [destination, position])
+            return try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox WHERE id > ? AND topic = ?", arguments: [position, topic]) ?? 0
+        }
+    }
+
     /// Removes entries older than `cutoff` that every registered destination of this topic has passed and none
     /// keeps set aside; returns how many. With no destination registered nothing is removed.
     @discardableResult

@@ -25,7 +25,7 @@ struct Calltrackd: AsyncParsableCommand {
             Every config key can be overridden by an environment variable: http.port -> CALLTRACKD_HTTP_PORT.
             """,
         version: CalltrackdVersion.current,
-        subcommands: [Serve.self, CheckConfig.self, Leads.self, Route.self, Dealers.self, Export.self, Stats.self, PoolSize.self, Simulate.self, NewToken.self, Backup.self, Restore.self, Forget.self, Version.self],
+        subcommands: [Serve.self, CheckConfig.self, Leads.self, Route.self, Dealers.self, Export.self, Stats.self, PoolSize.self, Simulate.self, NewToken.self, Backup.self, Restore.self, Forget.self, Webhooks.self, Version.self],
         defaultSubcommand: nil
     )
 }
@@ -80,6 +80,9 @@ struct CheckConfig: AsyncParsableCommand {
         let config = try await options.load()
         print("config OK: \(config.sites.count) site(s), HTTP on \(config.httpHost):\(config.httpPort), state in \(config.databasePath)")
         for token in config.api.tokens { print("  token \(token.name): scope \(token.scope.rawValue)") }
+        for hook in config.webhooks {
+            print("  webhook \(hook.id): \(hook.url) for site(s) \(hook.sites.sorted().joined(separator: ", ")), dead letter after \(hook.deadLetterAfter) failed attempts")
+        }
         for site in config.sites {
             let pools = site.pools.map { "\($0.id) (\($0.numbers.count) numbers, \($0.policy.onExhaustion.rawValue) when full)" }
             print("  site \(site.id): default \(site.defaultNumber), pools: \(pools.isEmpty ? "none" : pools.joined(separator: ", ")), static numbers: \(site.staticNumbers.count)")
@@ -312,6 +315,54 @@ struct Forget: AsyncParsableCommand {
         do {
             for line in try await ForgetCommand.forget(config: config, target: target) { print(line) }
         } catch let refused as ForgetCommand.Refused {
+            throw ValidationError(refused.description)
+        }
+    }
+}
+
+struct Webhooks: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Per webhook endpoint: changes waiting (cursor lag), the oldest one's age, dead letters and the last one's error.",
+        subcommands: [WebhookStatus.self, WebhookReplay.self],
+        defaultSubcommand: WebhookStatus.self)
+}
+
+struct WebhookStatus: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Each endpoint's cursor lag and dead letters, from the state database (the daemon may run).")
+
+    @OptionGroup var options: ConfigOption
+    @Flag(help: "One JSON object per endpoint a line.") var json = false
+
+    func run() async throws {
+        let config = try await options.load()
+        for line in try await WebhookCommands.status(config: config, now: SystemClock().now(), json: json) { print(line) }
+    }
+}
+
+struct WebhookReplay: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Send an endpoint its lead changes since a time again, dead letters included, when the daemon next starts.",
+        discussion: """
+            Runs while the daemon is stopped (a running daemon keeps the endpoint's cursor in memory). Only changes still in the
+            outbox go again: delivered ones are kept 7 days, dead letters until replayed. Receivers drop what they have by
+            delivery_id or lead_version. Example: calltrackd webhooks replay --endpoint crm --since 2026-12-07T10:00:00Z
+            """)
+
+    @OptionGroup var options: ConfigOption
+    @Option(help: "The endpoint's id (webhook.<id> in the config).") var endpoint: String
+    @Option(help: "An ISO 8601 time (2026-12-07T10:00:00Z) or a span back from now (2h, 3d).") var since: String
+
+    func run() async throws {
+        let config = try await options.load()
+        let now = SystemClock().now()
+        guard let from = WebhookCommands.parseSince(since, now: now) else {
+            throw ValidationError("--since '\(since)' is neither an ISO 8601 time (2026-12-07T10:00:00Z) nor a span back (2h, 3d)")
+        }
+        do {
+            for line in try await WebhookCommands.replay(config: config, endpoint: endpoint, since: from, now: now) { print(line) }
+        } catch let refused as WebhookCommands.Refused {
             throw ValidationError(refused.description)
         }
     }

@@ -50,6 +50,14 @@ public struct OpenAPIDocument: Sendable {
         return check(body: body, contentType: contentType, against: resolve(response), what: "\(method.uppercased()) \(template) \(status)")
     }
 
+    /// What is wrong with a body calltrackd posts to a webhook (`webhooks.<name>.post` in the document); empty when
+    /// the document describes it.
+    public func webhookProblems(_ name: String, body: [UInt8]) -> [String] {
+        guard let operation = root["webhooks"]?[name]?["post"] else { return ["no webhook '\(name)' in docs/openapi.yaml"] }
+        guard let request = operation["requestBody"] else { return ["webhook '\(name)' documents no request body"] }
+        return check(body: body, contentType: "application/json", against: resolve(request), what: "webhook \(name)")
+    }
+
     /// The operation of a request: the path whose segments match (`{name}` matches any one), literal ones first.
     func operation(method: String, path: String) -> (String, JSONValue)? {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)

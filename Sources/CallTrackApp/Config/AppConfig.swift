@@ -4,6 +4,7 @@ import CallTrackCore
 import FastAGI
 import HTTPAPI
 import Store
+import Webhooks
 
 /// The PEM files of the certificate (with its chain) and its private key.
 public struct TLSFiles: Sendable, Hashable {
@@ -62,6 +63,8 @@ public struct AppConfig: Sendable {
     /// (`dealer_stats.callback_window`).
     public var dealerStatsKept: Duration = .seconds(400 * 86_400)
     public var callbackWindow: Duration = .seconds(3_600)
+    /// Webhook endpoints, each a lead destination with its own cursor (`site.<id>.webhooks`, `webhook.<id>.*`).
+    public var webhooks: [WebhookEndpoint] = []
     /// FastAGI for live routing; nil: not served.
     public var agi: FastAGIConfiguration?
 

@@ -5,6 +5,7 @@ import Configuration
 import HTTPAPI
 import PostgresSink
 import SystemPackage
+import Webhooks
 
 /// Reads `AppConfig` from a YAML file with environment overrides (`http.port` ← `CALLTRACKD_HTTP_PORT`).
 ///
@@ -124,6 +125,7 @@ public enum ConfigLoader {
             throw ConfigProblem(key: "dealer_stats.callback_window", "a dealer calls a missed caller back within 1m to 30d: e.g. 30m")
         }
         config.agi = try agi(keys)
+        config.webhooks = try webhooks(keys)
         if try keys.bool("postgres.enabled") ?? (keys.string("postgres.url") != nil) {
             var postgres = PostgresSettings(conninfo: keys.string("postgres.url") ?? "")
             postgres.schema = keys.string("postgres.schema") ?? postgres.schema
