@@ -68,7 +68,12 @@ public final class FakeAsterisk: Sendable {
         self.record = Mutex(Record())
     }
 
-    public static func start(_ scripts: [Script], group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> FakeAsterisk {
+    /// The fakes' own event loop: a replay writes its whole script in one go (one byte per write, in some tests), which
+    /// on NIO's shared loops held up every other socket of the test process for seconds (the HTTP tests' connects
+    /// timed out, the webhook receiver's answers waited).
+    public static let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
+    public static func start(_ scripts: [Script], group: any EventLoopGroup = FakeAsterisk.loops) async throws -> FakeAsterisk {
         precondition(!scripts.isEmpty)
         let shared = Shared()
         let channel = try await ServerBootstrap(group: group)
