@@ -18,7 +18,8 @@ public enum ConversionExport {
         }
         let store = try SQLiteStore(path: config.databasePath, logger: Logger(label: "calltrackd.export"))
         let ledger = LeadLedger(store: store, outbox: Outbox(store: store, topic: Outbox.leadTopic))
-        let conversions = try await ledger.conversions(from: date.utcMidnight, to: date.utcMidnight + .seconds(86_400))
+        let day = date.utcDay
+        let conversions = try await ledger.conversions(from: day.from, to: day.to)
         let path = URL(fileURLWithPath: folder).appendingPathComponent("metrica-conversions-\(date).csv").path
         try MetricaConversions.csv(conversions, target: target).write(toFile: path, atomically: true, encoding: .utf8)
         let withID = conversions.filter { $0.ymUID?.isEmpty == false }.count

@@ -54,4 +54,7 @@ extension LocalDate {
 
     /// The day's first instant in UTC.
     public var utcMidnight: Timestamp { Timestamp(microsecondsSinceEpoch: daysSinceEpoch * 86_400_000_000) }
+
+    /// The day in UTC: from its midnight to the next.
+    public var utcDay: (from: Timestamp, to: Timestamp) { (utcMidnight, utcMidnight + .seconds(86_400)) }
 }

@@ -28,6 +28,6 @@ struct ExportRoutes {
         guard let text = request.uri.queryParameters["date"], let date = LocalDate(String(text)) else {
             throw APIError(.badRequest, "date must be the day to export, as YYYY-MM-DD (UTC), e.g. date=2026-12-07")
         }
-        return (date.utcMidnight, date.utcMidnight + .seconds(86_400))
+        return date.utcDay
     }
 }
