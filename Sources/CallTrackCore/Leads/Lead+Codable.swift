@@ -6,7 +6,7 @@ extension Lead: Codable {
         case callID, revision, siteID, trackingNumber, caller, callerRaw, callerName, startedAt, answeredAt, endedAt
         case disposition, answeredBy, talkSeconds, ringSeconds, matchKind, matchConfidence, candidateCount
         case matchExplanation, visitorID, sessionID, userAgent, firstTouch, lastTouch, journey, dealerID, dealerRule, dealerReason
-        case isLead, junkReason, repeatOf, changedAt
+        case isLead, junkReason, repeatOf, calledBackAt, outcomes, changedAt
     }
 
     public init(from decoder: any Decoder) throws {
@@ -28,6 +28,8 @@ extension Lead: Codable {
             dealerRule: try c.decodeIfPresent(RoutingDecision.Rule.self, forKey: .dealerRule),
             dealerReason: try c.decodeIfPresent(String.self, forKey: .dealerReason),
             junkReason: try c.decodeIfPresent(JunkReason.self, forKey: .junkReason), repeatOf: try c.decodeIfPresent(String.self, forKey: .repeatOf),
+            calledBackAt: try c.decodeIfPresent(Timestamp.self, forKey: .calledBackAt),
+            outcomes: try c.decodeIfPresent([DealOutcome].self, forKey: .outcomes) ?? [],
             changedAt: try c.decode(Timestamp.self, forKey: .changedAt))
     }
 
@@ -63,6 +65,8 @@ extension Lead: Codable {
         try c.encode(isLead, forKey: .isLead)
         try c.encodeIfPresent(junkReason, forKey: .junkReason)
         try c.encodeIfPresent(repeatOf, forKey: .repeatOf)
+        try c.encodeIfPresent(calledBackAt, forKey: .calledBackAt)
+        if !outcomes.isEmpty { try c.encode(outcomes, forKey: .outcomes) }
         try c.encode(changedAt, forKey: .changedAt)
     }
 }

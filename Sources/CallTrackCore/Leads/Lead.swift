@@ -43,6 +43,10 @@ public struct Lead: Hashable, Sendable {
     public var junkReason: JunkReason?
     /// The lead this call repeats; always a lead (when that lead turns junk, its repeats are decided again).
     public var repeatOf: String?
+    /// When the dealer called this unanswered caller back (an outbound call from its targets seen on AMI).
+    public var calledBackAt: Timestamp?
+    /// What became of the lead in the CRM, one per stage, in stage order (`record(_:at:)`).
+    public var outcomes: [DealOutcome]
     /// When this revision was made.
     public var changedAt: Timestamp
 
@@ -53,7 +57,7 @@ public struct Lead: Hashable, Sendable {
         ringSeconds: Int = 0, match: Match, visitorID: VisitorID? = nil, userAgent: String? = nil, firstTouch: Touch? = nil,
         lastTouch: Touch? = nil, journey: [Touch] = [], dealerID: DealerID? = nil,
         dealerRule: RoutingDecision.Rule? = nil, dealerReason: String? = nil, junkReason: JunkReason? = nil,
-        repeatOf: String? = nil, changedAt: Timestamp
+        repeatOf: String? = nil, calledBackAt: Timestamp? = nil, outcomes: [DealOutcome] = [], changedAt: Timestamp
     ) {
         self.callID = callID
         self.revision = revision
@@ -80,6 +84,8 @@ public struct Lead: Hashable, Sendable {
         self.dealerReason = dealerReason
         self.junkReason = junkReason
         self.repeatOf = repeatOf
+        self.calledBackAt = calledBackAt
+        self.outcomes = outcomes
         self.changedAt = changedAt
     }
 
