@@ -76,7 +76,7 @@ public struct Daemon: Sendable {
         let routing = RoutingDesk(routes: routes)
         let dealers = DealerDirectoryDesk(routing: routing, store: adminDealers, country: config.country, clock: clock, logger: logger,
                                           fromAdmin: settled.fromAdmin)
-        let dealerStatistics = DealerStatisticsStore(store: store)
+        let dealerStatistics = DealerStatisticsStore(store: store, outbox: ledger.outbox)
         let leads = LeadDesk(book: book, store: store, ledger: ledger, settings: config.leads, clock: clock, logger: logger,
                              routing: routing, dealerStatistics: dealerStatistics)
         await leads.catchUp()
@@ -171,6 +171,11 @@ public struct Daemon: Sendable {
             try await delivery.register()
             services.append(delivery)
             destinations.insert(destination.name)
+            let reports = PostgresOutcomeReports(
+                connection: PostgresConnection(postgres.conninfo, setup: ["SET statement_timeout = '30s'"], logger: logger), schema: schema)
+            services.append(OutcomeReportReader(
+                reports: reports, leads: ledger, clock: desk.clock, interval: postgres.outcomePoll,
+                settings: ["callback_window_seconds": String(config.callbackWindow.components.seconds)], logger: logger))
         } else {
             logger.notice("no postgres.url configured: leads stay in SQLite (calltrackd leads, GET /v1/admin/leads)")
         }

@@ -1,4 +1,5 @@
 import CallTrackCore
+import Foundation
 import GRDB
 
 extension LeadLedger {
@@ -15,6 +16,25 @@ extension LeadLedger {
                 LeadConversion(callID: row["call_id"], site: row["site_id"], at: Timestamp(microsecondsSinceEpoch: row["started_at"]),
                                ymUID: row["ym_uid"], gaClientID: row["ga_client_id"])
             }
+        }
+    }
+}
+
+extension LeadLedger {
+    /// Deals won in [from, to) by the CRM's time of the win, with their amounts, joined to the visit each lead was
+    /// matched to. Reads only the leads that have outcomes.
+    public func wonDeals(from: Timestamp, to: Timestamp) async throws(StoreUnavailable) -> [LeadConversion] {
+        try await read { db in
+            try GRDB.Row.fetchAll(db.cachedStatement(sql: """
+                SELECT l.call_id, l.site_id, o.value AS outcome, s.ym_uid, s.ga_client_id
+                FROM lead l JOIN json_each(l.outcomes) o LEFT JOIN session s ON s.id = l.match_session_id
+                WHERE l.outcomes <> '[]' AND json_extract(o.value, '$.stage') = 'won'
+                  AND json_extract(o.value, '$.at.microsecondsSinceEpoch') >= ? AND json_extract(o.value, '$.at.microsecondsSinceEpoch') < ?
+                """), arguments: [from.microsecondsSinceEpoch, to.microsecondsSinceEpoch]).compactMap { row -> LeadConversion? in
+                guard let won = try? Self.decoder.decode(DealOutcome.self, from: Data((row["outcome"] as String).utf8)) else { return nil }
+                return LeadConversion(callID: row["call_id"], site: row["site_id"], at: won.at, ymUID: row["ym_uid"],
+                                      gaClientID: row["ga_client_id"], price: won.amount)
+            }.sorted { ($0.at, $0.callID) < ($1.at, $1.callID) }
         }
     }
 }

@@ -617,6 +617,18 @@ enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v22-lead-outcomes") { db in
+            // What became of each lead in the CRM (`outcomes`: JSON of `[DealOutcome]`, one per stage) and when its
+            // dealer called an unanswered caller back (`called_back_at`, µs): both travel with the lead to every
+            // destination. Callbacks already seen are copied from the dealer's missed calls.
+            try db.execute(sql: """
+                ALTER TABLE lead ADD COLUMN outcomes TEXT NOT NULL DEFAULT '[]' CHECK (json_type(outcomes) = 'array');
+                ALTER TABLE lead ADD COLUMN called_back_at INTEGER;
+                UPDATE lead SET called_back_at = (SELECT m.called_back_at FROM dealer_missed_call m WHERE m.call_id = lead.call_id)
+                    WHERE call_id IN (SELECT call_id FROM dealer_missed_call WHERE called_back_at IS NOT NULL);
+                CREATE INDEX lead_with_outcomes ON lead(started_at) WHERE outcomes <> '[]';
+                """)
+        }
         return migrator
     }
 }

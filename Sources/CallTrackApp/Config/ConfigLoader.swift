@@ -130,6 +130,10 @@ public enum ConfigLoader {
             var postgres = PostgresSettings(conninfo: keys.string("postgres.url") ?? "")
             postgres.schema = keys.string("postgres.schema") ?? postgres.schema
             postgres.channel = keys.string("postgres.channel") ?? postgres.channel
+            postgres.outcomePoll = try keys.duration("postgres.outcome_poll") ?? postgres.outcomePoll
+            guard postgres.outcomePoll >= .milliseconds(100), postgres.outcomePoll <= .seconds(3_600) else {
+                throw ConfigProblem(key: "postgres.outcome_poll", "read the outcome_report table every 100ms to 1h: e.g. 2s")
+            }
             do {
                 _ = try PostgresSchema(name: postgres.schema, channel: postgres.channel)
             } catch {

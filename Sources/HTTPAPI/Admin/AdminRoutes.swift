@@ -30,6 +30,7 @@ struct AdminRoutes {
         if let dealerStats { DealerStatsRoute(source: dealerStats, clock: desk.clock).register(on: admin) }
         if let dealers { DealerRoutes(directory: dealers, maxBodyBytes: settings.maxBodyBytes * 16).register(on: admin) }
         ExportRoutes(leads: leads).register(on: admin)
+        OutcomeRoutes(leads: leads, clock: desk.clock, maxBodyBytes: settings.maxBodyBytes).register(on: admin)
         admin.get("/sites") { _, _ in try jsonResponse(desk.book.allSites.map(SiteDefinition.init)) }
         admin.get("/sites/{site}") { _, context in
             try jsonResponse(SiteDefinition(try site(context.parameters.decoded("site"))))
