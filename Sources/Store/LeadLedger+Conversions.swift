@@ -38,3 +38,13 @@ extension LeadLedger {
         }
     }
 }
+
+extension LeadLedger {
+    /// The readable leads of the calls started in [from, to), in start order.
+    public func leads(from: Timestamp, to: Timestamp) async throws(StoreUnavailable) -> [Lead] {
+        try await read { db in
+            try GRDB.Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM lead WHERE started_at >= ? AND started_at < ? ORDER BY started_at, call_id"),
+                                  arguments: [from.microsecondsSinceEpoch, to.microsecondsSinceEpoch]).compactMap { try? Self.lead($0) }
+        }
+    }
+}

@@ -629,6 +629,26 @@ enum Schema {
                 CREATE INDEX lead_with_outcomes ON lead(started_at) WHERE outcomes <> '[]';
                 """)
         }
+        migrator.registerMigration("v25-ad-costs") { db in
+            // What the ad cabinets reported spending per day and campaign (`AdCost`), the campaign as touches are
+            // matched to it (lower case). An import replaces the days and campaigns it names. `synced_at` is when
+            // the row was copied to PostgreSQL's `ad_cost` (NULL: it waits), so a PostgreSQL that was down gets every
+            // row once it is back.
+            try db.execute(sql: """
+                CREATE TABLE ad_cost (
+                    day INTEGER NOT NULL,                -- days since 1970-01-01 (UTC)
+                    source TEXT NOT NULL,
+                    medium TEXT NOT NULL,
+                    campaign TEXT NOT NULL,
+                    currency TEXT NOT NULL CHECK (length(currency) = 3),
+                    cost INTEGER NOT NULL CHECK (cost >= 0),   -- hundredths of the currency
+                    imported_at INTEGER NOT NULL,        -- µs since epoch
+                    synced_at INTEGER,
+                    PRIMARY KEY (day, source, medium, campaign)
+                ) WITHOUT ROWID;
+                CREATE INDEX ad_cost_waiting ON ad_cost(imported_at) WHERE synced_at IS NULL;
+                """)
+        }
         return migrator
     }
 }

@@ -25,7 +25,7 @@ struct Calltrackd: AsyncParsableCommand {
             Every config key can be overridden by an environment variable: http.port -> CALLTRACKD_HTTP_PORT.
             """,
         version: CalltrackdVersion.current,
-        subcommands: [Serve.self, CheckConfig.self, Leads.self, Route.self, Dealers.self, Export.self, Stats.self, PoolSize.self, Simulate.self, NewToken.self, Backup.self, Restore.self, Forget.self, Webhooks.self, Version.self],
+        subcommands: [Serve.self, CheckConfig.self, Leads.self, Route.self, Dealers.self, Export.self, Report.self, Costs.self, Stats.self, PoolSize.self, Simulate.self, NewToken.self, Backup.self, Restore.self, Forget.self, Webhooks.self, Version.self],
         defaultSubcommand: nil
     )
 }

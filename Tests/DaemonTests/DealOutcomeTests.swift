@@ -26,7 +26,7 @@ struct DealOutcomeTests {
         config.postgres = PostgresSettings(conninfo: cluster.connectionString())
         config.postgres?.schema = schema
         config.postgres?.channel = schema
-        config.postgres?.outcomePoll = .milliseconds(100)
+        config.postgres?.syncInterval = .milliseconds(100)
         let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: CallToLeadTests.quietLogger)
         let (port, running) = try await daemon.serving()
         defer { running.cancel() }

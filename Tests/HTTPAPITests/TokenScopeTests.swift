@@ -18,7 +18,7 @@ struct TokenScopeTests {
     /// What each admin operation of docs/openapi.yaml needs, written out here (not taken from the code).
     static func expectedScope(_ operation: String) -> TokenScope {
         if operation.hasPrefix("GET ") { return .read }
-        if operation == "POST /v1/admin/identities" || operation == "POST /v1/admin/leads/{call_id}/outcome" { return .connector }
+        if ["POST /v1/admin/identities", "POST /v1/admin/leads/{call_id}/outcome", "POST /v1/admin/costs"].contains(operation) { return .connector }
         return .admin
     }
 

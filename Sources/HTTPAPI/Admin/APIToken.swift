@@ -6,7 +6,7 @@ public enum TokenScope: String, CaseIterable, Sendable {
     case admin
     /// Reading: calls, leads, pools, sites, visitors (dashboards, reports).
     case read
-    /// What a CRM connector sends back: identity links and deal outcomes.
+    /// What a connector sends in: identity links and deal outcomes from a CRM, ad costs from the ad cabinets.
     case connector
 
     public func grants(_ needed: TokenScope) -> Bool { self == .admin || self == needed }
@@ -18,7 +18,7 @@ public enum TokenScope: String, CaseIterable, Sendable {
         return .admin
     }
 
-    static let connectorPaths: Set<String> = ["/v1/admin/identities"]
+    static let connectorPaths: Set<String> = ["/v1/admin/identities", "/v1/admin/costs"]
 
     /// `/v1/admin/leads/{call_id}/outcome`.
     static func isOutcome(_ path: String) -> Bool {
