@@ -88,6 +88,9 @@ public struct Daemon: Sendable {
                       registry: registry, logger: logger)
     }
 
+    /// Ad costs and the ROI report, for the admin API.
+    public var moneyDesk: MoneyDesk { MoneyDesk(leads: ledger, costs: costs, clock: desk.clock, logger: logger) }
+
     /// Each dealer's figures, for the admin API, `calltrackd dealers` and the auto weights.
     public var dealerStatsDesk: DealerStatsDesk {
         let routing = self.routing
@@ -109,7 +112,7 @@ public struct Daemon: Sendable {
         let router = APIRouter.make(desk: desk, settings: settings, country: config.country, registry: registry, ledger: ledger,
                                     leads: LedgerLeads(ledger: ledger), statistics: statistics,
                                     dealerStats: dealerStatsDesk, dealers: dealers,
-                                    money: MoneyDesk(leads: ledger, costs: costs, clock: desk.clock, logger: logger))
+                                    money: moneyDesk)
         let logger = self.logger
         let host = config.httpHost
         let idle = config.httpIdleTimeout

@@ -96,6 +96,76 @@ struct DealOutcomeTests {
         #expect(wrongKind.status == 400)
     }
 
+    @Test("costs imported by the API and the command line reach PostgreSQL; the ROI report answers the same from the API and the terminal")
+    func costsAndTheReport() async throws {
+        let cluster = try #require(PostgresCluster.shared)
+        let dir = TemporaryDirectory("roi")
+        defer { dir.remove() }
+        let schema = "t_roi_\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+        var config = try ForgetPersonTests.config(dir)
+        config.postgres = PostgresSettings(conninfo: cluster.connectionString())
+        config.postgres?.schema = schema
+        config.postgres?.channel = schema
+        config.postgres?.syncInterval = .milliseconds(100)
+        let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: CallToLeadTests.quietLogger)
+        let (port, running) = try await daemon.serving()
+        defer { running.cancel() }
+        let pg = PostgresConnection(cluster.connectionString(), logger: CallToLeadTests.quietLogger)
+        defer { pg.close() }
+        try await daemon.ledger.store(ROIFixture.leads, at: SystemClock().now())
+
+        // Day 1 through the API (a cabinet's semicolons and decimal commas); a bad file changes nothing.
+        let bad = try await Self.post(port: port, "/v1/admin/costs", "date;source;medium;campaign;cost;currency\n2026-12-01;google;cpc;pumps;abc;RUB\n")
+        #expect(bad.status == 400 && "\(bad.json)".contains("line 2"), "\(bad.json)")
+        let day1 = try await Self.post(port: port, "/v1/admin/costs", """
+            date;source;medium;campaign;cost;currency
+            01.12.2026;google;cpc;pumps;1 000,00;RUB
+            01.12.2026;yandex;cpc;valves;500;RUB
+            """)
+        #expect(day1.status == 200 && day1.json["rows"] as? Int == 2 && (day1.json["total"] as? [String: String])?["RUB"] == "1500.00", "\(day1.json)")
+        // Day 2 from the terminal, beside the running daemon.
+        let file = dir.file("calltrackd.yaml")
+        try """
+            data: { dir: "\(dir.path)" }
+            sites: [acme]
+            site:
+              acme: { default_number: "+74950000000", pools: [main] }
+            pool:
+              main: { numbers: ["+74950000001", "+74950000002", "+74950000003", "+74950000004"] }
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        try "date,source,medium,campaign,cost\n2026-12-02,Google,CPC,Pumps,300\n".write(toFile: dir.file("day2.csv"), atomically: true, encoding: .utf8)
+        let imported = try await runProgram([DaemonProcess.executable.path, "costs", "import", "--config", file, dir.file("day2.csv"), "--currency", "RUB"])
+        #expect(imported.status == 0 && imported.output.contains("imported 1 row(s)"), "\(imported.output)")
+
+        // PostgreSQL gets all three, and its view agrees with the report.
+        try await ForgetPersonTests.eventually("the costs in PostgreSQL") {
+            try await pg.query("SELECT count(*) FROM \"\(schema)\".ad_cost").scalar() == "3"
+        }
+        try await ForgetPersonTests.eventually("the leads in PostgreSQL") {
+            try await pg.query("SELECT count(*) FROM \"\(schema)\".lead").scalar() == "4"
+        }
+        let spbInPostgres = try await pg.query("""
+            SELECT round(sum(cost), 2)::text FROM "\(schema)".roi_dealer_day WHERE model = 'linear' AND dealer_id = 'spb'
+            """).scalar()
+        #expect(spbInPostgres == "1133.33")
+
+        let answer = try await MetricaExportTests.get(port: port, "/v1/admin/reports/roi?from=2026-12-01&to=2026-12-02&model=linear&by=dealer")
+        #expect(answer.status == 200, "\(answer.body)")
+        let json = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any]
+        let rows = (json?["rows"] as? [[String: Any]]) ?? []
+        let spb = rows.first { $0["name"] as? String == "spb" }
+        #expect(spb?["cost"] as? String == "1133.33" && spb?["revenue"] as? String == "100000.00" && spb?["calls"] as? Double == 2, "\(rows)")
+        #expect((json?["total"] as? [String: Any])?["cost"] as? String == "1800.00")
+        let badModel = try await MetricaExportTests.get(port: port, "/v1/admin/reports/roi?from=2026-12-01&to=2026-12-02&model=coin")
+        #expect(badModel.status == 400 && badModel.body.contains("linear"))
+
+        let table = try await runProgram([DaemonProcess.executable.path, "report", "roi", "--config", file, "--from", "2026-12-01",
+                                          "--to", "2026-12-02", "--by", "campaign"])
+        #expect(table.status == 0, "\(table.output)")
+        let pumps = table.output.split(separator: "\n").first { $0.hasPrefix("google / cpc / pumps") }.map(String.init) ?? ""
+        #expect(pumps.contains("1300.00") && pumps.contains("2.50") && pumps.contains("50000.00") && pumps.contains("3746%"), "\(table.output)")
+    }
+
     static func post(port: Int, _ path: String, _ body: String, token: String = ForgetPersonTests.token) async throws -> (status: Int, json: [String: Any]) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = "POST"

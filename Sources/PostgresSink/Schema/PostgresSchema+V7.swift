@@ -75,7 +75,7 @@ extension PostgresSchema {
         spent AS (
             SELECT day, source, medium, campaign, sum(cost) AS cost FROM \(s).ad_cost GROUP BY 1, 2, 3, 4),
         shared AS (
-            SELECT k.*, coalesce(p.cost, 0) * k.calls / sum(k.calls) OVER (PARTITION BY k.model, k.day, k.source, k.medium, k.campaign) AS cost
+            SELECT k.*, coalesce(p.cost, 0) * (k.calls / sum(k.calls) OVER (PARTITION BY k.model, k.day, k.source, k.medium, k.campaign))::numeric AS cost
             FROM credited k LEFT JOIN spent p ON (p.day, p.source, p.medium, p.campaign) = (k.day, k.source, k.medium, k.campaign))
         SELECT model, day, dealer_id, sum(calls) AS calls, sum(leads) AS leads, sum(won) AS won, sum(revenue) AS revenue, sum(cost) AS cost
         FROM shared GROUP BY 1, 2, 3
