@@ -94,8 +94,8 @@ public struct Daemon: Sendable {
     /// Each dealer's figures, for the admin API, `calltrackd dealers` and the auto weights.
     public var dealerStatsDesk: DealerStatsDesk {
         let routing = self.routing
-        return DealerStatsDesk(statistics: dealerStatistics, dealers: { routing.book.dealers }, callbackWindow: config.callbackWindow,
-                               clock: desk.clock)
+        return DealerStatsDesk(statistics: dealerStatistics, leads: ledger, dealers: { routing.book.dealers },
+                               callbackWindow: config.callbackWindow, clock: desk.clock)
     }
 
     /// The HTTP application; `onListening` gets the bound port (useful with `http.port: 0`).

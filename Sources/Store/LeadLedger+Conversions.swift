@@ -48,3 +48,20 @@ extension LeadLedger {
         }
     }
 }
+
+extension LeadLedger {
+    /// Per dealer, the leads of the calls started in [from, to), those with any CRM outcome, and those won.
+    public func dealerConversions(from: Timestamp, to: Timestamp) async throws(StoreUnavailable) -> [DealerID: DealerConversion] {
+        try await read { db in
+            var found: [DealerID: DealerConversion] = [:]
+            for row in try GRDB.Row.fetchAll(db.cachedStatement(sql: """
+                SELECT dealer_id, count(*) AS leads, sum(outcomes <> '[]') AS reported,
+                       sum(EXISTS (SELECT 1 FROM json_each(lead.outcomes) WHERE json_extract(value, '$.stage') = 'won')) AS won
+                FROM lead WHERE started_at >= ? AND started_at < ? AND is_lead = 1 AND dealer_id IS NOT NULL GROUP BY dealer_id
+                """), arguments: [from.microsecondsSinceEpoch, to.microsecondsSinceEpoch]) {
+                found[row["dealer_id"]] = DealerConversion(leads: row["leads"], reported: row["reported"], won: row["won"])
+            }
+            return found
+        }
+    }
+}

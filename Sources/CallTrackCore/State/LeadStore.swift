@@ -32,6 +32,8 @@ public protocol LeadStore: Sendable {
     func lead(_ callID: String) async throws(StoreUnavailable) -> StoredLead?
     /// Leads, newest call first.
     func leads(limit: Int) async throws(StoreUnavailable) -> [StoredLead]
+    /// Per dealer, the leads of the calls started in [from, to) and what the CRM reported of them.
+    func dealerConversions(from: Timestamp, to: Timestamp) async throws(StoreUnavailable) -> [DealerID: DealerConversion]
     /// The readable leads of the calls started in [from, to), in start order: what a report over days reads.
     func leads(from: Timestamp, to: Timestamp) async throws(StoreUnavailable) -> [Lead]
     /// The stored leads of these calls, by call id (calls without a lead are absent).
