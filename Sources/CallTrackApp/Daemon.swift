@@ -209,7 +209,10 @@ public struct Daemon: Sendable {
         } else {
             logger.notice("no ami.host configured: leasing numbers only, no calls are followed")
         }
-        if let agi = config.agi { services.append(fastAGIServer(agi)) }
+        if let agi = config.agi {
+            services.append(StickyDealerLoader(store: store, logger: logger))
+            services.append(fastAGIServer(agi))
+        }
         let systemd = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
         services.append(application(onListening: { port in
             // Ready once the store is open and the port listens (`Type=notify`).
