@@ -17,21 +17,13 @@ import TestSupport
 struct DealOutcomeTests {
     @Test("won through the API twice counts once; qualified through outcome_report; PostgreSQL and Metrica get them")
     func outcomesFromBothSides() async throws {
-        let cluster = try #require(PostgresCluster.shared)
         let dir = TemporaryDirectory("outcomes")
         defer { dir.remove() }
-        let schema = "t_outcome_\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
-        var config = try ForgetPersonTests.config(dir)
-        config.leads.minTalkSeconds = 0
-        config.postgres = PostgresSettings(conninfo: cluster.connectionString())
-        config.postgres?.schema = schema
-        config.postgres?.channel = schema
-        config.postgres?.syncInterval = .milliseconds(100)
-        let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: CallToLeadTests.quietLogger)
+        let (daemon, schema, pg) = try await Self.daemonWithPostgres(dir)
+        defer { pg.close() }
+        let config = daemon.config
         let (port, running) = try await daemon.serving()
         defer { running.cancel() }
-        let pg = PostgresConnection(cluster.connectionString(), logger: CallToLeadTests.quietLogger)
-        defer { pg.close() }
 
         let number = try await ForgetPersonTests.allocate(port: port, session: "s_deal0000001", visitor: "v_deal0000001", browser: "A",
                                                           body: #","ym_uid":"1700000000987654321""#)
@@ -98,20 +90,12 @@ struct DealOutcomeTests {
 
     @Test("costs imported by the API and the command line reach PostgreSQL; the ROI report answers the same from the API and the terminal")
     func costsAndTheReport() async throws {
-        let cluster = try #require(PostgresCluster.shared)
         let dir = TemporaryDirectory("roi")
         defer { dir.remove() }
-        let schema = "t_roi_\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
-        var config = try ForgetPersonTests.config(dir)
-        config.postgres = PostgresSettings(conninfo: cluster.connectionString())
-        config.postgres?.schema = schema
-        config.postgres?.channel = schema
-        config.postgres?.syncInterval = .milliseconds(100)
-        let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: CallToLeadTests.quietLogger)
+        let (daemon, schema, pg) = try await Self.daemonWithPostgres(dir)
+        defer { pg.close() }
         let (port, running) = try await daemon.serving()
         defer { running.cancel() }
-        let pg = PostgresConnection(cluster.connectionString(), logger: CallToLeadTests.quietLogger)
-        defer { pg.close() }
         try await daemon.ledger.store(ROIFixture.leads, at: SystemClock().now())
 
         // Day 1 through the API (a cabinet's semicolons and decimal commas); a bad file changes nothing.
@@ -124,15 +108,7 @@ struct DealOutcomeTests {
             """)
         #expect(day1.status == 200 && day1.json["rows"] as? Int == 2 && (day1.json["total"] as? [String: String])?["RUB"] == "1500.00", "\(day1.json)")
         // Day 2 from the terminal, beside the running daemon.
-        let file = dir.file("calltrackd.yaml")
-        try """
-            data: { dir: "\(dir.path)" }
-            sites: [acme]
-            site:
-              acme: { default_number: "+74950000000", pools: [main] }
-            pool:
-              main: { numbers: ["+74950000001", "+74950000002", "+74950000003", "+74950000004"] }
-            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let file = try ForgetPersonTests.configFile(dir)
         try "date,source,medium,campaign,cost\n2026-12-02,Google,CPC,Pumps,300\n".write(toFile: dir.file("day2.csv"), atomically: true, encoding: .utf8)
         let imported = try await runProgram([DaemonProcess.executable.path, "costs", "import", "--config", file, dir.file("day2.csv"), "--currency", "RUB"])
         #expect(imported.status == 0 && imported.output.contains("imported 1 row(s)"), "\(imported.output)")
@@ -164,6 +140,21 @@ struct DealOutcomeTests {
         #expect(table.status == 0, "\(table.output)")
         let pumps = table.output.split(separator: "\n").first { $0.hasPrefix("google / cpc / pumps") }.map(String.init) ?? ""
         #expect(pumps.contains("1300.00") && pumps.contains("2.50") && pumps.contains("50000.00") && pumps.contains("3746%"), "\(table.output)")
+    }
+
+    /// A daemon in `dir` delivering to a schema of its own in the suite's PostgreSQL, reading it back every 100 ms;
+    /// with a connection to look into that schema.
+    static func daemonWithPostgres(_ dir: TemporaryDirectory) async throws -> (Daemon, schema: String, PostgresConnection) {
+        let cluster = try #require(PostgresCluster.shared)
+        let schema = "t_money_\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+        var config = try ForgetPersonTests.config(dir)
+        config.leads.minTalkSeconds = 0
+        config.postgres = PostgresSettings(conninfo: cluster.connectionString())
+        config.postgres?.schema = schema
+        config.postgres?.channel = schema
+        config.postgres?.syncInterval = .milliseconds(100)
+        let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), logger: CallToLeadTests.quietLogger)
+        return (daemon, schema, PostgresConnection(cluster.connectionString(), logger: CallToLeadTests.quietLogger))
     }
 
     static func post(port: Int, _ path: String, _ body: String, token: String = ForgetPersonTests.token) async throws -> (status: Int, json: [String: Any]) {

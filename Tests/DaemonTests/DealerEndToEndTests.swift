@@ -127,19 +127,12 @@ struct DealerEndToEndTests {
 
         // `calltrackd route` from a terminal finds the caller's dealer of last time in the leads: sticky, even with a
         // Moscow dealer that outranks spb by weight.
-        let file = dir.file("calltrackd.yaml")
-        try """
-            data: { dir: "\(dir.path)" }
-            sites: [acme]
-            site:
-              acme: { default_number: "+74950000000", pools: [main] }
-            pool:
-              main: { numbers: ["+74950000001", "+74950000002"] }
+        let file = try ForgetPersonTests.configFile(dir, numbers: 2, extra: """
             dealers: [moscow, spb]
             dealer:
               moscow: { weight: 5, targets: ["PJSIP/moscow-1"] }
               spb: { regions: ["+7 812"], targets: ["Local/101@agents"] }
-            """.write(toFile: file, atomically: true, encoding: .utf8)
+            """)
         let route = try await runProgram([DaemonProcess.executable.path, "route", "--config", file, "--site", "acme",
                                           "--caller", Self.answeredCaller, "--json"])
         let decision = try JSONSerialization.jsonObject(with: Data(route.output.utf8)) as? [String: Any]

@@ -17,22 +17,27 @@ struct FastAGILeadTests {
     static let number = try! PhoneNumber.e164("+74950000001")
     static let caller = try! PhoneNumber.e164("+74951234567")
 
+    /// A daemon in `dir` with one tracked number and two dealers for +7 495: north (weight 5) and south (weight 1).
+    static func twoDealerDaemon(_ dir: TemporaryDirectory, clock: ManualClock) async throws -> Daemon {
+        var config = AppConfig()
+        config.dataDirectory = dir.path
+        config.sites = [Site(id: "acme", defaultNumber: try PhoneNumber.e164("+74950000000"), pools: [Pool(id: "main", numbers: [number])])]
+        config.routing = RoutingTable(book: try DealerBook([
+            Dealer(id: "north", regions: [try PhoneRegion.parse("+7 495")], weight: 5, targets: ["PJSIP/dealer-12"]),
+            Dealer(id: "south", regions: [try PhoneRegion.parse("+7 495")], weight: 1, targets: ["PJSIP/dealer-13"]),
+        ]))
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), clock: clock, logger: logger)
+    }
+
     @Test("a returning caller is routed live to the dealer who answered them last time; the lead says sticky, one line held",
           .timeLimit(.minutes(2)))
     func stickyOverFastAGIAndTheLeadTakesIt() async throws {
         let dir = TemporaryDirectory("agi-lead")
         defer { dir.remove() }
-        var config = AppConfig()
-        config.dataDirectory = dir.path
-        config.sites = [Site(id: "acme", defaultNumber: try PhoneNumber.e164("+74950000000"), pools: [Pool(id: "main", numbers: [Self.number])])]
-        config.routing = RoutingTable(book: try DealerBook([
-            Dealer(id: "north", regions: [try PhoneRegion.parse("+7 495")], weight: 5, targets: ["PJSIP/dealer-12"]),
-            Dealer(id: "south", regions: [try PhoneRegion.parse("+7 495")], weight: 1, targets: ["PJSIP/dealer-13"]),
-        ]))
         let clock = ManualClock(at: Self.t)
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), clock: clock, logger: logger)
+        let daemon = try await Self.twoDealerDaemon(dir, clock: clock)
         let writer = Task { await daemon.store.run() }
         defer { writer.cancel() }
 

@@ -41,6 +41,23 @@ struct ForgetPersonTests {
         return config
     }
 
+    /// The same site as a YAML config file over `dir`'s data, for the command line beside (or after) the daemon:
+    /// `numbers` tracked numbers, then `extra` lines. Returns its path.
+    static func configFile(_ dir: TemporaryDirectory, numbers: Int = 4, extra: String = "") throws -> String {
+        let file = dir.file("calltrackd.yaml")
+        let list = (1...numbers).map { "\"+7495000000\($0)\"" }.joined(separator: ", ")
+        try """
+            data: { dir: "\(dir.path)" }
+            sites: [acme]
+            site:
+              acme: { default_number: "+74950000000", pools: [main] }
+            pool:
+              main: { numbers: [\(list)] }
+
+            """.appending(extra).write(toFile: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
     /// A call as Asterisk reported it: ended (missed) unless `ringing`.
     static func call(_ id: String, to number: String, from phone: PhoneNumber, raw: String, name: String, ringing: Bool = false) -> CallRecord {
         let now = SystemClock().now()

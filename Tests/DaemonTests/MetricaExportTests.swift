@@ -46,15 +46,7 @@ struct MetricaExportTests {
 
         // The command line writes the same file (a YAML config over the same data folder).
         running.cancel()
-        let file = dir.file("calltrackd.yaml")
-        try """
-            data: { dir: "\(dir.path)" }
-            sites: [acme]
-            site:
-              acme: { default_number: "+74950000000", pools: [main] }
-            pool:
-              main: { numbers: ["+74950000001", "+74950000002", "+74950000003", "+74950000004"] }
-            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let file = try ForgetPersonTests.configFile(dir)
         let written = try await runProgram([DaemonProcess.executable.path, "export", "metrica", "--config", file, "--date", date,
                                             "--target", "phone_call", "--to", dir.path])
         #expect(written.status == 0, "\(written.output)")

@@ -22,17 +22,8 @@ struct StickyDealerMemoryTests {
     func stickyFromMemoryUntilErased() async throws {
         let dir = TemporaryDirectory("agi-sticky-memory")
         defer { dir.remove() }
-        var config = AppConfig()
-        config.dataDirectory = dir.path
-        config.sites = [Site(id: "acme", defaultNumber: try PhoneNumber.e164("+74950000000"), pools: [Pool(id: "main", numbers: [Self.number])])]
-        config.routing = RoutingTable(book: try DealerBook([
-            Dealer(id: "north", regions: [try PhoneRegion.parse("+7 495")], weight: 5, targets: ["PJSIP/dealer-12"]),
-            Dealer(id: "south", regions: [try PhoneRegion.parse("+7 495")], weight: 1, targets: ["PJSIP/dealer-13"]),
-        ]))
         let clock = ManualClock(at: Self.t)
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        let daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), clock: clock, logger: logger)
+        let daemon = try await FastAGILeadTests.twoDealerDaemon(dir, clock: clock)
         let writer = Task { await daemon.store.run() }
         defer { writer.cancel() }
         // As the daemon's `StickyDealerLoader` does at start: an empty store, then the lead path keeps it.

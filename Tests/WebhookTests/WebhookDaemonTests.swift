@@ -15,19 +15,26 @@ import Webhooks
 /// retries on the daemon's clock while the other gets every change.
 @Suite(.timeLimit(.minutes(2)))
 struct WebhookDaemonTests {
+    /// A daemon's config in `directory` with two endpoints for site acme: `crm`, at `live`, and `dead`, where nothing
+    /// listens (port 1: every attempt is refused at once, and its retries wait on the manual clock).
+    static func config(_ directory: TemporaryDirectory, live: WebhookReceiver) throws -> AppConfig {
+        var config = AppConfig()
+        config.dataDirectory = directory.file("data")
+        config.httpPort = 0
+        var crm = WebhookEndpoint(id: "crm", sites: ["acme"], url: try WebhookURL(live.url), secret: webhookSecret)
+        crm.caFile = live.certificate
+        let dead = WebhookEndpoint(id: "dead", sites: ["acme"], url: try WebhookURL("https://127.0.0.1:1/hook"), secret: webhookSecret)
+        config.webhooks = [crm, dead]
+        return config
+    }
+
     @Test func aDeadEndpointDelaysNoOtherEndpoint() async throws {
         let directory = TemporaryDirectory("webhook-daemon")
         let clock = ManualClock(at: .seconds(1_790_000_000))
         let receiver = try await WebhookReceiver.start(in: directory, secret: webhookSecret, clock: clock)
         defer { Task { await receiver.close(); directory.remove() } }
-        var config = AppConfig()
-        config.dataDirectory = directory.file("data")
-        config.httpPort = 0
-        var live = WebhookEndpoint(id: "crm", sites: ["acme"], url: try WebhookURL(receiver.url), secret: webhookSecret)
-        live.caFile = receiver.certificate
-        // Nothing listens on port 1: every attempt is refused at once, and the retry waits on the manual clock.
-        let dead = WebhookEndpoint(id: "dead", sites: ["acme"], url: try WebhookURL("https://127.0.0.1:1/hook"), secret: webhookSecret)
-        config.webhooks = [dead, live]
+        var config = try Self.config(directory, live: receiver)
+        config.webhooks.reverse()  // the dead endpoint first: its delivery starts before the live one
         let metrics = RecordingMetrics()
         try await withMetricsFactory(metrics) {
             var daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), clock: clock,
@@ -60,15 +67,8 @@ struct WebhookDaemonTests {
         let clock = ManualClock(at: .seconds(1_790_000_000))
         let receiver = try await WebhookReceiver.start(in: directory, secret: webhookSecret, clock: clock)
         defer { Task { await receiver.close(); directory.remove() } }
-        var config = AppConfig()
-        config.dataDirectory = directory.file("data")
-        config.httpPort = 0
+        var config = try Self.config(directory, live: receiver)
         config.api.adminToken = "replay-admin-token-0123456789"
-        var endpoint = WebhookEndpoint(id: "crm", sites: ["acme"], url: try WebhookURL(receiver.url), secret: webhookSecret)
-        endpoint.caFile = receiver.certificate
-        // Nothing listens on port 1: this endpoint keeps retrying its first batch on the manual clock.
-        let dead = WebhookEndpoint(id: "dead", sites: ["acme"], url: try WebhookURL("https://127.0.0.1:1/hook"), secret: webhookSecret)
-        config.webhooks = [endpoint, dead]
         var daemon = try await Daemon.open(config: config, registry: PrometheusCollectorRegistry(), clock: clock,
                                            logger: CapturedLogs(level: .info).logger)
         daemon.webhookJitter = { 1 }
