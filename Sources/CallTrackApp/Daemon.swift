@@ -210,7 +210,7 @@ public struct Daemon: Sendable {
             logger.notice("no ami.host configured: leasing numbers only, no calls are followed")
         }
         if let agi = config.agi {
-            services.append(StickyDealerLoader(store: store, logger: logger))
+            services.append(StickyDealerLoader(store: store, clock: desk.clock, logger: logger))
             services.append(fastAGIServer(agi))
         }
         let systemd = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
