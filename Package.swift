@@ -126,11 +126,25 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The HTTP destinations' shared client (async-http-client): a connection pool and trust roots per destination,
+        // POST and a 2xx-or-why answer; used by the webhook and GA4 senders.
+        .target(
+            name: "DestinationHTTP",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // HTTP adapter: each webhook endpoint as a lead destination, posting through async-http-client.
         .target(
             name: "WebhookSender",
             dependencies: [
-                "CallTrackCore", "Destinations", "Webhooks",
+                "CallTrackCore", "Destinations", "Webhooks", "DestinationHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
