@@ -280,6 +280,8 @@ let package = Package(
             dependencies: [
                 "HTTPAPI", "CallTrackApp", "CallTrackCore", "Store", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                // Counted values (RecordingMetrics through withMetricsFactory).
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
