@@ -83,6 +83,10 @@ struct CheckConfig: AsyncParsableCommand {
         for hook in config.webhooks {
             print("  webhook \(hook.id): \(hook.url) for site(s) \(hook.sites.sorted().joined(separator: ", ")), dead letter after \(hook.deadLetterAfter) failed attempts")
         }
+        for property in config.ga4 {
+            let kinds = property.matchKinds.map(\.rawValue).sorted().joined(separator: ", ")
+            print("  ga4 \(property.id): \(property.redactedURL) for site(s) \(property.sites.sorted().joined(separator: ", ")), events \(property.callEvent) (calls matched \(kinds)) and \(property.wonEvent) (won deals)")
+        }
         for site in config.sites {
             let pools = site.pools.map { "\($0.id) (\($0.numbers.count) numbers, \($0.policy.onExhaustion.rawValue) when full)" }
             print("  site \(site.id): default \(site.defaultNumber), pools: \(pools.isEmpty ? "none" : pools.joined(separator: ", ")), static numbers: \(site.staticNumbers.count)")
