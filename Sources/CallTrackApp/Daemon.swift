@@ -28,6 +28,8 @@ public struct Daemon: Sendable {
     public let dealers: DealerDirectoryDesk
     /// Each dealer's calls hour by hour, and the missed calls it called back.
     public let dealerStatistics: DealerStatisticsStore
+    /// Ad spend per day and campaign, imported from the ad cabinets.
+    public let costs: AdCostStore
     /// Each pool's history, minute by minute (then hour by hour), with the whole hours answers read held in memory.
     public let statistics: CachedPoolHistory
     /// The certificate HTTPS is served with, when `http.tls` is configured.
@@ -76,21 +78,24 @@ public struct Daemon: Sendable {
         let routing = RoutingDesk(routes: routes)
         let dealers = DealerDirectoryDesk(routing: routing, store: adminDealers, country: config.country, clock: clock, logger: logger,
                                           fromAdmin: settled.fromAdmin)
-        let dealerStatistics = DealerStatisticsStore(store: store)
+        let dealerStatistics = DealerStatisticsStore(store: store, outbox: ledger.outbox)
         let leads = LeadDesk(book: book, store: store, ledger: ledger, settings: config.leads, clock: clock, logger: logger,
                              routing: routing, dealerStatistics: dealerStatistics)
         await leads.catchUp()
         return Daemon(config: config, store: store, book: book, desk: desk, ledger: ledger, leads: leads, routing: routing,
-                      dealers: dealers, dealerStatistics: dealerStatistics,
+                      dealers: dealers, dealerStatistics: dealerStatistics, costs: AdCostStore(store: store),
                       statistics: CachedPoolHistory(store: PoolStatisticsStore(store: store), clock: clock), certificates: certificates,
                       registry: registry, logger: logger)
     }
 
+    /// Ad costs and the ROI report, for the admin API.
+    public var moneyDesk: MoneyDesk { MoneyDesk(leads: ledger, costs: costs, clock: desk.clock, logger: logger) }
+
     /// Each dealer's figures, for the admin API, `calltrackd dealers` and the auto weights.
     public var dealerStatsDesk: DealerStatsDesk {
         let routing = self.routing
-        return DealerStatsDesk(statistics: dealerStatistics, dealers: { routing.book.dealers }, callbackWindow: config.callbackWindow,
-                               clock: desk.clock)
+        return DealerStatsDesk(statistics: dealerStatistics, leads: ledger, dealers: { routing.book.dealers },
+                               callbackWindow: config.callbackWindow, clock: desk.clock)
     }
 
     /// The HTTP application; `onListening` gets the bound port (useful with `http.port: 0`).
@@ -106,7 +111,8 @@ public struct Daemon: Sendable {
         ]
         let router = APIRouter.make(desk: desk, settings: settings, country: config.country, registry: registry, ledger: ledger,
                                     leads: LedgerLeads(ledger: ledger), statistics: statistics,
-                                    dealerStats: dealerStatsDesk, dealers: dealers)
+                                    dealerStats: dealerStatsDesk, dealers: dealers,
+                                    money: moneyDesk)
         let logger = self.logger
         let host = config.httpHost
         let idle = config.httpIdleTimeout
@@ -171,6 +177,11 @@ public struct Daemon: Sendable {
             try await delivery.register()
             services.append(delivery)
             destinations.insert(destination.name)
+            let side = PostgresConnection(postgres.conninfo, setup: ["SET statement_timeout = '30s'"], logger: logger)
+            services.append(PostgresSideTables(
+                reports: PostgresOutcomeReports(connection: side, schema: schema), costsOut: PostgresAdCosts(connection: side, schema: schema),
+                leads: ledger, costs: costs, clock: desk.clock, interval: postgres.syncInterval,
+                settings: ["callback_window_seconds": String(config.callbackWindow.components.seconds)], logger: logger))
         } else {
             logger.notice("no postgres.url configured: leads stay in SQLite (calltrackd leads, GET /v1/admin/leads)")
         }

@@ -7,9 +7,12 @@ import GRDB
 /// seen on AMI mark the unanswered calls they answer; hours and misses older than the kept period are dropped.
 public final class DealerStatisticsStore: Sendable {
     let database: DatabasePool
+    /// Where the leads a callback changes are queued; nil for a reader (`calltrackd dealers`) that records none.
+    let outbox: Outbox?
 
-    public init(store: SQLiteStore) {
+    public init(store: SQLiteStore, outbox: Outbox? = nil) {
         database = store.database
+        self.outbox = outbox
     }
 
     /// Adds `tally` inside the caller's transaction: each hour is added to the stored one, a missed call is kept
@@ -31,6 +34,12 @@ public final class DealerStatisticsStore: Sendable {
                 VALUES (?, ?, ?, ?, (SELECT min(called_at) FROM dealer_callback WHERE dealer_id = ? AND caller = ? AND called_at >= ?))
                 ON CONFLICT (call_id) DO NOTHING
                 """, arguments: [missed.callID, missed.dealer, caller, at, missed.dealer, caller, at])
+            // A callback seen before the miss (the two arrive on separate streams) goes on the lead written in this
+            // same transaction, so the revision just queued carries it.
+            try db.execute(sql: """
+                UPDATE lead SET called_back_at = (SELECT called_back_at FROM dealer_missed_call WHERE call_id = ?)
+                WHERE call_id = ? AND called_back_at IS NULL
+                """, arguments: [missed.callID, missed.callID])
         }
     }
 
@@ -48,24 +57,32 @@ public final class DealerStatisticsStore: Sendable {
         """
 
     /// Keeps the callback, and marks the unanswered calls of `dealer` from `caller` before `at`, not called back
-    /// yet, as called back at `at`; returns how many. A miss stored later finds the callback itself (`add`).
+    /// yet, as called back at `at`, each lead with them (a new revision queued for delivery); returns how many. A
+    /// miss stored later finds the callback itself (`add`).
     @discardableResult
     public func callback(dealer: DealerID, to caller: PhoneNumber, at: Timestamp) async throws(StoreUnavailable) -> Int {
+        let topic = outbox?.topic
+        let (count, newest): (Int, Int64?)
         do {
-            return try await database.write { db in
+            (count, newest) = try await database.write { db in
                 try db.execute(sql: "INSERT INTO dealer_callback (dealer_id, caller, called_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                                arguments: [dealer, caller.e164, at.microsecondsSinceEpoch])
-                try db.execute(sql: Self.callbackSQL, arguments: [at.microsecondsSinceEpoch, dealer, caller.e164, at.microsecondsSinceEpoch])
-                return db.changesCount
+                let answered = try String.fetchAll(db.cachedStatement(sql: Self.callbackSQL),
+                                                   arguments: [at.microsecondsSinceEpoch, dealer, caller.e164, at.microsecondsSinceEpoch])
+                guard let topic else { return (answered.count, nil) }
+                return (answered.count, try LeadLedger.calledBack(answered, at: at, topic: topic, now: at, db))
             }
         } catch {
             throw StoreUnavailable("cannot store a dealer's callback: \(SQLiteStore.explain(error))")
         }
+        if let newest { outbox?.ring(newest: newest) }
+        return count
     }
 
     static let callbackSQL = """
         UPDATE dealer_missed_call SET called_back_at = ?
         WHERE dealer_id = ? AND caller = ? AND missed_at <= ? AND called_back_at IS NULL
+        RETURNING call_id
         """
 
     /// Hour buckets of calls started in [from, to), in time order.

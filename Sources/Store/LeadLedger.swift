@@ -212,7 +212,7 @@ public final class LeadLedger: Sendable {
         case matchCandidates = "match_candidates", staticSource = "static_source", visitorID = "visitor_id"
         case userAgent = "user_agent", firstTouch = "first_touch", lastTouch = "last_touch", journey, dealerID = "dealer_id"
         case junkReason = "junk_reason", repeatOf = "repeat_of", isLead = "is_lead", changedAt = "changed_at", updatedAt = "updated_at"
-        case dealerRule = "dealer_rule", dealerReason = "dealer_reason"
+        case dealerRule = "dealer_rule", dealerReason = "dealer_reason", outcomes, calledBackAt = "called_back_at"
     }
 
     static let upsertSQL: String = {
@@ -235,7 +235,7 @@ public final class LeadLedger: Sendable {
             json(m.candidates), m.staticSource.map { json($0) }, lead.visitorID,
             lead.userAgent, lead.firstTouch.map { json($0) }, lead.lastTouch.map { json($0) }, json(lead.journey), lead.dealerID,
             lead.junkReason?.rawValue, lead.repeatOf, lead.isLead, lead.changedAt.microsecondsSinceEpoch, now.microsecondsSinceEpoch,
-            lead.dealerRule?.rawValue, lead.dealerReason,
+            lead.dealerRule?.rawValue, lead.dealerReason, json(lead.outcomes), lead.calledBackAt?.microsecondsSinceEpoch,
         ]
         return StatementArguments(values)
     }
@@ -266,7 +266,8 @@ public final class LeadLedger: Sendable {
             dealerRule: (row[Column.dealerRule] as String?).flatMap(RoutingDecision.Rule.init(rawValue:)),
             dealerReason: row[Column.dealerReason],
             junkReason: try (row[Column.junkReason] as String?).map { guard let reason = JunkReason(rawValue: $0) else { throw Unreadable() }; return reason },
-            repeatOf: row[Column.repeatOf], changedAt: time(.changedAt)!)
+            repeatOf: row[Column.repeatOf], calledBackAt: time(.calledBackAt),
+            outcomes: try decoded([DealOutcome].self, .outcomes) ?? [], changedAt: time(.changedAt)!)
     }
 
     /// A lead's JSON, as `calltrackd leads --json` and `GET /v1/admin/leads` show it.
@@ -277,7 +278,7 @@ public final class LeadLedger: Sendable {
         String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
     }
 
-    private static var decoder: JSONDecoder {
+    static var decoder: JSONDecoder {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return decoder

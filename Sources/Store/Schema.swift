@@ -617,6 +617,38 @@ enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v22-lead-outcomes") { db in
+            // What became of each lead in the CRM (`outcomes`: JSON of `[DealOutcome]`, one per stage) and when its
+            // dealer called an unanswered caller back (`called_back_at`, µs): both travel with the lead to every
+            // destination. Callbacks already seen are copied from the dealer's missed calls.
+            try db.execute(sql: """
+                ALTER TABLE lead ADD COLUMN outcomes TEXT NOT NULL DEFAULT '[]' CHECK (json_type(outcomes) = 'array');
+                ALTER TABLE lead ADD COLUMN called_back_at INTEGER;
+                UPDATE lead SET called_back_at = (SELECT m.called_back_at FROM dealer_missed_call m WHERE m.call_id = lead.call_id)
+                    WHERE call_id IN (SELECT call_id FROM dealer_missed_call WHERE called_back_at IS NOT NULL);
+                CREATE INDEX lead_with_outcomes ON lead(started_at) WHERE outcomes <> '[]';
+                """)
+        }
+        migrator.registerMigration("v25-ad-costs") { db in
+            // What the ad cabinets reported spending per day and campaign (`AdCost`), the campaign as touches are
+            // matched to it (lower case). An import replaces the days and campaigns it names. `synced_at` is when
+            // the row was copied to PostgreSQL's `ad_cost` (NULL: it waits), so a PostgreSQL that was down gets every
+            // row once it is back.
+            try db.execute(sql: """
+                CREATE TABLE ad_cost (
+                    day INTEGER NOT NULL,                -- days since 1970-01-01 (UTC)
+                    source TEXT NOT NULL,
+                    medium TEXT NOT NULL,
+                    campaign TEXT NOT NULL,
+                    currency TEXT NOT NULL CHECK (length(currency) = 3),
+                    cost INTEGER NOT NULL CHECK (cost >= 0),   -- hundredths of the currency
+                    imported_at INTEGER NOT NULL,        -- µs since epoch
+                    synced_at INTEGER,
+                    PRIMARY KEY (day, source, medium, campaign)
+                ) WITHOUT ROWID;
+                CREATE INDEX ad_cost_waiting ON ad_cost(imported_at) WHERE synced_at IS NULL;
+                """)
+        }
         migrator.registerMigration("v24-ga-session-id") { db in
             // GA4's session id of a visit (the number in its `_ga_<container-id>` cookie), sent with the visit's
             // calls as the events' `session_id`. `conversion_event`: what each analytics destination (`ga4:<id>`)

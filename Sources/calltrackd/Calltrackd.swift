@@ -25,7 +25,7 @@ struct Calltrackd: AsyncParsableCommand {
             Every config key can be overridden by an environment variable: http.port -> CALLTRACKD_HTTP_PORT.
             """,
         version: CalltrackdVersion.current,
-        subcommands: [Serve.self, CheckConfig.self, Leads.self, Route.self, Dealers.self, Export.self, Stats.self, PoolSize.self, Simulate.self, NewToken.self, Backup.self, Restore.self, Forget.self, Webhooks.self, Version.self],
+        subcommands: [Serve.self, CheckConfig.self, Leads.self, Route.self, Dealers.self, Export.self, Report.self, Costs.self, Stats.self, PoolSize.self, Simulate.self, NewToken.self, Backup.self, Restore.self, Forget.self, Webhooks.self, Version.self],
         defaultSubcommand: nil
     )
 }
@@ -129,18 +129,19 @@ struct Export: AsyncParsableCommand {
 
     struct Metrica: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Yandex Metrica's offline conversions CSV of one day's leads (UTC): ClientId (the visit's _ym_uid), Target, DateTime.",
-            discussion: "The same file as GET /v1/admin/exports/metrica-conversions?date=…; upload it under Goals → Offline conversions.")
+            abstract: "Yandex Metrica's offline conversions CSV of one day's leads, or with --won its won deals (UTC): ClientId (the visit's _ym_uid), Target, DateTime, Price, Currency.",
+            discussion: "The same file as GET /v1/admin/exports/metrica-conversions?date=…[&kind=won]; upload it under Goals → Offline conversions.")
 
         @OptionGroup var options: ConfigOption
         @Option(help: "The day, YYYY-MM-DD (UTC).") var date: String
-        @Option(help: "The Metrica goal the calls count toward.") var target = "call"
-        @Option(help: "The folder to write metrica-conversions-<date>.csv into.") var to = "."
+        @Flag(help: "The deals the CRM reported won that day, with their amounts, instead of the calls.") var won = false
+        @Option(help: "The Metrica goal the conversions count toward (default: call, or won with --won).") var target: String?
+        @Option(help: "The folder to write metrica-conversions-<date>.csv (metrica-won-deals-<date>.csv) into.") var to = "."
 
         func run() async throws {
             let config = try await options.load()
             do {
-                for line in try await ConversionExport.metrica(config: config, date: date, target: target, folder: to) { print(line) }
+                for line in try await ConversionExport.metrica(config: config, date: date, won: won, target: target ?? (won ? "won" : "call"), folder: to) { print(line) }
             } catch let refused as ConversionExport.Refused {
                 throw ValidationError(refused.description)
             }

@@ -117,6 +117,11 @@ struct DealerEndToEndTests {
         #expect(spb.missedNotCalledBack == 1, "the first missed caller was never called back")
         #expect(spb.calledBack == 1, "the second was, from the dealer's phone, within the window")
         #expect(spb.answerSecondsP50 != nil && spb.leads >= 1)
+        // The callback is on the called-back caller's lead too (a new revision every destination gets), not on the other's.
+        let calledBack = try #require(leads.first { $0.callerText == Self.calledBackCaller })
+        #expect(calledBack.calledBackAt == callback.at, "\(String(describing: calledBack.calledBackAt))")
+        let neverCalledBack = leads.filter { $0.dealerID == "spb" && $0.disposition != .answered && $0.callerText != Self.calledBackCaller }
+        #expect(neverCalledBack.count == 1 && neverCalledBack.allSatisfy { $0.calledBackAt == nil })
         let moscow = try #require(stats.first { $0.dealer == "moscow" })
         #expect(moscow.offered == 0)
 

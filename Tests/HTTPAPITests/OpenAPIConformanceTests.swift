@@ -22,7 +22,8 @@ struct OpenAPIConformanceTests {
         let served = try await TestDaemon.with(config) { daemon, _ in
             let router = APIRouter.make(
                 desk: daemon.desk, settings: config.api, country: config.country, registry: PrometheusCollectorRegistry(),
-                ledger: daemon.ledger, statistics: daemon.statistics, dealerStats: daemon.dealerStatsDesk, dealers: daemon.dealers)
+                ledger: daemon.ledger, statistics: daemon.statistics, dealerStats: daemon.dealerStatsDesk, dealers: daemon.dealers,
+                money: daemon.moneyDesk)
             return Set(router.routes.map { "\($0.method.rawValue) \($0.path.description)" })
         }
         let documented = try Self.document().operations
@@ -62,14 +63,14 @@ struct OpenAPIConformanceTests {
     @Test("every admin operation answers 401 with a JSON error without the token, and 403 when the API is off")
     func adminOperationsNeedTheToken() async throws {
         let operations = try Self.document().operations.filter { $0.contains(" /v1/admin/") }.sorted()
-        #expect(operations.count == 20)
+        #expect(operations.count == 23)
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         for (token, expected) in [(AdminAPITests.token, HTTPResponse.Status.unauthorized), (nil, .forbidden)] {
             try await TestDaemon.with(TestDaemon.config(dir: dir, adminToken: token)) { _, client in
                 for operation in operations {
                     let parts = operation.split(separator: " ")
-                    let uri = String(parts[1]).replacing(/\{[a-z]+\}/, with: "x")
+                    let uri = String(parts[1]).replacing(/\{[a-z_]+\}/, with: "x")
                     let answer = try await client.execute(
                         uri: uri, method: HTTPRequest.Method(String(parts[0]))!, headers: [.authorization: "Bearer wrong"],
                         body: ByteBuffer(string: "{}")) { $0 }

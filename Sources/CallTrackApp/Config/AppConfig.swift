@@ -85,6 +85,9 @@ public struct PostgresSettings: Sendable {
     public var conninfo: String
     public var schema = "calltrack"
     public var channel = "calltrack_lead"
+    /// How often the `outcome_report` table is read for outcomes a connector wrote there, and ad costs not yet
+    /// copied to `ad_cost` are copied again.
+    public var syncInterval: Duration = .seconds(2)
 
     public init(conninfo: String) { self.conninfo = conninfo }
 }

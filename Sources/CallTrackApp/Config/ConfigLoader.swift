@@ -131,6 +131,10 @@ public enum ConfigLoader {
             var postgres = PostgresSettings(conninfo: keys.string("postgres.url") ?? "")
             postgres.schema = keys.string("postgres.schema") ?? postgres.schema
             postgres.channel = keys.string("postgres.channel") ?? postgres.channel
+            postgres.syncInterval = try keys.duration("postgres.sync_interval") ?? postgres.syncInterval
+            guard postgres.syncInterval >= .milliseconds(100), postgres.syncInterval <= .seconds(3_600) else {
+                throw ConfigProblem(key: "postgres.sync_interval", "read outcome_report and copy ad costs every 100ms to 1h: e.g. 2s")
+            }
             do {
                 _ = try PostgresSchema(name: postgres.schema, channel: postgres.channel)
             } catch {

@@ -59,7 +59,30 @@ struct LeadView: Encodable, Sendable {
     var is_lead: Bool
     var junk_reason: String?
     var repeat_of: String?
+    var called_back_at: String?
+    /// The CRM's stage now (`Lead.dealStage`) and every outcome reported, one per stage.
+    var deal_stage: String?
+    var outcomes: [Outcome]
     var updated_at: String
+
+    /// What the CRM reported for one stage; the amount as a decimal string (exact), with its currency.
+    struct Outcome: Encodable, Sendable {
+        var stage: String
+        var amount: String?
+        var currency: String?
+        var crm_deal_id: String?
+        var at: String
+        var reported_by: String
+
+        init(_ outcome: DealOutcome) {
+            stage = outcome.stage.rawValue
+            amount = outcome.amount?.decimal
+            currency = outcome.amount?.currency
+            crm_deal_id = outcome.crmDealID
+            at = APITime.format(outcome.at)
+            reported_by = outcome.reportedBy
+        }
+    }
 
     init(_ lead: Lead) {
         call_id = lead.callID
@@ -91,6 +114,9 @@ struct LeadView: Encodable, Sendable {
         is_lead = lead.isLead
         junk_reason = lead.junkReason?.rawValue
         repeat_of = lead.repeatOf
+        called_back_at = lead.calledBackAt.map(APITime.format)
+        deal_stage = lead.dealStage?.rawValue
+        outcomes = lead.outcomes.map(Outcome.init)
         updated_at = APITime.format(lead.changedAt)
     }
 }
@@ -106,5 +132,17 @@ struct LedgerLeads: LeadSource {
 
     func conversions(from: Timestamp, to: Timestamp) async throws -> [LeadConversion] {
         try await ledger.conversions(from: from, to: to)
+    }
+
+    func wonDeals(from: Timestamp, to: Timestamp) async throws -> [LeadConversion] {
+        try await ledger.wonDeals(from: from, to: to)
+    }
+
+    func record(_ outcome: DealOutcome, for callID: String, at now: Timestamp) async throws -> (lead: LeadView, changed: Bool)? {
+        switch try await ledger.record(outcome, for: callID, at: now) {
+        case .recorded(let lead): (LeadView(lead), true)
+        case .unchanged(let lead): (LeadView(lead), false)
+        case .noLead: nil
+        }
     }
 }

@@ -8,13 +8,19 @@ import Store
 /// configured dealers and the callback window. Serves `GET /v1/admin/dealers/stats` and `calltrackd dealers`.
 public struct DealerStatsDesk: DealerStatsSource {
     let statistics: any DealerHistory
+    /// The leads, for what the CRM reported of each dealer's (its conversion).
+    let leads: (any LeadStore)?
     /// The dealers routing uses now (the config file's, changed through the admin API).
     let dealers: @Sendable () -> [Dealer]
     public let callbackWindow: Duration
     let clock: any WallClock
 
-    public init(statistics: any DealerHistory, dealers: @escaping @Sendable () -> [Dealer], callbackWindow: Duration, clock: any WallClock) {
+    public init(
+        statistics: any DealerHistory, leads: (any LeadStore)?, dealers: @escaping @Sendable () -> [Dealer], callbackWindow: Duration,
+        clock: any WallClock
+    ) {
         self.statistics = statistics
+        self.leads = leads
         self.dealers = dealers
         self.callbackWindow = callbackWindow
         self.clock = clock
@@ -29,7 +35,9 @@ public struct DealerStatsDesk: DealerStatsSource {
     public func dealerStats(from: Timestamp, to: Timestamp, at now: Timestamp) async throws -> [DealerStats] {
         let hours = try await statistics.hours(from: DealerHour.hour(of: from), to: to)
         let missed = try await statistics.missedCalls(from: from, to: to)
-        return DealerStats.summarize(hours: hours, missed: missed, callbackWindow: callbackWindow, at: now, configured: dealers())
+        let conversions = try await leads?.dealerConversions(from: from, to: to) ?? [:]
+        return DealerStats.summarize(hours: hours, missed: missed, callbackWindow: callbackWindow, at: now, configured: dealers(),
+                                     conversions: conversions)
     }
 }
 
@@ -42,7 +50,8 @@ public enum DealerListing {
         }
         let store = try SQLiteStore(path: config.databasePath, logger: Logger(label: "calltrackd.dealers"))
         let dealers = try await DealerOrigins.settled(config: config, store: store, logger: Logger(label: "calltrackd.dealers"))
-        let desk = DealerStatsDesk(statistics: DealerStatisticsStore(store: store), dealers: { dealers },
+        let desk = DealerStatsDesk(statistics: DealerStatisticsStore(store: store),
+                                   leads: LeadLedger(store: store, outbox: Outbox(store: store, topic: Outbox.leadTopic)), dealers: { dealers },
                                    callbackWindow: config.callbackWindow, clock: SystemClock())
         let from = now - .seconds(Int64(max(1, days)) * 86_400)
         let stats = try await desk.dealerStats(from: from, to: now, at: now)
@@ -61,13 +70,14 @@ public enum DealerListing {
     public static func table(_ stats: [DealerStats], window: Duration) -> [String] {
         guard !stats.isEmpty else { return ["no dealers configured and no dealer calls stored"] }
         let header = ["dealer", "offered", "answered", "answer%", "missed", "busy", "abandoned", "answer p50/p90", "talk", "leads", "junk",
-                      "not called back (\(DurationText.format(window)))", "weight", "suggested"]
+                      "not called back (\(DurationText.format(window)))", "won", "conversion", "weight", "suggested"]
         let rows = stats.map { s -> [String] in
             [s.dealer, String(s.offered), String(s.answered), s.answerRate.map { String(format: "%.0f%%", $0 * 100) } ?? "-",
              String(s.missed), String(s.busy), String(s.abandoned),
              "\(s.answerSecondsP50.map { "\($0)s" } ?? "-")/\(s.answerSecondsP90.map { "\($0)s" } ?? "-")",
              DurationText.format(.seconds(Int64(s.talkSeconds))), String(s.leads), String(s.junk),
              String(s.missedNotCalledBack) + (s.awaitingCallback > 0 ? " (+\(s.awaitingCallback) waiting)" : ""),
+             String(s.won), s.conversion.map { String(format: "%.0f%%", $0 * 100) } ?? "-",
              s.weight.map { s.weightIsAuto ? "auto" : String($0) } ?? "-", s.suggestedWeight.map(String.init) ?? "-"]
         }
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }

@@ -1,7 +1,7 @@
 /// Yandex Metrica's offline conversions upload (Metrica → Goals → Offline conversions): a CSV with the header
 /// `ClientId,Target,DateTime,Price,Currency`, one row per conversion; `ClientId` is the visitor's `_ym_uid`,
 /// `Target` the goal's identifier as created in Metrica, `DateTime` a Unix timestamp in seconds. Calls carry no
-/// price: `Price` and `Currency` stay empty (won deals with their amount join once CRM outcomes exist).
+/// price (`Price` and `Currency` stay empty); won deals carry their amount and its currency.
 public enum MetricaConversions {
     public static let header = "ClientId,Target,DateTime,Price,Currency"
 
@@ -9,7 +9,8 @@ public enum MetricaConversions {
     /// RFC 4180 has it.
     public static func csv(_ leads: [LeadConversion], target: String) -> String {
         let rows = leads.filter { $0.ymUID?.isEmpty == false }.sorted { ($0.at, $0.callID) < ($1.at, $1.callID) }.map { lead in
-            [field(lead.ymUID ?? ""), field(target), String(lead.at.microsecondsSinceEpoch / 1_000_000), "", ""].joined(separator: ",")
+            [field(lead.ymUID ?? ""), field(target), String(lead.at.microsecondsSinceEpoch / 1_000_000),
+             lead.price?.decimal ?? "", lead.price?.currency ?? ""].joined(separator: ",")
         }
         return ([header] + rows).map { $0 + "\r\n" }.joined()
     }

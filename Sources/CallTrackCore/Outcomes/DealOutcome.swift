@@ -93,3 +93,32 @@ extension DealOutcome: Codable {
         try c.encode(reportedBy, forKey: .reportedBy)
     }
 }
+
+extension DealOutcome {
+    /// An outcome as a connector reports it, checked: a known stage, an amount (0 or more, hundredths at most) only
+    /// with its currency, a deal id of 1 to 200 bytes without control characters. The error says what to write.
+    public static func reported(
+        stage: String, amount: String?, currency: String?, crmDealID: String?, at: Timestamp, by reporter: String
+    ) throws(OutcomeProblem) -> DealOutcome {
+        guard let known = Stage(rawValue: stage) else { throw OutcomeProblem("stage '\(stage.prefix(40))' is not a stage: write qualified, won or lost") }
+        var money: Money?
+        switch (amount, currency) {
+        case (nil, nil): break
+        case (nil, .some): throw OutcomeProblem("currency without an amount: send the amount too, or neither")
+        case (.some, nil): throw OutcomeProblem("amount without a currency: add the currency, ISO 4217's three letters, e.g. RUB")
+        case (let amount?, let currency?):
+            do { money = try Money.parse(amount, currency: currency) } catch { throw OutcomeProblem("amount: \(error)") }
+            if let money, money.hundredths < 0 { throw OutcomeProblem("amount is negative: send what the deal is worth, 0 or more") }
+        }
+        if let id = crmDealID, id.isEmpty || id.utf8.count > 200 || id.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) {
+            throw OutcomeProblem("crm_deal_id is not a deal id: 1 to 200 bytes with no control characters")
+        }
+        return DealOutcome(stage: known, amount: money, crmDealID: crmDealID, at: at, reportedBy: reporter)
+    }
+}
+
+/// Why a reported outcome was refused; `description` says what to send instead.
+public struct OutcomeProblem: Error, Hashable, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

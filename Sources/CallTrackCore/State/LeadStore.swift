@@ -32,9 +32,29 @@ public protocol LeadStore: Sendable {
     func lead(_ callID: String) async throws(StoreUnavailable) -> StoredLead?
     /// Leads, newest call first.
     func leads(limit: Int) async throws(StoreUnavailable) -> [StoredLead]
+    /// Per dealer, the leads of the calls started in [from, to) and what the CRM reported of them.
+    func dealerConversions(from: Timestamp, to: Timestamp) async throws(StoreUnavailable) -> [DealerID: DealerConversion]
+    /// The readable leads of the calls started in [from, to), in start order: what a report over days reads.
+    func leads(from: Timestamp, to: Timestamp) async throws(StoreUnavailable) -> [Lead]
     /// The stored leads of these calls, by call id (calls without a lead are absent).
     func leads(_ callIDs: [String]) async throws(StoreUnavailable) -> [String: StoredLead]
     /// The calls started in [from, to) that are leads and not junk, with the analytics ids of the visit each was
     /// matched to: what web analytics get as offline conversions.
     func conversions(from: Timestamp, to: Timestamp) async throws(StoreUnavailable) -> [LeadConversion]
+    /// The deals won in [from, to) (by the CRM's time of the win), each with its amount and the analytics ids of the
+    /// visit its lead was matched to.
+    func wonDeals(from: Timestamp, to: Timestamp) async throws(StoreUnavailable) -> [LeadConversion]
+    /// Stores what the CRM reported of a lead: one outcome per stage, a repeated report counts once, a different
+    /// one replaces it; the lead's new revision is queued for every destination.
+    func record(_ outcome: DealOutcome, for callID: String, at now: Timestamp) async throws(StoreUnavailable) -> OutcomeRecording
+}
+
+/// What recording a CRM outcome did (`LeadStore.record(_:for:at:)`).
+public enum OutcomeRecording: Sendable, Hashable {
+    /// Stored as a new revision of the lead, queued for every destination.
+    case recorded(Lead)
+    /// The same report was stored already: nothing changed.
+    case unchanged(Lead)
+    /// No lead has that call id.
+    case noLead
 }

@@ -29,7 +29,12 @@ public struct DealerStats: Hashable, Sendable {
     /// The configured weight (nil for a dealer no longer configured) and whether it is `auto`.
     public var weight: Int?
     public var weightIsAuto = false
-    /// The weight its answer rate suggests (`suggestedWeight`); nil with fewer than `minimumOffered` calls.
+    /// Leads the CRM reported won (`DealerConversion`), and won ÷ leads once the dealer has `minimumLeads` leads
+    /// and the CRM reports outcomes at all (nil otherwise).
+    public var won = 0
+    public var conversion: Double?
+    /// The weight its answer rate, and its conversion where the CRM reports outcomes, suggest (`suggestedWeight`);
+    /// nil with fewer than `minimumOffered` calls.
     public var suggestedWeight: Int?
 
     public init(dealer: DealerID) { self.dealer = dealer }
@@ -39,18 +44,26 @@ public struct DealerStats: Hashable, Sendable {
     /// The weight a perfect answer rate suggests; every dealer gets at least 1.
     public static let maximumSuggestedWeight = 10
 
-    /// The weight for an answer rate: proportional to it, 1…10, so dealers who answer get more calls.
-    public static func suggestedWeight(answered: Int, offered: Int) -> Int? {
+    /// Leads before a conversion is judged: fewer say little about a dealer.
+    public static let minimumLeads = 10
+
+    /// The weight for an answer rate: proportional to it, 1…10, so dealers who answer get more calls. With a
+    /// `conversion` and the dealers' `averageConversion`, it is scaled by how the dealer converts against the
+    /// average (half to twice: one lucky month does not take every call): a dealer who answers and sells gets more.
+    public static func suggestedWeight(answered: Int, offered: Int, conversion: Double? = nil, averageConversion: Double? = nil) -> Int? {
         guard offered >= minimumOffered else { return nil }
         let rate = Double(answered) / Double(offered)
-        return max(1, min(maximumSuggestedWeight, Int((rate * Double(maximumSuggestedWeight)).rounded())))
+        var factor = 1.0
+        if let conversion, let averageConversion, averageConversion > 0 { factor = min(2, max(0.5, conversion / averageConversion)) }
+        return max(1, min(maximumSuggestedWeight, Int((rate * factor * Double(maximumSuggestedWeight)).rounded())))
     }
 
     /// Sums `hours` per dealer, judges each missed call against the callback `window` at `now`, and adds the
     /// configured weights; dealers in `configured` appear even without calls, in configuration order, then others
     /// by id.
     public static func summarize(
-        hours: [DealerHour], missed: [MissedCall], callbackWindow window: Duration, at now: Timestamp, configured: [Dealer] = []
+        hours: [DealerHour], missed: [MissedCall], callbackWindow window: Duration, at now: Timestamp, configured: [Dealer] = [],
+        conversions: [DealerID: DealerConversion] = [:]
     ) -> [DealerStats] {
         var byDealer: [DealerID: DealerStats] = [:]
         var answerSeconds: [DealerID: [Int]] = [:]
@@ -77,6 +90,11 @@ public struct DealerStats: Hashable, Sendable {
             byDealer[call.dealer] = stats
         }
         for dealer in configured where byDealer[dealer.id] == nil { byDealer[dealer.id] = DealerStats(dealer: dealer.id) }
+        // Conversion counts only where the CRM reports outcomes, for dealers with enough leads to judge.
+        let judged = conversions.filter { $0.value.leads >= minimumLeads }
+        let reporting = conversions.values.contains { $0.reported > 0 }
+        let averageConversion: Double? = reporting && !judged.isEmpty
+            ? Double(judged.values.map(\.won).reduce(0, +)) / Double(judged.values.map(\.leads).reduce(0, +)) : nil
         let order = Dictionary(configured.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         let weights = Dictionary(configured.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         return byDealer.values.map { stats in
@@ -85,7 +103,11 @@ public struct DealerStats: Hashable, Sendable {
             stats.answerSecondsP50 = percentile(seconds, 0.5)
             stats.answerSecondsP90 = percentile(seconds, 0.9)
             stats.answerRate = stats.offered > 0 ? Double(stats.answered) / Double(stats.offered) : nil
-            stats.suggestedWeight = suggestedWeight(answered: stats.answered, offered: stats.offered)
+            let conversion = conversions[stats.dealer]
+            stats.won = conversion?.won ?? 0
+            if reporting, let conversion, conversion.leads >= minimumLeads { stats.conversion = Double(conversion.won) / Double(conversion.leads) }
+            stats.suggestedWeight = suggestedWeight(answered: stats.answered, offered: stats.offered, conversion: stats.conversion,
+                                                    averageConversion: averageConversion)
             stats.weight = weights[stats.dealer]?.weight
             stats.weightIsAuto = weights[stats.dealer]?.autoWeight ?? false
             return stats

@@ -16,6 +16,12 @@ extension Timestamp {
                          second: secondOfDay % 60, microsecond: micros - seconds * 1_000_000)
     }
 
+    /// The UTC day the instant falls on, as days since 1970-01-01 (`LocalDate.daysSinceEpoch` of that day).
+    public var daysSinceEpoch: Int64 {
+        let day: Int64 = 86_400_000_000
+        return microsecondsSinceEpoch >= 0 ? microsecondsSinceEpoch / day : (microsecondsSinceEpoch - day + 1) / day
+    }
+
     /// `2026-11-24T18:31:08Z`: ISO 8601 in UTC, whole seconds (what the API answers).
     public var iso8601: String {
         let f = utc

@@ -66,11 +66,3 @@ public struct TrustedProxies: Sendable, Equatable {
     }
 }
 
-private extension Substring {
-    var trimmingSpaces: Substring {
-        var text = self
-        while text.first == " " || text.first == "\t" { text = text.dropFirst() }
-        while text.last == " " || text.last == "\t" { text = text.dropLast() }
-        return text
-    }
-}

@@ -6,7 +6,7 @@ public enum TokenScope: String, CaseIterable, Sendable {
     case admin
     /// Reading: calls, leads, pools, sites, visitors (dashboards, reports).
     case read
-    /// What a CRM connector sends back: identity links (and, once they exist, deal outcomes).
+    /// What a connector sends in: identity links and deal outcomes from a CRM, ad costs from the ad cabinets.
     case connector
 
     public func grants(_ needed: TokenScope) -> Bool { self == .admin || self == needed }
@@ -14,11 +14,17 @@ public enum TokenScope: String, CaseIterable, Sendable {
     /// The scope an admin route needs: reads need `read`, a connector's reports `connector`, changes `admin`.
     static func needed(method: String, path: String) -> TokenScope {
         if method == "GET" || method == "HEAD" { return .read }
-        if method == "POST", connectorPaths.contains(path) { return .connector }
+        if method == "POST", connectorPaths.contains(path) || isOutcome(path) { return .connector }
         return .admin
     }
 
-    static let connectorPaths: Set<String> = ["/v1/admin/identities"]
+    static let connectorPaths: Set<String> = ["/v1/admin/identities", "/v1/admin/costs"]
+
+    /// `/v1/admin/leads/{call_id}/outcome`.
+    static func isOutcome(_ path: String) -> Bool {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        return parts.count == 6 && parts[1] == "v1" && parts[2] == "admin" && parts[3] == "leads" && !parts[4].isEmpty && parts[5] == "outcome"
+    }
 }
 
 /// A bearer token the admin API accepts, kept only as its SHA-256: the secret itself is never stored,

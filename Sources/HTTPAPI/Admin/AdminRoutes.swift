@@ -14,6 +14,7 @@ struct AdminRoutes {
     let statistics: (any PoolHistory)?
     let dealerStats: (any DealerStatsSource)?
     let dealers: (any DealerDirectory)?
+    let money: (any MoneySource)?
 
     /// `?limit=`: 1 to 1000, 50 when absent; anything else is a 400 that says what to write.
     static func limit(_ request: Request) throws -> Int {
@@ -30,6 +31,8 @@ struct AdminRoutes {
         if let dealerStats { DealerStatsRoute(source: dealerStats, clock: desk.clock).register(on: admin) }
         if let dealers { DealerRoutes(directory: dealers, maxBodyBytes: settings.maxBodyBytes * 16).register(on: admin) }
         ExportRoutes(leads: leads).register(on: admin)
+        OutcomeRoutes(leads: leads, clock: desk.clock, maxBodyBytes: settings.maxBodyBytes).register(on: admin)
+        if let money { MoneyRoutes(source: money, maxBodyBytes: max(settings.maxBodyBytes * 256, 4 << 20)).register(on: admin) }
         admin.get("/sites") { _, _ in try jsonResponse(desk.book.allSites.map(SiteDefinition.init)) }
         admin.get("/sites/{site}") { _, context in
             try jsonResponse(SiteDefinition(try site(context.parameters.decoded("site"))))

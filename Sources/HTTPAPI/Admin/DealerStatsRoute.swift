@@ -75,6 +75,8 @@ public struct DealerStatsAnswer: Encodable, Sendable {
         var weight: Int?
         var weight_auto: Bool
         var suggested_weight: Int?
+        var won: Int
+        var conversion: Double?
 
         public init(_ s: DealerStats) {
             (dealer_id, offered, answered, missed, abandoned, busy) = (s.dealer, s.offered, s.answered, s.missed, s.abandoned, s.busy)
@@ -82,6 +84,7 @@ public struct DealerStatsAnswer: Encodable, Sendable {
             (talk_seconds, leads, junk) = (s.talkSeconds, s.leads, s.junk)
             (missed_not_called_back, called_back, awaiting_callback) = (s.missedNotCalledBack, s.calledBack, s.awaitingCallback)
             (weight, weight_auto, suggested_weight) = (s.weight, s.weightIsAuto, s.suggestedWeight)
+            (won, conversion) = (s.won, s.conversion)
         }
     }
 }

@@ -8,4 +8,9 @@ public protocol LeadSource: Sendable {
     func leads(limit: Int) async throws -> [Lead]
     /// Leads (not junk) of calls started in [from, to), with their visits' analytics ids.
     func conversions(from: Timestamp, to: Timestamp) async throws -> [LeadConversion]
+    /// Deals won in [from, to), with their amounts and their visits' analytics ids.
+    func wonDeals(from: Timestamp, to: Timestamp) async throws -> [LeadConversion]
+    /// Records what the CRM reported of the lead of `callID` (`LeadStore.record(_:for:at:)`): the lead as it stands
+    /// after, and whether the report changed it; nil when no lead has that call id.
+    func record(_ outcome: DealOutcome, for callID: String, at now: Timestamp) async throws -> (lead: Lead, changed: Bool)?
 }

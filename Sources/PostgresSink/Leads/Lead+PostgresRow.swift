@@ -36,6 +36,27 @@ extension Lead {
         p.append(firstTouch.map { Self.json($0) }); p.append(lastTouch.map { Self.json($0) }); p.append(Self.json(journey))
         p.append(cut(dealerID)); p.append(isLead); p.append(junkReason?.rawValue); p.append(cut(repeatOf)); p.append(changedAt)
         p.append(dealerRule?.rawValue); p.append(cut(dealerReason))
+        p.append(calledBackAt); p.append(dealStage?.rawValue); p.append(Self.json(outcomes.map(OutcomeRow.init)))
+    }
+
+    /// An outcome as `lead.outcomes` holds it: the amount as decimal text (exact; the `lead_outcome` view makes it
+    /// `numeric`), the time in epoch seconds like the touches.
+    struct OutcomeRow: Encodable {
+        var stage: String
+        var amount: String?
+        var currency: String?
+        var crm_deal_id: String?
+        var at: Double
+        var reported_by: String
+
+        init(_ outcome: DealOutcome) {
+            stage = outcome.stage.rawValue
+            amount = outcome.amount?.decimal
+            currency = outcome.amount?.currency
+            crm_deal_id = outcome.crmDealID.map { LeadText.truncated($0, maxBytes: 200) }
+            at = outcome.at.secondsSinceEpoch
+            reported_by = outcome.reportedBy
+        }
     }
 
     /// JSON text for a `jsonb` column: sorted keys, unescaped slashes, no `\u0000`.

@@ -65,6 +65,7 @@ public struct LeadWriter: Sendable {
         ("first_touch", .jsonb), ("last_touch", .jsonb), ("journey", .jsonb),
         ("dealer_id", .text), ("is_lead", .boolean), ("junk_reason", .text), ("repeat_of", .text), ("updated_at", .timestamptz),
         ("dealer_rule", .text), ("dealer_reason", .text),
+        ("called_back_at", .timestamptz), ("deal_stage", .text), ("outcomes", .jsonb),
     ]
     static let columns = typedColumns.map(\.name)
 

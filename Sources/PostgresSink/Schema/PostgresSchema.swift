@@ -74,6 +74,8 @@ public struct PostgresSchema: Sendable {
             Migration(version: 3, name: "visitor merges and the lead_person view", sql: visitorMergesV3),
             Migration(version: 4, name: "the unknown disposition", sql: unknownDispositionV4),
             Migration(version: 5, name: "dealer routing: the lead's dealer rule and reason, dealer_day", sql: dealerRoutingV5),
+            Migration(version: 6, name: "CRM outcomes, outcome_report, callbacks in dealer_day", sql: outcomesV6),
+            Migration(version: 7, name: "ad costs, the attribution view, roi_campaign_day and roi_dealer_day", sql: moneyV7),
         ]
     }
 

@@ -102,6 +102,30 @@ struct DealerStatsTests {
         #expect(DealerStats.suggestedWeight(answered: 25, offered: 50) == 5)
     }
 
+    @Test("where the CRM reports outcomes, a dealer who converts above the average gets more weight, one below less (½ to 2×)")
+    func conversionScalesTheWeight() {
+        #expect(DealerStats.suggestedWeight(answered: 40, offered: 50, conversion: 0.3, averageConversion: 0.2) == 10, "0.8 × 1.5, at most 10")
+        #expect(DealerStats.suggestedWeight(answered: 40, offered: 50, conversion: 0.1, averageConversion: 0.2) == 4, "0.8 × 0.5")
+        #expect(DealerStats.suggestedWeight(answered: 40, offered: 50, conversion: 0, averageConversion: 0.2) == 4, "never below half")
+        #expect(DealerStats.suggestedWeight(answered: 25, offered: 50, conversion: 1, averageConversion: 0.1) == 10, "at most twice: 0.5 × 2")
+        var hour = DealerHour(dealer: "north", start: Self.t)
+        hour.offered = 50; hour.answered = 40
+        var south = DealerHour(dealer: "south", start: Self.t)
+        south.offered = 50; south.answered = 40
+        let stats = DealerStats.summarize(hours: [hour, south], missed: [], callbackWindow: .seconds(1800), at: Self.t, conversions: [
+            "north": DealerConversion(leads: 20, reported: 12, won: 6), "south": DealerConversion(leads: 20, reported: 10, won: 2),
+        ])
+        // Average 8 won of 40 leads = 0.2; north converts 0.3 (×1.5), south 0.1 (×0.5).
+        #expect(stats.map(\.suggestedWeight) == [10, 4] && stats.map(\.won) == [6, 2] && stats[0].conversion == 0.3)
+        // A CRM that reports nothing, or a dealer with too few leads, leaves the answer rate alone.
+        let silent = DealerStats.summarize(hours: [hour], missed: [], callbackWindow: .seconds(1800), at: Self.t,
+                                           conversions: ["north": DealerConversion(leads: 20, reported: 0, won: 0)])
+        #expect(silent[0].suggestedWeight == 8 && silent[0].conversion == nil)
+        let few = DealerStats.summarize(hours: [hour], missed: [], callbackWindow: .seconds(1800), at: Self.t,
+                                        conversions: ["north": DealerConversion(leads: 9, reported: 9, won: 9)])
+        #expect(few[0].suggestedWeight == 8 && few[0].conversion == nil)
+    }
+
     @Test("hours are whole UTC hours, before the epoch too")
     func wholeHours() {
         #expect(DealerHour.hour(of: Self.t + .seconds(3599)) == Self.t)
