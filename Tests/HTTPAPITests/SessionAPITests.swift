@@ -34,7 +34,7 @@ struct SessionAPITests {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let metrics = RecordingMetrics()
-        try await withMetricsFactory(metrics) { try await TestDaemon.with(TestDaemon.config(dir: dir)) { daemon, client in
+        try await withMetricsFactory(metrics) { try await TestDaemon.with(TestDaemon.config(numbers: 10, dir: dir)) { daemon, client in
             let good = try await client.allocate(#"{"site":"acme","session_id":"sess_ga4good1","ga_client_id":"123.456","ga_session_id":"1789999123"}"#)
             #expect(good.status == .ok)
             let stored = try await daemon.store.session("sess_ga4good1")
