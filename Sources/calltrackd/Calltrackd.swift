@@ -85,7 +85,8 @@ struct CheckConfig: AsyncParsableCommand {
         }
         for property in config.ga4 {
             let kinds = property.matchKinds.map(\.rawValue).sorted().joined(separator: ", ")
-            print("  ga4 \(property.id): \(property.redactedURL) for site(s) \(property.sites.sorted().joined(separator: ", ")), events \(property.callEvent) (calls matched \(kinds)) and \(property.wonEvent) (won deals)")
+            let value = property.callValue.map { ", value \($0.decimal) \($0.currency)" } ?? ""
+            print("  ga4 \(property.id): \(property.redactedURL) for site(s) \(property.sites.sorted().joined(separator: ", ")), events \(property.callEvent) (calls matched \(kinds)\(value)) and \(property.wonEvent) (won deals)")
         }
         for site in config.sites {
             let pools = site.pools.map { "\($0.id) (\($0.numbers.count) numbers, \($0.policy.onExhaustion.rawValue) when full)" }

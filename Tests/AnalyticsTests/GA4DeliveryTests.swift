@@ -141,6 +141,31 @@ struct GA4DeliveryTests {
         #expect(receiver.requests.allSatisfy { $0.problems.isEmpty })
     }
 
+    @Test func anEventThatAgesPastGA4sBackdatingWhileGA4IsDownIsSkippedNotDeadLettered() async throws {
+        let clock = ManualClock(at: .seconds(1_790_000_000))
+        let receiver = try await GA4Receiver.start(clock: clock, measurementID: measurementID, apiSecret: apiSecret) { _, _ in 500 }
+        let metrics = RecordingMetrics()
+        let rig = try withMetricsFactory(metrics) { try GA4Rig(endpoint: receiver.endpoint, clock: clock) }
+        defer { Task { await receiver.close(); await rig.close() } }
+        let t0 = clock.now()
+        try await rig.visits([visit(1, at: t0)])
+        let delivery = rig.delivery()
+        try await running(delivery) {
+            // Two seconds short of the limit: the first attempt goes out and is refused, the retry 1 s later too,
+            // and when the next one is due (2 s later) the call is older than GA4 takes.
+            let ids = try await rig.store([lead(1, startedAt: t0 - GA4Request.maxBackdating + .seconds(2), now: t0)])
+            try await clock.advance(by: .seconds(1), firing: "the first retry")
+            try await clock.advance(by: .seconds(2), firing: "the second retry")
+            try await waitUntilDone(delivery, through: ids.last!, "the call skipped as too old")
+        }
+        #expect(receiver.requests.count == 2, "two attempts while it was young enough")
+        #expect(receiver.requests.allSatisfy { $0.problems.isEmpty })
+        #expect(metrics.value("calltrackd_ga4_events_skipped_total", [("property", "main"), ("reason", "too_old")]) == 1)
+        #expect((metrics.value("calltrackd_ga4_dead_letters_total", [("property", "main")]) ?? 0) == 0)
+        #expect(try await rig.ledger.outbox.failed(for: "ga4:main").isEmpty, "not a dead letter: nothing to send again")
+        #expect(try await rig.ledger.conversions(of: "ga4:main", callIDs: ["call-1"]).map(\.reason) == ["too_old"])
+    }
+
     @Test func aConfiguredCallValueAndARecommendedEventNameAreSent() async throws {
         let clock = ManualClock(at: .seconds(1_790_000_000))
         let receiver = try await GA4Receiver.start(clock: clock, measurementID: measurementID, apiSecret: apiSecret)
