@@ -54,3 +54,28 @@ extension LeadLedger: ConversionLog {
         }
     }
 }
+
+/// How many conversions of one kind a destination sent or skipped (and why), for `calltrackd ga4`.
+public struct ConversionCount: Sendable, Hashable {
+    public var kind: ConversionKind
+    public var outcome: ConversionRecord.Outcome
+    public var reason: String?
+    public var count: Int
+}
+
+extension LeadLedger {
+    /// What `destination` has recorded, counted by kind, outcome and reason.
+    public func conversionCounts(of destination: String) async throws(StoreUnavailable) -> [ConversionCount] {
+        try await read { db in
+            try GRDB.Row.fetchAll(db, sql: """
+                SELECT kind, outcome, reason, COUNT(*) AS n FROM conversion_event WHERE destination = ?
+                GROUP BY kind, outcome, reason ORDER BY kind, outcome, reason
+                """, arguments: [destination]).compactMap { row in
+                guard let kind = ConversionKind(rawValue: row["kind"]), let outcome = ConversionRecord.Outcome(rawValue: row["outcome"]) else {
+                    return nil
+                }
+                return ConversionCount(kind: kind, outcome: outcome, reason: row["reason"], count: row["n"])
+            }
+        }
+    }
+}

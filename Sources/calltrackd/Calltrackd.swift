@@ -25,7 +25,7 @@ struct Calltrackd: AsyncParsableCommand {
             Every config key can be overridden by an environment variable: http.port -> CALLTRACKD_HTTP_PORT.
             """,
         version: CalltrackdVersion.current,
-        subcommands: [Serve.self, CheckConfig.self, Leads.self, Route.self, Dealers.self, Export.self, Report.self, Costs.self, Stats.self, PoolSize.self, Simulate.self, NewToken.self, Backup.self, Restore.self, Forget.self, Webhooks.self, Version.self],
+        subcommands: [Serve.self, CheckConfig.self, Leads.self, Route.self, Dealers.self, Export.self, Report.self, Costs.self, Stats.self, PoolSize.self, Simulate.self, NewToken.self, Backup.self, Restore.self, Forget.self, Webhooks.self, GA4.self, Version.self],
         defaultSubcommand: nil
     )
 }
@@ -323,6 +323,20 @@ struct Forget: AsyncParsableCommand {
         } catch let refused as ForgetCommand.Refused {
             throw ValidationError(refused.description)
         }
+    }
+}
+
+struct GA4: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ga4",
+        abstract: "Per GA4 property: changes waiting (cursor lag), dead letters, and the conversions sent and skipped (with why), from the state database (the daemon may run).")
+
+    @OptionGroup var options: ConfigOption
+    @Flag(help: "One JSON object per property a line.") var json = false
+
+    func run() async throws {
+        let config = try await options.load()
+        for line in try await GA4Commands.status(config: config, now: SystemClock().now(), json: json) { print(line) }
     }
 }
 

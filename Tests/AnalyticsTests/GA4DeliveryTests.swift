@@ -1,5 +1,6 @@
 import Analytics
 import AnalyticsSender
+import CallTrackApp
 import CallTrackCore
 import CoreMetrics
 import Destinations
@@ -122,7 +123,7 @@ struct GA4DeliveryTests {
         try await rig.visits([visit(1, at: t0), visit(2, at: t0)])
 
         let delivery = rig.delivery()
-        try await running(delivery) {
+        let last = try await running(delivery) {
             let ids = try await rig.store([lead(1, startedAt: t0 - .seconds(100), now: t0), lead(2, startedAt: t0 - .seconds(100), now: t0)])
             try await clock.advance(by: .seconds(1), firing: "call-1's retry")
             try await waitUntilDone(delivery, through: ids.last!, "the batch, call-1 set aside")
@@ -136,9 +137,20 @@ struct GA4DeliveryTests {
             receiver.setPolicy { _, _ in 204 }
             let again = try await rig.store([lead(1, revision: 2, startedAt: t0 - .seconds(100), now: clock.now())])
             try await waitUntilDone(delivery, through: again.last!, "call-1's next change")
+            return again.last!
         }
         #expect(Self.events(receiver.accepted) == ["call-2 calltrackd_call", "call-1 calltrackd_call"])
         #expect(receiver.requests.allSatisfy { $0.problems.isEmpty })
+
+        // `calltrackd ga4`: the dead letter stays counted on the cursor; both calls are sent.
+        var config = AppConfig()
+        config.dataDirectory = rig.directory.path
+        config.ga4 = [rig.property]
+        let status = try await GA4Commands.status(config: config, now: clock.now(), json: false)
+        let row = try #require(status.first { $0.hasPrefix("main ") }, "\(status)")
+        #expect(row.split(separator: " ", omittingEmptySubsequences: true).map(String.init) == ["main", "\(last)", "0", "-", "1", "2", "0", "-"], "\(row)")
+        let json = try await GA4Commands.status(config: config, now: clock.now(), json: true)
+        #expect(json.first?.contains("\"calls_sent\":2") == true && json.first?.contains("\"dead_letters\":1") == true, "\(json)")
     }
 
     @Test func anEventThatAgesPastGA4sBackdatingWhileGA4IsDownIsSkippedNotDeadLettered() async throws {
