@@ -30,6 +30,8 @@ public struct Daemon: Sendable {
     public let dealerStatistics: DealerStatisticsStore
     /// Ad spend per day and campaign, imported from the ad cabinets.
     public let costs: AdCostStore
+    /// The webhook deliveries running, for a replay through the admin API.
+    public let webhooks: RunningWebhooks
     /// Each pool's history, minute by minute (then hour by hour), with the whole hours answers read held in memory.
     public let statistics: CachedPoolHistory
     /// The certificate HTTPS is served with, when `http.tls` is configured.
@@ -84,6 +86,7 @@ public struct Daemon: Sendable {
         await leads.catchUp()
         return Daemon(config: config, store: store, book: book, desk: desk, ledger: ledger, leads: leads, routing: routing,
                       dealers: dealers, dealerStatistics: dealerStatistics, costs: AdCostStore(store: store),
+                      webhooks: RunningWebhooks(endpoints: config.webhooks.map(\.id), clock: clock),
                       statistics: CachedPoolHistory(store: PoolStatisticsStore(store: store), clock: clock), certificates: certificates,
                       registry: registry, logger: logger)
     }
@@ -112,7 +115,7 @@ public struct Daemon: Sendable {
         let router = APIRouter.make(desk: desk, settings: settings, country: config.country, registry: registry, ledger: ledger,
                                     leads: LedgerLeads(ledger: ledger), statistics: statistics,
                                     dealerStats: dealerStatsDesk, dealers: dealers,
-                                    money: moneyDesk)
+                                    money: moneyDesk, webhookReplays: webhooks)
         let logger = self.logger
         let host = config.httpHost
         let idle = config.httpIdleTimeout
@@ -208,7 +211,10 @@ public struct Daemon: Sendable {
         } else {
             logger.notice("no ami.host configured: leasing numbers only, no calls are followed")
         }
-        if let agi = config.agi { services.append(fastAGIServer(agi)) }
+        if let agi = config.agi {
+            services.append(StickyDealerLoader(store: store, logger: logger))
+            services.append(fastAGIServer(agi))
+        }
         let systemd = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
         services.append(application(onListening: { port in
             // Ready once the store is open and the port listens (`Type=notify`).

@@ -30,6 +30,10 @@ public final class DestinationDelivery<Destination: LeadDestination>: Service, S
         var waiters: [(through: Int64, continuation: CheckedContinuation<Void, Never>)] = []
         var lastStats: ContinuousClock.Instant?
         var lastPrune: ContinuousClock.Instant?
+        /// Replays asked for while running, taken by the loop between batches (`replay(since:)`).
+        var replays: [(since: Timestamp, reply: CheckedContinuation<Result<Int?, StoreUnavailable>, Never>)] = []
+        /// The loop waiting for new entries, woken when a replay is asked for.
+        var idle: CheckedContinuation<Void, Never>?
     }
 
     public init(
@@ -82,6 +86,23 @@ public final class DestinationDelivery<Destination: LeadDestination>: Service, S
         finish(through: try await outbox.register(name, from: configuration.start, at: clock.now()))
     }
 
+    /// Sends this destination the changes enqueued at or after `since` again, and the ones it set aside among them,
+    /// while the daemon runs: the loop moves its cursor back between two batches (never during one, so what it
+    /// records of the batch in flight cannot undo the move). Returns how many entries wait for it then; nil for a
+    /// destination never registered. Returns once the loop took it: at once when idle, after the batch in flight
+    /// otherwise, later while the destination is down (its batch is retried first).
+    public func replay(since: Timestamp) async throws(StoreUnavailable) -> Int? {
+        let result = await withCheckedContinuation { (reply: CheckedContinuation<Result<Int?, StoreUnavailable>, Never>) in
+            let idle = state.withLock { state in
+                state.replays.append((since, reply))
+                defer { state.idle = nil }
+                return state.idle
+            }
+            idle?.resume()
+        }
+        return try result.get()
+    }
+
     // MARK: - The loop
 
     private func registerRetrying() async -> Int64? {
@@ -119,6 +140,12 @@ public final class DestinationDelivery<Destination: LeadDestination>: Service, S
         // Advancing the cursor (an SQLite commit) overlaps with delivering the next batch.
         var marking: Task<Void, Never>?
         while !Task.isCancelled {
+            if let moved = await takeReplays(after: marking) {
+                marking = nil
+                cursor = moved
+                next = await load(after: cursor)
+                continue
+            }
             guard let batch = next, let last = batch.lastID else {
                 await marking?.value
                 // Drained: nothing waits. The failed count is refreshed when due, not after every lead.
@@ -126,7 +153,7 @@ public final class DestinationDelivery<Destination: LeadDestination>: Service, S
                 metrics.oldestAge.record(0)
                 await refreshStats()
                 await prune()
-                if next != nil { await outbox.waitForEntries(after: cursor) } // empty: wait for a new entry
+                if next != nil { await waitForEntriesOrReplay(after: cursor) } // empty: wait for a new entry
                 next = await load(after: cursor)
                 continue
             }
@@ -145,6 +172,58 @@ public final class DestinationDelivery<Destination: LeadDestination>: Service, S
             await refreshStats()
         }
         await marking?.value // what the destination has is recorded before the daemon stops
+    }
+
+    /// Moves the cursor back for the replays asked for (after what is being recorded of the last batch); returns the
+    /// new cursor, nil when none was asked for or the store refused (each caller gets its answer).
+    private func takeReplays(after marking: Task<Void, Never>?) async -> Int64? {
+        let replays = state.withLock { state in
+            defer { state.replays = [] }
+            return state.replays
+        }
+        guard !replays.isEmpty else { return nil }
+        await marking?.value
+        var moved: Int64?
+        for replay in replays {
+            do throws(StoreUnavailable) {
+                let waiting = try await outbox.rewind(name, since: replay.since, at: clock.now())
+                if let cursor = try await outbox.cursors()[name] { moved = cursor }
+                logger.notice("replaying changes", metadata: ["since": "\(replay.since.iso8601)", "outbox.pending": "\(waiting ?? 0)"])
+                replay.reply.resume(returning: .success(waiting))
+            } catch {
+                replay.reply.resume(returning: .failure(error))
+            }
+        }
+        return moved
+    }
+
+    /// Returns once an entry after `cursor` may exist, or a replay is asked for.
+    private func waitForEntriesOrReplay(after cursor: Int64) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.outbox.waitForEntries(after: cursor) }
+            group.addTask { await self.waitForReplay() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func waitForReplay() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { state -> Bool in
+                    if !state.replays.isEmpty || Task.isCancelled { return true }
+                    state.idle = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            let idle = state.withLock { state in
+                defer { state.idle = nil }
+                return state.idle
+            }
+            idle?.resume()
+        }
     }
 
     /// A batch read from the outbox: the changes it names, encoded for the destination, and the entries that name

@@ -31,6 +31,7 @@ import Synchronization
 final class GroupCommitter: Sendable {
     private let database: DatabasePool
     private let doorbell: OutboxDoorbell
+    private let sticky: StickyDealerIndex
     private let logger: Logger
     private let queue = Mutex(Queue())
     /// Signalled exactly once each time the writer is woken from `sleeping`.
@@ -78,9 +79,10 @@ final class GroupCommitter: Sendable {
     /// Most writes per transaction: bounds the latency of the first writer in a burst.
     static let maxBatch = 512
 
-    init(database: DatabasePool, doorbell: OutboxDoorbell, logger: Logger) {
+    init(database: DatabasePool, doorbell: OutboxDoorbell, sticky: StickyDealerIndex, logger: Logger) {
         self.database = database
         self.doorbell = doorbell
+        self.sticky = sticky
         self.logger = logger
     }
 
@@ -219,7 +221,7 @@ final class GroupCommitter: Sendable {
             let outboxID = try database.write { db in
                 var newest: Int64?
                 for index in batch.indices {
-                    newest = try StateWriter.apply(batch[index].writes, in: db) ?? newest
+                    newest = try StateWriter.apply(batch[index].writes, sticky: sticky, in: db) ?? newest
                     guard let job = batch[index].job else { continue }
                     do {
                         try db.inSavepoint {

@@ -14,11 +14,12 @@ extension LeadLedger {
     /// `.callInProgress` while a call from one of their phones has not ended.
     public func erase(_ target: ErasureTarget, by: String, at now: Timestamp) async throws(StoreUnavailable) -> ErasureOutcome {
         let topic = outbox.topic
+        let sticky = self.sticky
         do {
             let (outcome, newest) = try await database.write { db -> (ErasureOutcome, Int64?) in
                 guard let (person, named) = try Self.person(of: target, db) else { return (.unknown, nil) }
                 if let since = try Self.callInProgress(from: person.phones, at: now, db) { return (.callInProgress(since: since), nil) }
-                let (record, newest) = try Self.erase(person, named: named, by: by, topic: topic, at: now, db)
+                let (record, newest) = try Self.erase(person, named: named, by: by, topic: topic, sticky: sticky, at: now, db)
                 return (.erased(record), newest)
             }
             if let newest { outbox.ring(newest: newest) }
@@ -105,10 +106,14 @@ extension LeadLedger {
         return (ErasedPerson(visitors: visitors, sessions: sessions, phones: phones), named)
     }
 
-    /// The erasure's transaction; returns the record and the newest outbox id.
+    /// The erasure's transaction; returns the record and the newest outbox id. The sticky dealers of their phones,
+    /// and of every caller and person a changed lead named, are read again once it commits.
     static func erase(
-        _ person: ErasedPerson, named: VisitorID?, by: String, topic: String, at now: Timestamp, _ db: Database
+        _ person: ErasedPerson, named: VisitorID?, by: String, topic: String, sticky: StickyDealerIndex, at now: Timestamp, _ db: Database
     ) throws -> (ErasureRecord, Int64) {
+        var stickyPhones = person.phones.map(\.e164)
+        var stickyVisitors = Array(person.visitors)
+        defer { sticky.touch(phones: stickyPhones, visitors: stickyVisitors, db) }
         var counts = (sessions: 0, calls: 0, leads: 0, identifiers: 0, merges: 0)
         // Leads that mention them anywhere: as the person, the caller, the match or a candidate, or in a touch.
         var callIDs: Set<String> = []
@@ -130,6 +135,11 @@ extension LeadLedger {
         for callID in callIDs.sorted() {
             guard let row = try GRDB.Row.fetchOne(db, sql: "SELECT * FROM lead WHERE call_id = ?", arguments: [callID]) else { continue }
             let stored = Self.row(row)
+            let before = StickyFields(row)
+            if before.dealer != nil {
+                if let caller = before.caller { stickyPhones.append(caller) }
+                if let visitor = before.visitor { stickyVisitors.append(visitor) }
+            }
             guard let lead = stored.lead else {
                 try db.execute(sql: """
                     UPDATE lead SET caller = NULL, caller_raw = '', caller_name = NULL, user_agent = NULL, visitor_id = NULL,

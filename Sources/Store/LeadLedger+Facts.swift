@@ -18,6 +18,7 @@ extension LeadLedger {
         _ call: CallRecord, opening: LeadOpening?, rules: LeadRules, answeringDealer: DealerID? = nil, at now: Timestamp
     ) async throws(StoreUnavailable) -> Applied {
         let topic = outbox.topic
+        let sticky = self.sticky
         let (applied, id): (Applied, Int64?)
         do {
             (applied, id) = try await committer.perform { db -> (Applied, Int64?) in
@@ -29,7 +30,7 @@ extension LeadLedger {
                 case .callOnly: try StateWriter.upsert(call, db)
                 case .store(let change):
                     newest = try Self.write(change.lead, callRevision: call.revision, call: call, binding: change.binding,
-                                            redecided: change.redecided, topic: topic, at: now, db)
+                                            redecided: change.redecided, topic: topic, sticky: sticky, at: now, db)
                     try DealerStatisticsStore.add(change.tally, db)
                 }
                 return (Applied(facts: facts, decision: decision), newest)
@@ -97,32 +98,39 @@ extension LeadLedger {
     /// The dealer who handled this person before: the dealer of their latest earlier call, found by any of their
     /// visitor ids (the identity graph: every device and number merged into the person) or by the caller's number.
     static func stickyDealer(visitors: [VisitorID], caller: PhoneNumber?, before t: Timestamp, _ db: Database) throws -> DealerID? {
-        var latest: (dealer: String, at: Int64)?
+        try latestDealer(visitors: visitors, caller: caller?.e164, before: t.microsecondsSinceEpoch, db)?.dealer
+    }
+
+    /// The latest lead with a dealer begun before `micros`, of these visitor ids or of the caller `e164`.
+    static func latestDealer(visitors: [VisitorID], caller e164: String?, before micros: Int64, _ db: Database) throws -> StickyDealers.Latest? {
+        var latest: StickyDealers.Latest?
         func consider(_ row: GRDB.Row?) {
             guard let row, let dealer = row["dealer_id"] as String? else { return }
-            let at: Int64 = row["started_at"]
-            if latest.map({ at > $0.at }) ?? true { latest = (dealer, at) }
+            let at = Timestamp(microsecondsSinceEpoch: row["started_at"])
+            if latest.map({ at > $0.at }) ?? true { latest = StickyDealers.Latest(dealer: dealer, at: at) }
         }
-        let micros = t.microsecondsSinceEpoch
         for visitor in Set(visitors) {
             consider(try GRDB.Row.fetchOne(db.cachedStatement(sql: stickyByVisitorSQL), arguments: [visitor, micros]))
         }
-        if let caller {
-            consider(try GRDB.Row.fetchOne(db.cachedStatement(sql: stickyByCallerSQL), arguments: [caller.e164, micros]))
+        if let e164 {
+            consider(try GRDB.Row.fetchOne(db.cachedStatement(sql: stickyByCallerSQL), arguments: [e164, micros]))
         }
-        return latest?.dealer
+        return latest
     }
 
     /// The sticky dealer for a caller known only by number (a FastAGI request): the person the number is bound
     /// to, with every visitor id merged into them, and the number itself. Read on the reader pool.
     public func stickyDealer(caller: PhoneNumber, before t: Timestamp) async throws(StoreUnavailable) -> DealerID? {
-        try await read { db in
-            var visitors: [VisitorID] = []
-            if let bound = try VisitorIdentity.owner(of: VisitorIdentifier(phone: caller), db) {
-                visitors = try Self.person(of: bound, db).ids
-            }
-            return try Self.stickyDealer(visitors: visitors, caller: caller, before: t, db)
+        try await read { db in try Self.latestDealer(caller: caller.e164, before: t.microsecondsSinceEpoch, db)?.dealer }
+    }
+
+    /// `stickyDealer(caller:before:)`'s read, by the number's E.164 spelling.
+    static func latestDealer(caller e164: String, before micros: Int64, _ db: Database) throws -> StickyDealers.Latest? {
+        var visitors: [VisitorID] = []
+        if let bound = try VisitorIdentity.owner(ofPhone: e164, db) {
+            visitors = try Self.person(of: bound, db).ids
         }
+        return try latestDealer(visitors: visitors, caller: e164, before: micros, db)
     }
 
     static let stickyByVisitorSQL = """

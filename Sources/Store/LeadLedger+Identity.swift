@@ -49,6 +49,7 @@ extension LeadLedger {
     /// and a person it already named merges. Nil when the target is unknown (a visitor never seen, no such call,
     /// or a call with no visitor): a link never makes a person up.
     public func link(_ identifier: VisitorIdentifier, to target: LinkTarget, by source: String, at now: Timestamp) async throws(StoreUnavailable) -> VisitorProfile? {
+        let sticky = self.sticky
         do {
             let linked = try await database.write { db -> (VisitorProfile, Int64?)? in
                 let visitor: VisitorID
@@ -60,7 +61,7 @@ extension LeadLedger {
                     guard let found = try String.fetchOne(db.cachedStatement(sql: "SELECT visitor_id FROM lead WHERE call_id = ?"), arguments: [id]) else { return nil }
                     visitor = found
                 }
-                let merge = try VisitorIdentity.link(identifier, to: VisitorIdentity.survivor(of: visitor, db), by: source, at: now, db)
+                let merge = try VisitorIdentity.link(identifier, to: VisitorIdentity.survivor(of: visitor, db), by: source, at: now, sticky: sticky, db)
                 return (try Self.profile(of: visitor, db), merge?.outboxID)
             }
             if let outboxID = linked?.1 { outbox.ring(newest: outboxID) }

@@ -50,11 +50,17 @@ extension LeadLedger {
             counts.leads += try await redactLeads(policy, cutoffs: cutoffs, at: now, batchSize: batchSize)
             counts.merges += try await redactMerges(cutoffs: cutoffs, at: now)
             let identifierCutoff = (now - policy.identifiers).microsecondsSinceEpoch
+            let sticky = self.sticky
             counts.identifiers += try await batches(batchSize) { db, limit in
-                try db.execute(sql: """
+                let deleted = try GRDB.Row.fetchAll(db, sql: """
                     DELETE FROM visitor_identifier WHERE (kind, value) IN (SELECT kind, value FROM visitor_identifier WHERE last_seen_at < ? LIMIT ?)
+                    RETURNING kind, value
                     """, arguments: [identifierCutoff, limit])
-                return db.changesCount
+                // A phone no longer bound has no person: its sticky dealer is its own leads' only.
+                sticky.touch(phones: deleted.compactMap { row -> String? in
+                    row[0] as String == VisitorIdentifier.Kind.phone.rawValue ? row[1] : nil
+                }, visitors: [], db)
+                return deleted.count
             }
         } catch let error as StoreUnavailable {
             throw error
@@ -78,6 +84,7 @@ extension LeadLedger {
     /// kind due for it, marked in `redacted`, and is queued. Returns the leads rewritten.
     private func redactLeads(_ policy: RetentionPolicy, cutoffs: [PersonalData: Timestamp], at now: Timestamp, batchSize: Int) async throws -> Int {
         let topic = outbox.topic
+        let sticky = self.sticky
         var rewritten = 0
         for kind in PersonalData.allCases {
             let cutoff = cutoffs[kind]!.microsecondsSinceEpoch
@@ -88,8 +95,16 @@ extension LeadLedger {
                         """, arguments: [cutoff, kind.bit, batchSize])
                     var changed = 0
                     var newest: Int64?
+                    var (stickyPhones, stickyVisitors): ([String], [VisitorID]) = ([], [])
+                    defer { sticky.touch(phones: stickyPhones, visitors: stickyVisitors, db) }
                     for row in rows {
                         let stored = Self.row(row)
+                        // Redacting callers or sessions takes a number or a person off the lead: both answers are read again.
+                        let before = StickyFields(row)
+                        if before.dealer != nil {
+                            if let caller = before.caller { stickyPhones.append(caller) }
+                            if let visitor = before.visitor { stickyVisitors.append(visitor) }
+                        }
                         let already = PersonalDataSet(rawValue: row["redacted"])
                         let due = policy.due(startedAt: Timestamp(microsecondsSinceEpoch: row["started_at"]), at: now).union(PersonalDataSet([kind])).subtracting(already)
                         if let lead = stored.lead, let redacted = lead.redacting(due, at: now) {

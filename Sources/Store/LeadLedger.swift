@@ -11,10 +11,13 @@ public final class LeadLedger: Sendable {
     /// Lead changes are written in the store's group-commit transactions (see `GroupCommitter.perform`).
     let committer: GroupCommitter
     public let outbox: Outbox
+    /// The store's sticky dealers: every write here that may change a caller's names it (see `StickyDealerIndex`).
+    let sticky: StickyDealerIndex
 
     public init(store: SQLiteStore, outbox: Outbox) {
         database = store.database
         committer = store.committer
+        sticky = store.stickyDealers
         self.outbox = outbox
     }
 
@@ -36,10 +39,12 @@ public final class LeadLedger: Sendable {
         redecided: [Redecided] = [], at now: Timestamp
     ) async throws(StoreUnavailable) {
         let topic = outbox.topic
+        let sticky = self.sticky
         let id: Int64?
         do {
             id = try await committer.perform { db -> Int64? in
-                try Self.write(lead, callRevision: callRevision, call: call, binding: binding, redecided: redecided, topic: topic, at: now, db)
+                try Self.write(lead, callRevision: callRevision, call: call, binding: binding, redecided: redecided, topic: topic,
+                               sticky: sticky, at: now, db)
             }
         } catch {
             throw StoreUnavailable("cannot store the lead: \(SQLiteStore.explain(error))")
@@ -50,13 +55,16 @@ public final class LeadLedger: Sendable {
     /// `record`'s transaction; returns the newest outbox id, nil when the stored lead is as new.
     static func write(
         _ lead: Lead, callRevision: Int, call: CallRecord?, binding: (phone: PhoneNumber, visitor: VisitorID)?,
-        redecided: [Redecided], topic: String, at now: Timestamp, _ db: Database
+        redecided: [Redecided], topic: String, sticky: StickyDealerIndex, at now: Timestamp, _ db: Database
     ) throws -> Int64? {
         if let call { try StateWriter.upsert(call, db) }
-        let stored = try Int.fetchOne(db.cachedStatement(sql: "SELECT call_revision FROM lead WHERE call_id = ?"), arguments: [lead.callID])
-        if let stored, stored >= callRevision { return nil }
+        let stored = try GRDB.Row.fetchOne(db.cachedStatement(sql: """
+            SELECT call_revision, dealer_id, caller, visitor_id, started_at FROM lead WHERE call_id = ?
+            """), arguments: [lead.callID])
+        if let stored, stored[0] as Int >= callRevision { return nil }
         try db.cachedStatement(sql: Self.upsertSQL).execute(arguments: Self.arguments(lead, callRevision: callRevision, at: now))
-        if let binding { try Self.bind(binding.phone, to: binding.visitor, call: lead.callID, at: now, db) }
+        touchSticky(lead, replacing: stored.map(StickyFields.init), sticky, db)
+        if let binding { try Self.bind(binding.phone, to: binding.visitor, call: lead.callID, at: now, sticky: sticky, db) }
         let newest = try Outbox.insert(topic: topic, key: lead.callID, revision: lead.revision, at: now, db)
         return try Self.write(redecided, topic: topic, at: now, db) ?? newest
     }
@@ -106,14 +114,18 @@ public final class LeadLedger: Sendable {
     public func store(_ leads: [Lead], at now: Timestamp) async throws(StoreUnavailable) -> [Int64] {
         guard !leads.isEmpty else { return [] }
         let topic = outbox.topic
+        let sticky = self.sticky
         let ids: [Int64]
         do {
             ids = try await database.write { db in
                 var ids: [Int64] = []
                 for lead in leads {
-                    let stored = try Int64.fetchOne(db.cachedStatement(sql: "SELECT revision FROM lead WHERE call_id = ?"), arguments: [lead.callID])
-                    if let stored, stored >= lead.revision { continue }
+                    let stored = try GRDB.Row.fetchOne(db.cachedStatement(sql: """
+                        SELECT revision, dealer_id, caller, visitor_id, started_at FROM lead WHERE call_id = ?
+                        """), arguments: [lead.callID])
+                    if let stored, stored[0] as Int64 >= lead.revision { continue }
                     try db.cachedStatement(sql: Self.upsertSQL).execute(arguments: Self.arguments(lead, callRevision: Int(lead.revision), at: now))
+                    Self.touchSticky(lead, replacing: stored.map(StickyFields.init), sticky, db)
                     ids.append(try Outbox.insert(topic: topic, key: lead.callID, revision: lead.revision, at: now, db))
                 }
                 return ids
@@ -162,10 +174,10 @@ public final class LeadLedger: Sendable {
 
     /// Binds a caller's phone to a visitor. A phone already bound to another visitor means one person:
     /// the visitor the phone was bound to first survives, the other is merged into it, and the merge is recorded.
-    static func bind(_ phone: PhoneNumber, to visitor: VisitorID, call: String, at now: Timestamp, _ db: Database) throws {
+    static func bind(_ phone: PhoneNumber, to visitor: VisitorID, call: String, at now: Timestamp, sticky: StickyDealerIndex, _ db: Database) throws {
         try VisitorIdentity.link(VisitorIdentifier(phone: phone), to: visitor,
                                  by: "a call matched to the merged visitor's session",
-                                 call: call, at: now, db)
+                                 call: call, at: now, sticky: sticky, db)
     }
 
     /// The stored lead of a call.

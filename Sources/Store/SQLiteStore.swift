@@ -13,6 +13,8 @@ public final class SQLiteStore: StateStore {
     /// The visitors that may have held a lease, loaded from the database at `run` and added to by every
     /// lease write. A visitor it rules out has no previous number, so a first visit skips the read.
     let leaseHolders = Mutex(LeaseHolders())
+    /// Every caller's sticky dealer in memory, kept by every write that changes one (off until `loadStickyDealers`).
+    public let stickyDealers = StickyDealerIndex()
 
     struct LeaseHolders {
         var filter = BloomFilter()
@@ -74,7 +76,7 @@ public final class SQLiteStore: StateStore {
         } catch {
             throw StoreUnavailable("cannot open the state database at \(path): \(Self.explain(error)); check that the data folder exists and is writable")
         }
-        let committer = GroupCommitter(database: database, doorbell: outboxDoorbell, logger: logger)
+        let committer = GroupCommitter(database: database, doorbell: outboxDoorbell, sticky: stickyDealers, logger: logger)
         self.committer = committer
         do {
             checkpointer = try Checkpointer(
@@ -107,6 +109,16 @@ public final class SQLiteStore: StateStore {
         await committer.run()
         await checkpoints
         await loading
+    }
+
+    /// Reads every caller's sticky dealer into `stickyDealers` (off the caller's thread, on the reader pool) and
+    /// keeps it up to date from then on. Until it returns, `stickyDealers` answers `.readStore`.
+    public func loadStickyDealers() async throws(StoreUnavailable) {
+        do {
+            try await stickyDealers.load(from: database)
+        } catch {
+            throw StoreUnavailable("cannot read the sticky dealers: \(Self.explain(error))")
+        }
     }
 
     public nonisolated(nonsending) func apply(_ writes: [StateWrite]) async throws(StoreUnavailable) {

@@ -6,7 +6,7 @@ import GRDB
 enum StateWriter {
     /// Applies the writes; returns the newest outbox row they added (a merge for PostgreSQL), if any.
     @discardableResult
-    static func apply(_ writes: [StateWrite], in db: Database) throws -> Int64? {
+    static func apply(_ writes: [StateWrite], sticky: StickyDealerIndex, in db: Database) throws -> Int64? {
         var outboxID: Int64?
         for write in writes {
             switch write {
@@ -15,7 +15,7 @@ enum StateWriter {
             case .site(let site, let fromAdmin): try upsert(site, fromAdmin: fromAdmin, db)
             case .call(let call): try upsert(call, db)
             case .link(let identifier, let visitor, let at):
-                let merge = try VisitorIdentity.link(identifier, to: visitor, by: "a visit", at: at, db)
+                let merge = try VisitorIdentity.link(identifier, to: visitor, by: "a visit", at: at, sticky: sticky, db)
                 outboxID = merge?.outboxID ?? outboxID
             case .siteRetired(let site):
                 try upsert(site, fromAdmin: true, db)

@@ -363,9 +363,10 @@ struct WebhookStatus: AsyncParsableCommand {
 struct WebhookReplay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
-        abstract: "Send an endpoint its lead changes since a time again, dead letters included, when the daemon next starts.",
+        abstract: "Send an endpoint its lead changes since a time again, dead letters included.",
         discussion: """
-            Runs while the daemon is stopped (a running daemon keeps the endpoint's cursor in memory). Only changes still in the
+            While the daemon runs, it is asked through its admin API (admin.token, http.port from the config): the endpoint's
+            delivery moves back between two batches. With the daemon stopped, they go at its next start. Only changes still in the
             outbox go again: delivered ones are kept 7 days, dead letters until replayed. Receivers drop what they have by
             delivery_id or lead_version. Example: calltrackd webhooks replay --endpoint crm --since 2026-12-07T10:00:00Z
             """)

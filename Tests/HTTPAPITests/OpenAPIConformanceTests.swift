@@ -23,7 +23,7 @@ struct OpenAPIConformanceTests {
             let router = APIRouter.make(
                 desk: daemon.desk, settings: config.api, country: config.country, registry: PrometheusCollectorRegistry(),
                 ledger: daemon.ledger, statistics: daemon.statistics, dealerStats: daemon.dealerStatsDesk, dealers: daemon.dealers,
-                money: daemon.moneyDesk)
+                money: daemon.moneyDesk, webhookReplays: daemon.webhooks)
             return Set(router.routes.map { "\($0.method.rawValue) \($0.path.description)" })
         }
         let documented = try Self.document().operations
@@ -63,7 +63,7 @@ struct OpenAPIConformanceTests {
     @Test("every admin operation answers 401 with a JSON error without the token, and 403 when the API is off")
     func adminOperationsNeedTheToken() async throws {
         let operations = try Self.document().operations.filter { $0.contains(" /v1/admin/") }.sorted()
-        #expect(operations.count == 23)
+        #expect(operations.count == 24)
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         for (token, expected) in [(AdminAPITests.token, HTTPResponse.Status.unauthorized), (nil, .forbidden)] {

@@ -51,7 +51,7 @@ struct GroupCommitJobTests {
                         let id = "job_\(index)"
                         do {
                             try await committer.perform { db in
-                                try StateWriter.apply([.session(Self.session(id, at: t0))], in: db)
+                                try StateWriter.apply([.session(Self.session(id, at: t0))], sticky: StickyDealerIndex(), in: db)
                                 if index == 7 { throw Refused() }
                             }
                             return (id, true)
@@ -91,7 +91,7 @@ struct GroupCommitJobTests {
         let t0 = Timestamp(secondsSinceEpoch: 1_800_000_000)
         let stored = try await within(.seconds(10), waitingFor: "a job with no writer running") {
             try await store.committer.perform { db in
-                try StateWriter.apply([.session(Self.session("early", at: t0))], in: db)
+                try StateWriter.apply([.session(Self.session("early", at: t0))], sticky: StickyDealerIndex(), in: db)
                 return "done"
             }
         }

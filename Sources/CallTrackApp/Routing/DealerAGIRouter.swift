@@ -29,28 +29,50 @@ public struct DealerAGIRouter: AGIRouter {
     let country: Country
     let siteOf: @Sendable (PhoneNumber) -> String?
     let sticky: (@Sendable (PhoneNumber) async -> String?)?
+    let knownSticky: (@Sendable (PhoneNumber, Timestamp) -> StickyDealers.Answer)?
 
     /// `siteOf` names the site that owns a tracking number; `sticky` looks up the dealer who handled a
-    /// caller before. Without a lookup to await, a session is answered on its event loop at once.
+    /// caller before; `knownSticky` is that answer held in memory (`.readStore` when only `sticky` can tell).
+    /// A session whose answer needs nothing awaited (no lookup, or the answer known) is answered on its event
+    /// loop at once.
     public init(
         desk: RoutingDesk, clock: any WallClock, country: Country, siteOf: @escaping @Sendable (PhoneNumber) -> String?,
-        sticky: (@Sendable (PhoneNumber) async -> String?)? = nil
+        sticky: (@Sendable (PhoneNumber) async -> String?)? = nil,
+        knownSticky: (@Sendable (PhoneNumber, Timestamp) -> StickyDealers.Answer)? = nil
     ) {
         self.desk = desk
         self.clock = clock
         self.country = country
         self.siteOf = siteOf
         self.sticky = sticky
+        self.knownSticky = knownSticky
     }
 
     public func answer(_ environment: AGIEnvironment) async -> AGIAnswer {
         let caller = self.caller(environment)
-        let stickyDealer: String? = if let caller, let sticky { await sticky(caller) } else { nil }
+        var stickyDealer: String?
+        if let caller, let sticky {
+            switch known(caller) {
+            case .dealer(let dealer): stickyDealer = dealer
+            case .none: stickyDealer = nil
+            case .readStore: stickyDealer = await sticky(caller)
+            }
+        }
         return decide(environment, caller: caller, stickyDealer: stickyDealer)
     }
 
     public func immediateAnswer(_ environment: AGIEnvironment) -> AGIAnswer? {
-        sticky == nil ? decide(environment, caller: caller(environment), stickyDealer: nil) : nil
+        let caller = self.caller(environment)
+        guard let caller, sticky != nil else { return decide(environment, caller: caller, stickyDealer: nil) }
+        switch known(caller) {
+        case .dealer(let dealer): return decide(environment, caller: caller, stickyDealer: dealer)
+        case .none: return decide(environment, caller: caller, stickyDealer: nil)
+        case .readStore: return nil
+        }
+    }
+
+    func known(_ caller: PhoneNumber) -> StickyDealers.Answer {
+        knownSticky?(caller, clock.now()) ?? .readStore
     }
 
     func caller(_ environment: AGIEnvironment) -> PhoneNumber? {

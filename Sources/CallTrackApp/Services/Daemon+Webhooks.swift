@@ -27,6 +27,7 @@ extension Daemon {
                 userAgent: "calltrackd/\(CalltrackdVersion.current)", logger: logger)
             let delivery = DestinationDelivery(destination: destination, ledger: ledger, clock: desk.clock, logger: logger)
             try await delivery.register()
+            webhooks.add(endpoint.id) { since in try await delivery.replay(since: since) }
             clients.append(client)
             deliveries.append(delivery)
             logger.info("webhook endpoint configured", metadata: [

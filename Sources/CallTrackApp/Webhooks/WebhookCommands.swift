@@ -1,5 +1,8 @@
 import CallTrackCore
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import HTTPAPI
 import Logging
 import Store
@@ -51,13 +54,14 @@ public enum WebhookCommands {
             }
         }
         if rows.contains(where: { $0.dead_letters > 0 }) {
-            lines.append("send dead letters again: calltrackd webhooks replay --endpoint <id> --since <time> (with the daemon stopped)")
+            lines.append("send dead letters again: calltrackd webhooks replay --endpoint <id> --since <time>")
         }
         return lines
     }
 
-    /// `endpoint`'s changes enqueued at or after `since`, and its dead letters among them, go again at the next start.
-    /// Takes the data folder's lock: the running daemon keeps each endpoint's cursor in memory.
+    /// `endpoint`'s changes enqueued at or after `since`, and its dead letters among them, go again. With the daemon
+    /// stopped, its cursor moves back in the state database (they go at the next start); while it runs, which keeps
+    /// each endpoint's cursor in memory, the daemon is asked through its admin API (`admin.token`).
     public static func replay(config: AppConfig, endpoint: String, since: Timestamp, now: Timestamp) async throws -> [String] {
         guard config.webhooks.contains(where: { $0.id == endpoint }) else {
             let known = config.webhooks.map(\.id)
@@ -67,8 +71,8 @@ public enum WebhookCommands {
             throw Refused(description: "no state database at \(config.databasePath): nothing was delivered yet")
         }
         let lock: DataFolderLock
-        do { lock = try DataFolderLock(dataDirectory: config.dataDirectory) } catch let busy as DataFolderLock.Busy {
-            throw Refused(description: "\(busy.description): a running daemon keeps each endpoint's cursor in memory, so replay runs while it is stopped")
+        do { lock = try DataFolderLock(dataDirectory: config.dataDirectory) } catch is DataFolderLock.Busy {
+            return try await askRunningDaemon(config: config, endpoint: endpoint, since: since)
         }
         defer { withExtendedLifetime(lock) {} }
         let store = try SQLiteStore(path: config.databasePath, logger: Logger(label: "calltrackd.webhooks"))
@@ -77,6 +81,34 @@ public enum WebhookCommands {
             throw Refused(description: "webhook endpoint '\(endpoint)' has not run yet: start the daemon; it gets the changes from then on")
         }
         return ["webhook \(endpoint): the changes since \(since.iso8601) go again when the daemon starts; \(waiting) change(s) now wait for it"]
+    }
+
+    /// `POST /v1/admin/webhooks/{endpoint}/replay` on the daemon that holds the data folder, over loopback.
+    static func askRunningDaemon(config: AppConfig, endpoint: String, since: Timestamp) async throws -> [String] {
+        guard let token = config.api.adminToken else {
+            throw Refused(description: "the daemon is running and no admin.token is configured to ask it: set admin.token (or CALLTRACKD_ADMIN_TOKEN), or stop the daemon and replay")
+        }
+        let host = ["0.0.0.0", "::", ""].contains(config.httpHost) ? "127.0.0.1" : config.httpHost
+        let scheme = config.httpTLS == nil ? "http" : "https"
+        let since = since.iso8601
+        guard let url = URL(string: "\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(config.httpPort)/v1/admin/webhooks/\(endpoint)/replay?since=\(since)") else {
+            throw Refused(description: "cannot make the daemon's address from http.host \(config.httpHost) and http.port \(config.httpPort)")
+        }
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let (data, response): (Data, URLResponse)
+        do { (data, response) = try await URLSession.shared.data(for: request) } catch {
+            throw Refused(description: "the daemon holds the data folder but does not answer at \(url.absoluteString) (\(error.localizedDescription)): check http.host and http.port, or stop it and replay")
+        }
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let body = String(decoding: data, as: UTF8.self)
+        if status == 202 {
+            return ["webhook \(endpoint): the endpoint is retrying a batch; the running daemon sends the changes since \(since) again after it"]
+        }
+        guard status == 200 else { throw Refused(description: "the running daemon refused the replay (HTTP \(status)): \(body)") }
+        let waiting = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["waiting"] as? Int ?? 0
+        return ["webhook \(endpoint): the running daemon sends the changes since \(since) again; \(waiting) change(s) now wait for it"]
     }
 
     /// `--since`: an ISO 8601 time (`2026-12-07T10:00:00Z`) or a span back from now (`2h`, `3d`).

@@ -13,6 +13,10 @@ public protocol DeliveryLog: Sendable {
     func entries(after id: Int64, limit: Int) async throws(StoreUnavailable) -> [OutboxEntry]
     /// Moves the destination's cursor to `through` and records the entries it set aside, atomically.
     func advance(_ destination: String, through id: Int64, setAside: [(id: Int64, error: String)], at now: Timestamp) async throws(StoreUnavailable)
+    /// Moves `destination`'s cursor back to before the first entry enqueued at or after `since` (never forward) and
+    /// forgets what it set aside from there; returns how many entries then wait for it, nil for a destination never
+    /// registered. A running delivery moves it through `DestinationDelivery.replay(since:)`, between batches.
+    func rewind(_ destination: String, since: Timestamp, at now: Timestamp) async throws(StoreUnavailable) -> Int?
     /// Removes entries older than `cutoff` every destination has passed; returns how many.
     @discardableResult
     func prune(before cutoff: Timestamp) async throws(StoreUnavailable) -> Int

@@ -15,6 +15,7 @@ struct AdminRoutes {
     let dealerStats: (any DealerStatsSource)?
     let dealers: (any DealerDirectory)?
     let money: (any MoneySource)?
+    let webhookReplays: (any WebhookReplays)?
 
     /// `?limit=`: 1 to 1000, 50 when absent; anything else is a 400 that says what to write.
     static func limit(_ request: Request) throws -> Int {
@@ -33,6 +34,7 @@ struct AdminRoutes {
         ExportRoutes(leads: leads).register(on: admin)
         OutcomeRoutes(leads: leads, clock: desk.clock, maxBodyBytes: settings.maxBodyBytes).register(on: admin)
         if let money { MoneyRoutes(source: money, maxBodyBytes: max(settings.maxBodyBytes * 256, 4 << 20)).register(on: admin) }
+        if let webhookReplays { WebhookReplayRoute(replays: webhookReplays, clock: desk.clock).register(on: admin) }
         admin.get("/sites") { _, _ in try jsonResponse(desk.book.allSites.map(SiteDefinition.init)) }
         admin.get("/sites/{site}") { _, context in
             try jsonResponse(SiteDefinition(try site(context.parameters.decoded("site"))))
