@@ -126,11 +126,25 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The HTTP destinations' shared client (async-http-client): a connection pool and trust roots per destination,
+        // POST and a 2xx-or-why answer; used by the webhook and GA4 senders.
+        .target(
+            name: "DestinationHTTP",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // HTTP adapter: each webhook endpoint as a lead destination, posting through async-http-client.
         .target(
             name: "WebhookSender",
             dependencies: [
-                "CallTrackCore", "Destinations", "Webhooks",
+                "CallTrackCore", "Destinations", "Webhooks", "DestinationHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -139,6 +153,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // Pure web-analytics logic: which conversion events a lead earns for a GA4 property, the Measurement Protocol
+        // payload and its rules (event names, the 72-hour backdating limit). No I/O; the time is passed in.
+        .target(
+            name: "Analytics",
+            dependencies: ["CallTrackCore", "Destinations"],
+            swiftSettings: strict
+        ),
+        // HTTP adapter: each GA4 property as a lead destination, posting Measurement Protocol events.
+        .target(
+            name: "AnalyticsSender",
+            dependencies: [
+                "CallTrackCore", "Destinations", "Analytics", "DestinationHTTP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),
@@ -191,7 +222,7 @@ let package = Package(
             name: "CallTrackApp",
             dependencies: [
                 "CallTrackCore", "AMI", "AMIClient", "Store", "Destinations", "PostgresSink", "HTTPAPI", "AGI", "FastAGI",
-                "Webhooks", "WebhookSender",
+                "Webhooks", "WebhookSender", "Analytics", "AnalyticsSender", "DestinationHTTP",
                 .product(name: "Configuration", package: "swift-configuration"),
                 // To list the keys a config file sets, so a mistyped key is an error (UnknownKeys).
                 .product(name: "Yams", package: "Yams"),
@@ -266,6 +297,8 @@ let package = Package(
             dependencies: [
                 "HTTPAPI", "CallTrackApp", "CallTrackCore", "Store", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                // Counted values (RecordingMetrics through withMetricsFactory).
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
@@ -280,6 +313,20 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AnalyticsTests",
+            dependencies: [
+                "Analytics", "AnalyticsSender", "DestinationHTTP", "Destinations", "CallTrackApp", "CallTrackCore", "Store", "TestSupport",
+                // The receiving end: a plain HTTP server on loopback playing GA4's collect endpoint.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

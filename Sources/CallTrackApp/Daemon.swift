@@ -38,7 +38,7 @@ public struct Daemon: Sendable {
     public let certificates: TLSCertificates?
     let registry: PrometheusCollectorRegistry
     let logger: Logger
-    /// Draws each webhook retry's jitter r ∈ [0, 1]; tests set a constant so the retry timers are known.
+    /// Draws each webhook and GA4 retry's jitter r ∈ [0, 1]; tests set a constant so the retry timers are known.
     public var webhookJitter: @Sendable () -> Double = { Double.random(in: 0...1) }
 
     /// Opens the store, settles which site definitions apply, and restores every pool's leases and cooldowns.
@@ -191,6 +191,8 @@ public struct Daemon: Sendable {
         // Each endpoint its own cursor and loop: a dead or slow endpoint delays neither PostgreSQL nor another one.
         services += try await webhookServices(jitter: webhookJitter)
         destinations.formUnion(config.webhooks.map(\.destinationName))
+        services += try await ga4Services()
+        destinations.formUnion(config.ga4.map(\.destinationName))
         // A destination delivered to before and not configured now keeps its place: its changes wait for it, and
         // the outbox keeps them (pruning waits for every destination).
         for (name, cursor) in try await ledger.deliveryLog.cursors() where !destinations.contains(name) {

@@ -171,7 +171,7 @@ extension LeadLedger {
             let anonymous = TimeOrderedID.make(prefix: "x", at: now, using: &generator)
             try db.execute(sql: """
                 UPDATE session SET id = ?, visitor_id = '', user_agent = NULL, client_network = NULL, ga_client_id = NULL,
-                    ym_uid = NULL, gclid = NULL, yclid = NULL, fbclid = NULL, msclkid = NULL, referrer = NULL, landing_url = NULL
+                    ga_session_id = NULL, ym_uid = NULL, gclid = NULL, yclid = NULL, fbclid = NULL, msclkid = NULL, referrer = NULL, landing_url = NULL
                 WHERE id = ?
                 """, arguments: [anonymous, session])
             counts.sessions += db.changesCount

@@ -18,7 +18,7 @@ extension LeadLedger {
                 (.ipAddresses, "client_network = NULL", "client_network IS NOT NULL", "started_at"),
                 (.userAgents, "user_agent = NULL", "user_agent IS NOT NULL", "started_at"),
                 (.urls, "referrer = NULL, landing_url = NULL", "(referrer IS NOT NULL OR landing_url IS NOT NULL)", "started_at"),
-                (.sessions, "visitor_id = '', ga_client_id = NULL, ym_uid = NULL, gclid = NULL, yclid = NULL, fbclid = NULL, msclkid = NULL",
+                (.sessions, "visitor_id = '', ga_client_id = NULL, ga_session_id = NULL, ym_uid = NULL, gclid = NULL, yclid = NULL, fbclid = NULL, msclkid = NULL",
                  "(visitor_id <> '' OR ga_client_id IS NOT NULL OR ym_uid IS NOT NULL OR gclid IS NOT NULL OR yclid IS NOT NULL OR fbclid IS NOT NULL OR msclkid IS NOT NULL)",
                  "last_activity_at"),
             ]

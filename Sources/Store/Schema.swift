@@ -649,6 +649,25 @@ enum Schema {
                 CREATE INDEX ad_cost_waiting ON ad_cost(imported_at) WHERE synced_at IS NULL;
                 """)
         }
+        migrator.registerMigration("v24-ga-session-id") { db in
+            // GA4's session id of a visit (the number in its `_ga_<container-id>` cookie), sent with the visit's
+            // calls as the events' `session_id`. `conversion_event`: what each analytics destination (`ga4:<id>`)
+            // sent or skipped for good per lead and kind, so a lead delivered again at a later revision never sends
+            // the same event twice.
+            try db.execute(sql: """
+                ALTER TABLE session ADD COLUMN ga_session_id TEXT
+                    CHECK (ga_session_id IS NULL OR (length(ga_session_id) BETWEEN 1 AND 20 AND ga_session_id NOT GLOB '*[^0-9]*'));
+                CREATE TABLE conversion_event (
+                    destination TEXT NOT NULL,
+                    call_id TEXT NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('call', 'won')),
+                    outcome TEXT NOT NULL CHECK (outcome IN ('sent', 'skipped')),
+                    reason TEXT CHECK ((outcome = 'skipped') = (reason IS NOT NULL)),
+                    at INTEGER NOT NULL,                 -- µs since epoch
+                    PRIMARY KEY (destination, call_id, kind)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

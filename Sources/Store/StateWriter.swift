@@ -29,10 +29,11 @@ enum StateWriter {
         let statement = try db.cachedStatement(sql: """
             INSERT INTO session (id, visitor_id, site_id, started_at, last_activity_at,
                 utm_source, utm_medium, utm_campaign, utm_content, utm_term, gclid, yclid, fbclid, msclkid,
-                referrer, landing_url, channel, user_agent, client_network, ga_client_id, ym_uid, number, kind, reason)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                referrer, landing_url, channel, user_agent, client_network, ga_client_id, ym_uid, ga_session_id, number, kind, reason)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (id) DO UPDATE SET last_activity_at = MAX(last_activity_at, excluded.last_activity_at),
-                number = excluded.number, kind = excluded.kind, reason = excluded.reason
+                number = excluded.number, kind = excluded.kind, reason = excluded.reason,
+                ga_session_id = COALESCE(excluded.ga_session_id, ga_session_id)
             """)
         let src = s.source
         var row = StatementBinder(statement)
@@ -42,7 +43,7 @@ enum StateWriter {
         for text in [src.utmSource, src.utmMedium, src.utmCampaign, src.utmContent, src.utmTerm,
                      src.clickIDs.gclid, src.clickIDs.yclid, src.clickIDs.fbclid, src.clickIDs.msclkid,
                      src.referrer, src.landingURL, src.channel.rawValue, s.userAgent, s.clientNetwork, s.gaClientID, s.ymUID,
-                     s.number.e164, s.kind.rawValue, s.reason?.rawValue] { row.bind(text) }
+                     s.gaSessionID, s.number.e164, s.kind.rawValue, s.reason?.rawValue] { row.bind(text) }
         try row.execute()
     }
 
@@ -137,7 +138,7 @@ enum Rows {
             startedAt: Timestamp(microsecondsSinceEpoch: row["started_at"]),
             lastActivityAt: Timestamp(microsecondsSinceEpoch: row["last_activity_at"]),
             source: source, userAgent: row["user_agent"], clientNetwork: row["client_network"],
-            gaClientID: row["ga_client_id"], ymUID: row["ym_uid"],
+            gaClientID: row["ga_client_id"], ymUID: row["ym_uid"], gaSessionID: row["ga_session_id"],
             number: (try? PhoneNumber.e164(row["number"] as String)) ?? fallbackNumber,
             kind: Assignment.Kind(rawValue: row["kind"]) ?? .fallback,
             reason: (row["reason"] as String?).flatMap(Assignment.FallbackReason.init(rawValue:)))

@@ -25,7 +25,7 @@ struct Calltrackd: AsyncParsableCommand {
             Every config key can be overridden by an environment variable: http.port -> CALLTRACKD_HTTP_PORT.
             """,
         version: CalltrackdVersion.current,
-        subcommands: [Serve.self, CheckConfig.self, Leads.self, Route.self, Dealers.self, Export.self, Report.self, Costs.self, Stats.self, PoolSize.self, Simulate.self, NewToken.self, Backup.self, Restore.self, Forget.self, Webhooks.self, Version.self],
+        subcommands: [Serve.self, CheckConfig.self, Leads.self, Route.self, Dealers.self, Export.self, Report.self, Costs.self, Stats.self, PoolSize.self, Simulate.self, NewToken.self, Backup.self, Restore.self, Forget.self, Webhooks.self, GA4.self, Version.self],
         defaultSubcommand: nil
     )
 }
@@ -82,6 +82,11 @@ struct CheckConfig: AsyncParsableCommand {
         for token in config.api.tokens { print("  token \(token.name): scope \(token.scope.rawValue)") }
         for hook in config.webhooks {
             print("  webhook \(hook.id): \(hook.url) for site(s) \(hook.sites.sorted().joined(separator: ", ")), dead letter after \(hook.deadLetterAfter) failed attempts")
+        }
+        for property in config.ga4 {
+            let kinds = property.matchKinds.map(\.rawValue).sorted().joined(separator: ", ")
+            let value = property.callValue.map { ", value \($0.decimal) \($0.currency)" } ?? ""
+            print("  ga4 \(property.id): \(property.redactedURL) for site(s) \(property.sites.sorted().joined(separator: ", ")), events \(property.callEvent) (calls matched \(kinds)\(value)) and \(property.wonEvent) (won deals)")
         }
         for site in config.sites {
             let pools = site.pools.map { "\($0.id) (\($0.numbers.count) numbers, \($0.policy.onExhaustion.rawValue) when full)" }
@@ -318,6 +323,20 @@ struct Forget: AsyncParsableCommand {
         } catch let refused as ForgetCommand.Refused {
             throw ValidationError(refused.description)
         }
+    }
+}
+
+struct GA4: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ga4",
+        abstract: "Per GA4 property: changes waiting (cursor lag), dead letters, and the conversions sent and skipped (with why), from the state database (the daemon may run).")
+
+    @OptionGroup var options: ConfigOption
+    @Flag(help: "One JSON object per property a line.") var json = false
+
+    func run() async throws {
+        let config = try await options.load()
+        for line in try await GA4Commands.status(config: config, now: SystemClock().now(), json: json) { print(line) }
     }
 }
 

@@ -1,5 +1,6 @@
 import CallTrackApp
 import CallTrackCore
+import CoreMetrics
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -26,6 +27,28 @@ struct SessionAPITests {
             #expect(again.answer?.number == first.answer?.number)
             #expect(try await daemon.store.count("lease") == 1)
         }
+    }
+
+    @Test("ga_session_id: GA4's session number is kept with the visit; anything else is dropped, never an error for the visitor")
+    func gaSessionIDIsKeptOnlyWhenItIsANumber() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let metrics = RecordingMetrics()
+        try await withMetricsFactory(metrics) { try await TestDaemon.with(TestDaemon.config(numbers: 10, dir: dir)) { daemon, client in
+            let good = try await client.allocate(#"{"site":"acme","session_id":"sess_ga4good1","ga_client_id":"123.456","ga_session_id":"1789999123"}"#)
+            #expect(good.status == .ok)
+            let stored = try await daemon.store.session("sess_ga4good1")
+            #expect(stored?.gaSessionID == "1789999123" && stored?.gaClientID == "123.456")
+            for (n, bad) in ["GS2.1.s1789999123$o1", "12ab", "0", "123456789012345678901", " "].enumerated() {
+                let session = "sess_ga4bad0\(n)"
+                let answer = try await client.allocate(#"{"site":"acme","session_id":"\#(session)","ga_session_id":"\#(bad)"}"#)
+                #expect(answer.status == .ok && answer.answer?.kind == "pool", "'\(bad)' is no reason to refuse the visit")
+                let kept = try await daemon.store.session(session)
+                #expect(kept != nil && kept?.gaSessionID == nil, "'\(bad)' is not kept")
+            }
+            #expect(metrics.value("calltrackd_snippet_bad_values_total", [("field", "ga_session_id")]) == 4,
+                    "four bad values counted (a blank one is no value)")
+        } }
     }
 
     @Test("a visit without usable ids gets ids made as the snippet makes them: time first, so later ones sort after")

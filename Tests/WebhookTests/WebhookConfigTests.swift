@@ -1,4 +1,5 @@
 import CallTrackApp
+import Destinations
 import Foundation
 import Testing
 import TestSupport

@@ -1,4 +1,5 @@
 import AMI
+import Analytics
 import AMIClient
 import CallTrackCore
 import FastAGI
@@ -65,6 +66,8 @@ public struct AppConfig: Sendable {
     public var callbackWindow: Duration = .seconds(3_600)
     /// Webhook endpoints, each a lead destination with its own cursor (`site.<id>.webhooks`, `webhook.<id>.*`).
     public var webhooks: [WebhookEndpoint] = []
+    /// GA4 properties, each a lead destination with its own cursor (`site.<id>.ga4`, `ga4.<id>.*`).
+    public var ga4: [GA4Property] = []
     /// FastAGI for live routing; nil: not served.
     public var agi: FastAGIConfiguration?
 

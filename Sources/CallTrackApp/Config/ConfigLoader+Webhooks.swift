@@ -1,4 +1,5 @@
 import CallTrackCore
+import Destinations
 import Foundation
 import Webhooks
 

@@ -126,6 +126,7 @@ public enum ConfigLoader {
         }
         config.agi = try agi(keys)
         config.webhooks = try webhooks(keys)
+        config.ga4 = try ga4(keys)
         if try keys.bool("postgres.enabled") ?? (keys.string("postgres.url") != nil) {
             var postgres = PostgresSettings(conninfo: keys.string("postgres.url") ?? "")
             postgres.schema = keys.string("postgres.schema") ?? postgres.schema

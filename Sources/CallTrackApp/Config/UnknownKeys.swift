@@ -15,7 +15,7 @@ struct UnknownKeys {
     /// Sections keyed by an id that another key must list: `site.<id>.…` is read only for ids in `sites`.
     static let listedSections: [(section: String, listedIn: String)] = [
         ("site", "sites"), ("token", "tokens"), ("dealer", "dealers"), ("pool", "a site's pools (site.<id>.pools)"), ("static", "a site's static_numbers (site.<id>.static_numbers)"),
-        ("webhook", "a site's webhooks (site.<id>.webhooks)"),
+        ("webhook", "a site's webhooks (site.<id>.webhooks)"), ("ga4", "a site's GA4 properties (site.<id>.ga4)"),
     ]
 
     /// Variables of the project's own tools, not config keys: the CLI's config path and the test suite's settings.

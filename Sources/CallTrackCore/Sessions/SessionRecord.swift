@@ -12,6 +12,9 @@ public struct SessionRecord: Hashable, Sendable, Codable {
     /// Analytics client ids read from the page's cookies, for identity merging.
     public var gaClientID: String?
     public var ymUID: String?
+    /// GA4's session id of the visit (the number in the `_ga_<container-id>` cookie, `GASessionID`): GA4 events
+    /// sent for its calls carry it as `session_id`.
+    public var gaSessionID: String?
     public var number: PhoneNumber
     public var kind: Assignment.Kind
     public var reason: Assignment.FallbackReason?
@@ -19,7 +22,7 @@ public struct SessionRecord: Hashable, Sendable, Codable {
     public init(
         id: SessionID, visitorID: VisitorID, siteID: String, startedAt: Timestamp, lastActivityAt: Timestamp,
         source: MarketingSource, userAgent: String? = nil, clientNetwork: String? = nil, gaClientID: String? = nil,
-        ymUID: String? = nil, number: PhoneNumber, kind: Assignment.Kind, reason: Assignment.FallbackReason? = nil
+        ymUID: String? = nil, gaSessionID: String? = nil, number: PhoneNumber, kind: Assignment.Kind, reason: Assignment.FallbackReason? = nil
     ) {
         self.id = id
         self.visitorID = visitorID
@@ -31,6 +34,7 @@ public struct SessionRecord: Hashable, Sendable, Codable {
         self.clientNetwork = clientNetwork
         self.gaClientID = gaClientID
         self.ymUID = ymUID
+        self.gaSessionID = gaSessionID
         self.number = number
         self.kind = kind
         self.reason = reason

@@ -9,6 +9,9 @@ public struct APIMetrics: Sendable {
     let storeFailures = Counter(label: "calltrackd_store_write_failures_total")
     let snippetErrors = Counter(label: "calltrackd_snippet_errors_total")
     let rejectedOrigins = Counter(label: "calltrackd_rejected_origins_total")
+    /// Values the snippet sent that are not what they claim (a `ga_session_id` that is not a number): dropped, the
+    /// visit served as usual.
+    let droppedGASessionIDs = Counter(label: "calltrackd_snippet_bad_values_total", dimensions: [("field", "ga_session_id")])
 
     public init() {
         leases = [

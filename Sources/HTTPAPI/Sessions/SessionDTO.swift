@@ -19,6 +19,8 @@ struct SessionRequestBody: Decodable, Sendable {
     var msclkid: String?
     var ga_client_id: String?
     var ym_uid: String?
+    /// GA4's session id, the number the snippet read from the `_ga_<container-id>` cookie (`GASessionID`).
+    var ga_session_id: String?
     var interaction: Bool?
     var dnt: Bool?
 

@@ -40,6 +40,8 @@ public struct SessionDesk: Sendable {
         var doNotTrack: Bool
         var gaClientID: String?
         var ymUID: String?
+        /// GA4's session id, already checked (`GASessionID.accept`).
+        var gaSessionID: String? = nil
     }
 
     /// Allocates or touches at `now` (when the visit's ids were accepted or made); returns the assignment
@@ -106,7 +108,7 @@ public struct SessionDesk: Sendable {
         let session = SessionRecord(
             id: visit.sessionID, visitorID: visit.visitorID, siteID: visit.siteID, startedAt: now, lastActivityAt: now,
             source: visit.source, userAgent: visit.userAgent.map { String($0.prefix(SessionRecord.maxUserAgentLength)) },
-            clientNetwork: visit.clientIP.map(ClientNetwork.truncate), gaClientID: visit.gaClientID, ymUID: visit.ymUID,
+            clientNetwork: visit.clientIP.map(ClientNetwork.truncate), gaClientID: visit.gaClientID, ymUID: visit.ymUID, gaSessionID: visit.gaSessionID,
             number: assignment.number, kind: assignment.kind, reason: assignment.reason)
         var writes: [StateWrite] = [.session(session)]
         if let lease = assignment.lease { writes.append(.lease(lease)) }

@@ -30,6 +30,9 @@ struct SessionRoutes {
         let site = try knownSite(body.site)
         let cors = try OriginPolicy.check(request, site: site, metrics: desk.metrics)
         let now = desk.clock.now()
+        let gaSessionID = body.ga_session_id.flatMap { SessionRequestBody.clean($0, limit: 64) }
+        let acceptedGASessionID = gaSessionID.flatMap(GASessionID.accept)
+        if gaSessionID != nil, acceptedGASessionID == nil { desk.metrics.droppedGASessionIDs.increment() }
         let visit = SessionDesk.Visit(
             siteID: site.id,
             sessionID: Identifier.accept(body.session_id, prefix: "s", now: now),
@@ -40,7 +43,8 @@ struct SessionRoutes {
             interacted: body.interaction ?? true,
             doNotTrack: body.dnt ?? false || request.headers[Self.doNotTrack] == "1" || request.headers[Self.globalPrivacyControl] == "1",
             gaClientID: body.ga_client_id.flatMap { SessionRequestBody.clean($0, limit: 128) },
-            ymUID: body.ym_uid.flatMap { SessionRequestBody.clean($0, limit: 128) })
+            ymUID: body.ym_uid.flatMap { SessionRequestBody.clean($0, limit: 128) },
+            gaSessionID: acceptedGASessionID)
         let assignment = try await desk.allocate(visit, at: now)
         return try jsonResponse(answer(assignment, site: site, session: visit.sessionID, visitor: visit.visitorID), headers: cors)
     }

@@ -302,12 +302,25 @@
       var m = /^GA\d\.\d+\.(\d+\.\d+)$/.exec(cookie('_ga') || '');
       return m ? m[1] : null;
     }
+    // GA4's session id, from the first _ga_<container-id> cookie that has one: GS1.1.<id>.<n>.… or
+    // GS2.1.s<id>$o<n>$g…$t… (items in any order). Only the number is sent; the daemon checks it again.
+    function gaSessionId() {
+      var all = safe(() => d.cookie, '').split('; ');
+      for (var i = 0; i < all.length; i++) {
+        var eq = all[i].indexOf('=');
+        if (!/^_ga_[A-Za-z0-9]+$/.test(all[i].slice(0, eq))) continue;
+        var value = all[i].slice(eq + 1);
+        var m = /^GS1\.\d+\.(\d{1,20})\./.exec(value) || /^GS2\.\d+\.(?:[^$]*\$)*?s(\d{1,20})(?:\$|$)/.exec(value);
+        if (m) return m[1];
+      }
+      return null;
+    }
 
     var interacted = false, asked = false, waiting = false, answer = null, pingTimer = null, lastContact = 0, dwellTimer = null, dwellLeft = 0, dwellFrom = 0;
 
     function allocate() {
       var body = { site: site, visitor_id: visitorId, session_id: sessionId, landing_url: location.href,
-        referrer: d.referrer || null, ga_client_id: gaClientId(), ym_uid: cookie('_ym_uid'), interaction: interacted, dnt: dnt };
+        referrer: d.referrer || null, ga_client_id: gaClientId(), ga_session_id: gaSessionId(), ym_uid: cookie('_ym_uid'), interaction: interacted, dnt: dnt };
       asked = interacted;
       CAMPAIGN.forEach(function (k) { body[k] = params.get(k); });
       return post('/v1/sessions', body).then(guard(receive), failed);

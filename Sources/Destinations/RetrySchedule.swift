@@ -1,4 +1,4 @@
-/// How long a webhook entry waits before its next attempt: exponential, capped, with jitter so that many
+/// How long an entry waits before its next attempt at a destination (webhooks, GA4): exponential, capped, with jitter so that many
 /// entries that failed together (an endpoint restarting) do not come back together.
 ///
 /// ```

@@ -1,5 +1,6 @@
-/// The attempts at one webhook entry, and what follows a failure: wait and retry, or give up and set the entry
-/// aside as a dead letter for this endpoint (the operator replays it with `calltrackd webhooks replay`).
+/// The attempts at one entry sent to an HTTP destination (a webhook endpoint, a GA4 property), and what follows a
+/// failure: wait and retry, or give up and set the entry aside as a dead letter for this destination (webhooks:
+/// the operator replays it with `calltrackd webhooks replay`).
 ///
 /// ```swift
 /// var attempts = EntryAttempts(deadLetterAfter: 3, schedule: RetrySchedule(initial: .seconds(1)))
