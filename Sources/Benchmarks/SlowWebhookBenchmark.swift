@@ -67,10 +67,18 @@ struct SlowWebhookBenchmark: AsyncParsableCommand {
         // The baseline measured against itself: how far its p99 moves from one round to the next on this machine.
         let spread = (alone.map(\.p99).max() ?? 0) / max(alone.map(\.p99).min() ?? 0, 0.001)
         let ratio = p99Beside / max(p99Alone, 0.001)
+        // Medians of the rounds: one round on a busy minute moves the pooled p99 of its configuration alone.
+        print(String(format: "per-round p99, median: alone %.2f ms, beside the slow endpoint %.2f ms; median of the rounds' ratios %.2f×",
+                     Self.median(alone.map(\.p99)), Self.median(beside.map(\.p99)), Self.median(ratios)))
         print(String(format: "p99 ratio beside / alone: %.2f× pooled (per round %@); the baseline's own round-to-round spread %.2f× (target unchanged, ratio ≤ max(1.10, spread): %@)",
                      ratio, ratios.map { String(format: "%.2f×", $0) }.joined(separator: ", "), spread, ratio <= max(1.1, spread) ? "MET" : "MISSED"))
         let backlogs = beside.map { "\($0.webhookPending ?? 0) pending, \($0.webhookTaken) taken" }
         print("the slow endpoint's outbox when PostgreSQL had the run's last lead: \(backlogs.joined(separator: "; ")) (of \(3 * (calls + PostgresLatencyRun.warmUp)) changes per run)")
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.isEmpty ? .nan : sorted[sorted.count / 2]
     }
 
     static func summary(_ label: String, _ sorted: [Duration]) -> String {
