@@ -30,6 +30,7 @@ struct Bench: AsyncParsableCommand {
             FloodGuardBenchmark.self,
             StatsBenchmark.self,
             WebhookBenchmark.self,
+            SlowWebhookBenchmark.self,
         ]
     )
 }

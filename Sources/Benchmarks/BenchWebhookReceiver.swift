@@ -10,6 +10,8 @@ import Webhooks
 
 /// The webhook benchmarks' receiver: HTTPS on loopback with a self-signed certificate made by openssl, checking
 /// every signature as a real receiver does, answering 200, and noting when each lead's first change arrived.
+/// With an `answerDelay` it is a slow receiver: each answer leaves that long after its request arrived, on a timer
+/// of the connection's event loop, so the loop keeps serving other connections meanwhile.
 final class BenchWebhookReceiver: Sendable {
     private struct State {
         var count = 0
@@ -32,7 +34,7 @@ final class BenchWebhookReceiver: Sendable {
         self.secret = secret
     }
 
-    static func start(in directory: String, secret: [UInt8]) async throws -> BenchWebhookReceiver {
+    static func start(in directory: String, secret: [UInt8], answerDelay: TimeAmount = .zero) async throws -> BenchWebhookReceiver {
         let (cert, key) = ("\(directory)/receiver.crt", "\(directory)/receiver.key")
         let made = try await runProgram([
             "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
@@ -50,7 +52,7 @@ final class BenchWebhookReceiver: Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(BenchRequestHandler(holder: holder))
+                    try channel.pipeline.syncOperations.addHandler(BenchRequestHandler(holder: holder, answerDelay: answerDelay))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -82,7 +84,8 @@ final class BenchWebhookReceiver: Sendable {
 
     func close() async { try? await channel.close() }
 
-    /// Checks the signature, notes the lead's first arrival; on the connection's event loop (a lock and an HMAC).
+    /// Checks the signature, notes the lead's first arrival (when the request arrived, not when it is answered); on
+    /// the connection's event loop (a lock and an HMAC).
     fileprivate func received(headers: HTTPHeaders, body: [UInt8]) {
         let now = ContinuousClock.now
         let timestamp = headers.first(name: WebhookSignature.timestampHeader).flatMap { Int64($0) } ?? 0
@@ -125,10 +128,16 @@ private final class BenchRequestHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let holder: BenchReceiverHolder
+    private let answerDelay: TimeAmount
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
+    /// The answer waiting for its time; cancelled if the client goes away first.
+    private var pendingAnswer: Scheduled<Void>?
 
-    init(holder: BenchReceiverHolder) { self.holder = holder }
+    init(holder: BenchReceiverHolder, answerDelay: TimeAmount) {
+        self.holder = holder
+        self.answerDelay = answerDelay
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -140,11 +149,26 @@ private final class BenchRequestHandler: ChannelInboundHandler {
         case .end:
             guard let head else { return }
             holder.receiver?.received(headers: head.headers, body: body)
-            var headers = HTTPHeaders()
-            headers.add(name: "Content-Length", value: "0")
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             self.head = nil
+            guard answerDelay > .zero else { return answer(version: head.version, context: context) }
+            // A timer, not a sleep: the loop serves the other connections until the answer is due.
+            pendingAnswer = context.eventLoop.assumeIsolated().scheduleTask(in: answerDelay) { [self] in
+                pendingAnswer = nil
+                answer(version: head.version, context: context)
+            }
         }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        pendingAnswer?.cancel()
+        pendingAnswer = nil
+        context.fireChannelInactive()
+    }
+
+    private func answer(version: HTTPVersion, context: ChannelHandlerContext) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Length", value: "0")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .ok, headers: headers))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
 }
