@@ -76,6 +76,7 @@ struct SlowWebhookBenchmark: AsyncParsableCommand {
         print("the slow endpoint's outbox when PostgreSQL had the run's last lead: \(backlogs.joined(separator: "; ")) (of \(3 * (calls + PostgresLatencyRun.warmUp)) changes per run)")
     }
 
+    /// The middle value (the upper of the two middle ones for an even count); nan for none.
     static func median(_ values: [Double]) -> Double {
         let sorted = values.sorted()
         return sorted.isEmpty ? .nan : sorted[sorted.count / 2]
