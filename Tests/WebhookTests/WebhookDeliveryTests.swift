@@ -92,7 +92,7 @@ struct WebhookDeliveryTests {
                 // Only call-3's lane sleeps: 1 s after its first refusal, 2 s after its second. Before its last
                 // try, every other lead of the batch has arrived: they did not wait for it.
                 try await clock.advance(by: .seconds(1), firing: "call-3's first retry")
-                try await within(.seconds(30), waitingFor: "the batch's other leads while call-3 waits for its second retry") {
+                try await within(.seconds(90), waitingFor: "the batch's other leads while call-3 waits for its second retry") {
                     await receiver.waitForRequests(before + round.count - 1 + 2)
                 }
                 try await clock.advance(by: .seconds(2), firing: "call-3's second retry")
