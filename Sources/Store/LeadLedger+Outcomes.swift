@@ -29,14 +29,15 @@ extension LeadLedger {
     /// revision of each, queued for delivery, inside the caller's transaction; returns the newest outbox id.
     static func calledBack(_ callIDs: [String], at: Timestamp, topic: String, now: Timestamp, _ db: Database) throws -> Int64? {
         var newest: Int64?
+        let update = try db.cachedStatement(sql: """
+            UPDATE lead SET called_back_at = ?, revision = revision + 1, changed_at = ?, updated_at = ?
+            WHERE call_id = ? AND called_back_at IS NULL
+            RETURNING revision
+            """)
         for callID in callIDs {
-            try db.execute(sql: """
-                UPDATE lead SET called_back_at = ?, revision = revision + 1, changed_at = ?, updated_at = ?
-                WHERE call_id = ? AND called_back_at IS NULL
-                """, arguments: [at.microsecondsSinceEpoch, now.microsecondsSinceEpoch, now.microsecondsSinceEpoch, callID])
-            guard db.changesCount == 1,
-                  let revision = try Int64.fetchOne(db, sql: "SELECT revision FROM lead WHERE call_id = ?", arguments: [callID])
-            else { continue }
+            // No row: the lead is gone or was called back already; nothing new to deliver.
+            guard let revision = try Int64.fetchOne(update, arguments: [at.microsecondsSinceEpoch, now.microsecondsSinceEpoch,
+                                                                        now.microsecondsSinceEpoch, callID]) else { continue }
             newest = try Outbox.insert(topic: topic, key: callID, revision: revision, at: now, db)
         }
         return newest
